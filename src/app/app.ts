@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { AttachmentRecord, PolicyHistory, Resource, VersionEnv } from '../engine/index.ts';
+import { compileGuardrail } from '../guardrails/index.ts';
+import {
+  type DeclaredInput,
+  type DeclaredState,
+  emptyDeclaredState,
+  historyKey,
+  type ReconcileChange,
+  reconcileDeclared,
+} from '../reconcile/index.ts';
+import type { VersionStore } from '../store/index.ts';
+import { buildSnapshot, type Snapshot } from './snapshot.ts';
+
+/** What an API write sees: histories keyed `namespace/name`, API attachments keyed by id. */
+export type ApiState = {
+  readonly histories: ReadonlyMap<string, PolicyHistory>;
+  readonly attachments: ReadonlyMap<string, AttachmentRecord>;
+};
+
+/** What an API write returns: the changed maps (omitted when unchanged) and its result. */
+export type ApiChange<T> = {
+  readonly histories?: ReadonlyMap<string, PolicyHistory>;
+  readonly attachments?: ReadonlyMap<string, AttachmentRecord>;
+  readonly result: T;
+};
+
+export type AppOptions = {
+  readonly store: VersionStore;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+  readonly onChanges?: (changes: readonly ReconcileChange[]) => void;
+};
+
+/**
+ * The registry service: it owns the reconciled state and publishes immutable snapshots. Every
+ * write (a source pass, an API mutation) runs alone, in arrival order; readers take `snapshot()`
+ * and never wait for a writer.
+ */
+export class App {
+  readonly #opts: Required<Omit<AppOptions, 'onChanges'>> & Pick<AppOptions, 'onChanges'>;
+  #declared: DeclaredState = emptyDeclaredState();
+  #apiAttachments = new Map<string, AttachmentRecord>();
+  #attachmentRecords = new WeakMap<Resource, AttachmentRecord>();
+  #snapshot: Snapshot = buildSnapshot(0, { histories: [], attachments: [], guardrails: [], statuses: [] });
+  #writes: Promise<unknown> = Promise.resolve();
+  #waiters = new Set<() => void>();
+  #synced = false;
+
+  constructor(opts: AppOptions) {
+    this.#opts = { now: () => new Date(), newId: randomUUID, ...opts };
+  }
+
+  /** Loads the stored history; call once before the first pass. */
+  async load(): Promise<void> {
+    const state = await this.#opts.store.load();
+    this.#declared = emptyDeclaredState(
+      new Map(state.policies.map((h) => [historyKey(h.namespace, h.name), h])),
+    );
+    this.#apiAttachments = new Map(state.attachments.map((a) => [a.attachmentId, a]));
+    this.#publish();
+  }
+
+  snapshot(): Snapshot {
+    return this.#snapshot;
+  }
+
+  /** True once the sources have delivered their first complete view. */
+  synced(): boolean {
+    return this.#synced;
+  }
+
+  markSynced(): void {
+    this.#synced = true;
+  }
+
+  /**
+   * Resolves with the newest snapshot as soon as its revision differs from `revision`, or with
+   * undefined when the timeout passes or the signal aborts first.
+   */
+  waitForChange(revision: number, timeoutMs: number, signal?: AbortSignal): Promise<Snapshot | undefined> {
+    if (this.#snapshot.revision !== revision) return Promise.resolve(this.#snapshot);
+    return new Promise((resolve) => {
+      const done = (value: Snapshot | undefined): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        signal?.removeEventListener('abort', abort);
+        resolve(value);
+      };
+      const wake = (): void => done(this.#snapshot);
+      const abort = (): void => done(undefined);
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.#waiters.add(wake);
+      signal?.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  /** One reconcile pass over everything the declared sources hold. */
+  applyDeclared(input: DeclaredInput, actor: string | null = null): Promise<readonly ReconcileChange[]> {
+    return this.#exclusive(async () => {
+      const before = this.#declared.histories;
+      const { next, changes } = reconcileDeclared(this.#declared, input, {
+        env: this.#env(actor),
+        checkGuardrailConfig: (g) => {
+          const compiled = compileGuardrail(g.name, g.spec);
+          return compiled.ok ? [] : compiled.issues;
+        },
+      });
+      if (next.histories !== before && changedHistories(before, next.histories))
+        await this.#persist(next.histories);
+      this.#declared = next;
+      this.#publish();
+      this.#opts.onChanges?.(changes);
+      return changes;
+    });
+  }
+
+  /**
+   * Runs one write of the HTTP API alone, after every earlier write. `work` gets the current
+   * histories (all origins; declared ones are read-only by the version rules) and API-created
+   * attachments, and returns the new ones only if it changed them. Changes are persisted before
+   * they are published; `work` must not throw for a client's mistake (return an error value).
+   */
+  transact<T>(actor: string | null, work: (state: ApiState, env: VersionEnv) => ApiChange<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const change = work(
+        { histories: this.#declared.histories, attachments: this.#apiAttachments },
+        this.#env(actor),
+      );
+      if (change.histories || change.attachments) {
+        const histories = change.histories ?? this.#declared.histories;
+        const attachments = change.attachments ?? this.#apiAttachments;
+        await this.#opts.store.save({
+          policies: [...histories.values()],
+          attachments: [...attachments.values()],
+        });
+        this.#declared = { ...this.#declared, histories };
+        this.#apiAttachments = new Map(attachments);
+        this.#publish();
+      }
+      return change.result;
+    });
+  }
+
+  #env(actor: string | null): VersionEnv {
+    return { now: this.#opts.now().toISOString(), newId: this.#opts.newId, actor };
+  }
+
+  async #persist(histories: ReadonlyMap<string, PolicyHistory>): Promise<void> {
+    await this.#opts.store.save({
+      policies: [...histories.values()],
+      attachments: [...this.#apiAttachments.values()],
+    });
+  }
+
+  #publish(): void {
+    const declaredAttachments: AttachmentRecord[] = [];
+    const guardrails: {
+      namespace: string;
+      name: string;
+      spec: Extract<Resource, { kind: 'Guardrail' }>['spec'];
+    }[] = [];
+    for (const res of this.#declared.lastGood.values()) {
+      if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
+      if (res.kind === 'Guardrail')
+        guardrails.push({ namespace: res.namespace, name: res.name, spec: res.spec });
+    }
+    this.#snapshot = buildSnapshot(
+      this.#snapshot.revision + 1,
+      {
+        histories: this.#declared.histories.values(),
+        attachments: [...declaredAttachments, ...this.#apiAttachments.values()],
+        guardrails,
+        statuses: this.#declared.statuses.values(),
+      },
+      this.#snapshot,
+    );
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Declared attachments keep their record (and so the index) as long as the object is unchanged. */
+  #attachmentRecord(res: Extract<Resource, { kind: 'PolicyAttachment' }>): AttachmentRecord {
+    let record = this.#attachmentRecords.get(res);
+    if (!record) {
+      const now = this.#opts.now().toISOString();
+      record = {
+        attachmentId: res.name,
+        namespace: res.namespace,
+        spec: res.spec,
+        origin: res.origin,
+        createdAt: now,
+        updatedAt: now,
+        createdBy: null,
+        updatedBy: null,
+      };
+      this.#attachmentRecords.set(res, record);
+    }
+    return record;
+  }
+
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(work, work);
+    this.#writes = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function changedHistories(
+  a: ReadonlyMap<string, PolicyHistory>,
+  b: ReadonlyMap<string, PolicyHistory>,
+): boolean {
+  if (a.size !== b.size) return true;
+  for (const [k, h] of b) if (a.get(k) !== h) return true;
+  return false;
+}

@@ -1,0 +1,12 @@
+export { type ApiChange, type ApiState, App, type AppOptions } from './app.ts';
+export type {
+  ApiError,
+  ApiErrorCode,
+  ApiResult,
+  AttachmentInput,
+  VersionEntry,
+  WriteScope,
+} from './policy-api.ts';
+export * as policyApi from './policy-api.ts';
+export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
+export { type PipelineTarget, runTestPipeline, type TestPipelineOptions } from './test-pipeline.ts';

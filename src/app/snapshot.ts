@@ -1,0 +1,98 @@
+import {
+  type AttachmentRecord,
+  buildPolicyIndex,
+  type GuardrailSpec,
+  type PolicyHistory,
+  type PolicyIndex,
+  productionVersion,
+} from '../engine/index.ts';
+import type { ObjectStatus } from '../reconcile/index.ts';
+
+/** Everything one namespace serves: built once per change, never mutated, swapped whole. */
+export type NamespaceView = {
+  readonly namespace: string;
+  readonly index: PolicyIndex;
+  /** Every policy name with its whole history, sorted by name. */
+  readonly histories: readonly PolicyHistory[];
+  /** Declared and API-created attachments, sorted by id. */
+  readonly attachments: readonly AttachmentRecord[];
+  readonly guardrails: ReadonlyMap<string, GuardrailSpec>;
+};
+
+export type Snapshot = {
+  /** Increases by one with every swap; with the query it makes the ETag. */
+  readonly revision: number;
+  readonly namespaces: ReadonlyMap<string, NamespaceView>;
+  /** Every declared object with its conditions, sorted by key. */
+  readonly statuses: readonly ObjectStatus[];
+};
+
+export type SnapshotInput = {
+  readonly histories: Iterable<PolicyHistory>;
+  readonly attachments: Iterable<AttachmentRecord>;
+  readonly guardrails: Iterable<{
+    readonly namespace: string;
+    readonly name: string;
+    readonly spec: GuardrailSpec;
+  }>;
+  readonly statuses: Iterable<ObjectStatus>;
+};
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Groups the registry by namespace and builds each namespace's resolution index from the
+ * production versions of its active policies. Namespaces whose inputs are identical (same
+ * objects) to the previous snapshot's re-use its index.
+ */
+export function buildSnapshot(revision: number, input: SnapshotInput, previous?: Snapshot): Snapshot {
+  const groups = new Map<
+    string,
+    { histories: PolicyHistory[]; attachments: AttachmentRecord[]; guardrails: Map<string, GuardrailSpec> }
+  >();
+  const group = (ns: string) => {
+    let g = groups.get(ns);
+    if (!g) {
+      g = { histories: [], attachments: [], guardrails: new Map() };
+      groups.set(ns, g);
+    }
+    return g;
+  };
+  for (const h of input.histories) group(h.namespace).histories.push(h);
+  for (const a of input.attachments) group(a.namespace).attachments.push(a);
+  for (const g of input.guardrails) group(g.namespace).guardrails.set(g.name, g.spec);
+
+  const namespaces = new Map<string, NamespaceView>();
+  for (const ns of [...groups.keys()].sort(byString)) {
+    const g = groups.get(ns);
+    if (!g) continue;
+    const histories = g.histories.sort((a, b) => byString(a.name, b.name));
+    const attachments = g.attachments.sort((a, b) => byString(a.attachmentId, b.attachmentId));
+    const before = previous?.namespaces.get(ns);
+    const unchanged =
+      before !== undefined &&
+      sameItems(before.histories, histories) &&
+      sameItems(before.attachments, attachments);
+    const index = unchanged
+      ? before.index
+      : buildPolicyIndex({
+          policies: histories.flatMap((h) => {
+            const production = h.active ? productionVersion(h) : undefined;
+            return production ? [{ version: production }] : [];
+          }),
+          attachments,
+        });
+    namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
+  }
+  const statuses = [...input.statuses].sort((a, b) =>
+    byString(
+      `${a.key.namespace}/${a.key.kind}/${a.key.name}`,
+      `${b.key.namespace}/${b.key.kind}/${b.key.name}`,
+    ),
+  );
+  return { revision, namespaces, statuses };
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

@@ -1,0 +1,75 @@
+/**
+ * The pipeline test, one code path for `POST /policies/test-pipeline` and the CLI's
+ * `railyard test-pipeline --policy NAME --message ...`: the real executor with the namespace's
+ * guardrail catalog, under a pipeline-wide deadline.
+ */
+import {
+  executePipeline,
+  type Message,
+  type Pipeline,
+  type PipelineResult,
+  productionVersion,
+} from '../engine/index.ts';
+import { createGuardrailRunner } from '../guardrails/index.ts';
+import type { ApiResult } from './policy-api.ts';
+import type { NamespaceView } from './snapshot.ts';
+
+/** A pipeline given inline, or the pipeline of a policy's production version in the namespace. */
+export type PipelineTarget = { readonly pipeline: Pipeline } | { readonly policy: string };
+
+export type TestPipelineOptions = {
+  /** Budget for the whole run; a step still running then is aborted and counts as `error`. */
+  readonly deadlineMs: number;
+  /** Milliseconds from any fixed origin, for step durations. */
+  readonly now: () => number;
+  /** The caller giving up (a closed connection, Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** The HTTP client of `webhook` guardrails. */
+  readonly fetch?: typeof fetch;
+};
+
+const DEFAULTS = { deadlineMs: 5_000, now: () => performance.now() } as const;
+
+/**
+ * Runs the target pipeline on `messages` with the guardrails of `view` (none when undefined: every
+ * step then errors with `Guardrail '<name>' not found`, as in the reference). A `pre_call` pipeline
+ * checks them as the request; a `post_call` pipeline checks them as the model's response (the
+ * reference passes no response at all). Errors: `not_found` for an unknown policy or one with no
+ * production version, `bad_request` for a policy without a pipeline. Never rejects; a guardrail
+ * that throws or overruns the deadline is an `error` step.
+ */
+export async function runTestPipeline(
+  view: NamespaceView | undefined,
+  target: PipelineTarget,
+  messages: readonly Message[],
+  options: Partial<TestPipelineOptions> = {},
+): Promise<ApiResult<PipelineResult>> {
+  const opts = { ...DEFAULTS, ...options };
+  const pipeline =
+    'pipeline' in target ? { ok: true as const, value: target.pipeline } : pipelineOf(view, target.policy);
+  if (!pipeline.ok) return pipeline;
+  const run = createGuardrailRunner(view?.guardrails ?? new Map(), opts.fetch ? { fetch: opts.fetch } : {});
+  const result = await executePipeline(pipeline.value, { messages }, run, {
+    now: opts.now,
+    deadlineMs: opts.deadlineMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { ok: true, value: result };
+}
+
+function pipelineOf(view: NamespaceView | undefined, name: string): ApiResult<Pipeline> {
+  const history = view?.histories.find((h) => h.name === name && h.active);
+  const version = history && productionVersion(history);
+  if (!version) return { ok: false, error: { code: 'not_found', message: `Policy '${name}' not found` } };
+  const pipeline = version.content.pipeline;
+  if (!pipeline) {
+    return {
+      ok: false,
+      error: {
+        code: 'bad_request',
+        message: `Policy '${name}' (version ${version.versionNumber}) has no pipeline; add spec.pipeline or test an inline pipeline`,
+      },
+    };
+  }
+  return { ok: true, value: pipeline };
+}

@@ -1,0 +1,108 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { App } from '../app/index.ts';
+import { describeOrigin } from '../engine/index.ts';
+import { createHttpServer, loadTokens } from '../http/index.ts';
+import { createLogger, type Logger, Metrics } from '../observability/index.ts';
+import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
+import { DirectorySource } from '../sources/directory/index.ts';
+import { createLowdbStore } from '../store/index.ts';
+import type { Io } from './io.ts';
+
+export type ServeOptions = {
+  readonly dir: readonly string[];
+  readonly data: string;
+  readonly port: number;
+  readonly host: string;
+  readonly namespace: string;
+  readonly tokenFile?: string;
+  readonly bodyLimitBytes: number;
+};
+
+/**
+ * `railyard serve`: reconcile the sources into the registry and serve it over HTTP until SIGTERM
+ * or SIGINT, then stop accepting, finish what is in flight and return 0.
+ */
+export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSignal): Promise<number> {
+  const log = createLogger({ destination: io.stdout });
+  const metrics = new Metrics();
+  const store = createLowdbStore(join(opts.data, 'registry.json'));
+  const app = new App({ store, onChanges: (changes) => logChanges(log, changes) });
+  await app.load();
+
+  const tokens = await loadTokens({
+    readTokens: process.env.RAILYARD_READ_TOKEN,
+    adminTokens: process.env.RAILYARD_ADMIN_TOKEN,
+    tokenFile: opts.tokenFile,
+    dataDir: opts.data,
+  });
+  if (tokens.generatedAt) {
+    log.warn(
+      { tokenFile: tokens.generatedAt },
+      'no token configured: generated an admin token; read it from this file',
+    );
+  }
+
+  const server = createHttpServer({
+    app,
+    auth: tokens.authenticator,
+    metrics,
+    log,
+    defaultNamespace: opts.namespace,
+    bodyLimitBytes: opts.bodyLimitBytes,
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port, opts.host, () => ok());
+  });
+  const { port } = server.address() as AddressInfo;
+  log.info({ port, dirs: opts.dir }, 'listening');
+
+  const stopping = new AbortController();
+  const source = new DirectorySource({
+    dirs: opts.dir,
+    defaultNamespace: opts.namespace,
+    onError: (err) => log.error({ err }, 'directory source error'),
+  });
+  await source.start(async (view) => {
+    await app.applyDeclared(view);
+    if (!app.synced()) {
+      app.markSynced();
+      log.info({ revision: app.snapshot().revision }, 'initial sync complete');
+    }
+  }, stopping.signal);
+
+  await new Promise<void>((ok) => {
+    if (signal.aborted) ok();
+    signal.addEventListener('abort', () => ok(), { once: true });
+  });
+  log.info('shutting down');
+  stopping.abort();
+  await source.stop();
+  await new Promise<void>((ok) => {
+    server.close(() => ok());
+    server.closeIdleConnections();
+  });
+  log.info('stopped');
+  return 0;
+}
+
+function logChanges(log: Logger, changes: readonly ReconcileChange[]): void {
+  for (const c of changes) {
+    const key = c.key && `${c.key.kind}/${c.key.namespace}/${c.key.name}`;
+    switch (c.kind) {
+      case 'version':
+        log.info({ key, change: c.change }, 'policy version change');
+        break;
+      case 'invalid':
+        log.warn(
+          { key, at: describeOrigin(c.origin), issues: c.issues.map(renderIssue) },
+          `invalid object at ${describeOrigin(c.origin)}: ${c.issues.map(renderIssue).join('; ')}`,
+        );
+        break;
+      case 'removed':
+        log.info({ key }, 'object removed');
+        break;
+    }
+  }
+}

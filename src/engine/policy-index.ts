@@ -1,0 +1,301 @@
+/**
+ * The resolution index of one namespace, built once at reconcile time from the production version
+ * of each policy and every attachment, then shared read-only by every request. A request costs
+ * what matches, not what exists: each attachment is filed under one anchor dimension, and a query
+ * only visits the buckets of the context's own values before verifying candidates in full.
+ */
+import { type CompiledCondition, compileCondition } from './condition.ts';
+import { type GuardrailLevel, inheritanceChain, resolvePolicyGuardrails } from './inherit.ts';
+import { contextValue, DIMENSIONS, type Dimension, isGlobal } from './match.ts';
+import type {
+  AttachmentRecord,
+  AttachmentSpec,
+  Condition,
+  PolicyContent,
+  PolicyVersion,
+  RequestContext,
+  VersionRef,
+} from './types.ts';
+
+/** One level of a policy's inheritance chain: the version used and its compiled condition. */
+export type ChainLevel = GuardrailLevel & { readonly ref: VersionRef; readonly content: PolicyContent };
+
+export type IndexedPolicy = {
+  readonly name: string;
+  readonly ref: VersionRef;
+  /** The policy's own top-level condition (reference 2.7 step 2 filter). */
+  readonly condition: CompiledCondition;
+  /** Root first, ending with the policy itself (reference 2.5). */
+  readonly chain: readonly ChainLevel[];
+  /** The version of each level of `chain`, root first. */
+  readonly versions: readonly VersionRef[];
+  /** The chain resolved without a context (every level applies), sorted. */
+  readonly guardrails: readonly string[];
+  /** No level above the policy itself has a condition: once its own condition passed, `guardrails` is the answer. */
+  readonly ancestorsUnconditional: boolean;
+};
+
+/**
+ * Where an attachment is filed: `global` (`scope: "*"`), `always` (every dimension is a wildcard),
+ * `dangling` (its policy has no production version: it never matches), or the dimension whose
+ * buckets hold it.
+ */
+export type Anchor = 'global' | 'always' | 'dangling' | Dimension;
+
+export type IndexedAttachment = {
+  readonly record: AttachmentRecord;
+  /** Position in the deterministic order: priority desc, then policy name, then attachment id. */
+  readonly rank: number;
+  readonly anchor: Anchor;
+};
+
+type Buckets = {
+  readonly exact: ReadonlyMap<string, readonly number[]>;
+  /** Keyed by the pattern without its trailing `*`. */
+  readonly prefix: ReadonlyMap<string, readonly number[]>;
+  /** The distinct lengths of the keys of `prefix`, ascending: a query slices only these. */
+  readonly prefixLengths: readonly number[];
+};
+
+export type PolicyIndex = {
+  readonly policies: ReadonlyMap<string, IndexedPolicy>;
+  /** Every attachment, in rank order (`attachments[i].rank === i`). */
+  readonly attachments: readonly IndexedAttachment[];
+  /** Ranks of the global and `always` attachments, ascending: candidates of every request. */
+  readonly alwaysCandidates: readonly number[];
+  readonly buckets: Readonly<Record<Dimension, Buckets>>;
+};
+
+export type PolicyIndexInput = {
+  /** Production versions. Should two share a name, the highest version number (then lowest policyId) wins. */
+  readonly policies: readonly { readonly version: PolicyVersion }[];
+  readonly attachments: readonly AttachmentRecord[];
+};
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function versionRef(v: PolicyVersion): VersionRef {
+  return { policyName: v.policyName, policyId: v.policyId, versionNumber: v.versionNumber, digest: v.digest };
+}
+
+function indexPolicies(input: PolicyIndexInput): Map<string, IndexedPolicy> {
+  const versions = new Map<string, PolicyVersion>();
+  for (const { version } of input.policies) {
+    const seen = versions.get(version.policyName);
+    const newer =
+      seen === undefined ||
+      version.versionNumber > seen.versionNumber ||
+      (version.versionNumber === seen.versionNumber && version.policyId < seen.policyId);
+    if (newer) versions.set(version.policyName, version);
+  }
+  const levels = new Map<string, ChainLevel>();
+  const levelOf = (name: string): ChainLevel => {
+    let level = levels.get(name);
+    if (level === undefined) {
+      const v = versions.get(name) as PolicyVersion;
+      const { add, remove } = v.content.guardrails;
+      level = {
+        add,
+        remove,
+        condition: compileCondition(v.content.condition),
+        ref: versionRef(v),
+        content: v.content,
+      };
+      levels.set(name, level);
+    }
+    return level;
+  };
+  const lookup = (name: string): PolicyContent | undefined => versions.get(name)?.content;
+  const policies = new Map<string, IndexedPolicy>();
+  for (const name of [...versions.keys()].sort(byText)) {
+    const chain = inheritanceChain(name, lookup).map(levelOf);
+    const own = levelOf(name);
+    policies.set(name, {
+      name,
+      ref: own.ref,
+      condition: own.condition,
+      chain,
+      versions: chain.map((level) => level.ref),
+      guardrails: resolvePolicyGuardrails(chain),
+      ancestorsUnconditional: chain.every((level) => level === own || level.condition.always),
+    });
+  }
+  return policies;
+}
+
+/** The patterns of a dimension, or undefined when it is a wildcard (matches every context). */
+function anchorPatterns(spec: AttachmentSpec, dim: Dimension): readonly string[] | undefined {
+  const patterns = spec[dim];
+  if (patterns.length === 0) return undefined;
+  if (dim !== 'tags' && patterns.includes('*')) return undefined;
+  return patterns;
+}
+
+/** Tie-break between equally selective dimensions: a key names one caller, a model is shared by all. */
+const ANCHOR_PREFERENCE: readonly Dimension[] = ['keys', 'teams', 'tags', 'models'];
+
+/**
+ * The most selective non-wildcard dimension: the one whose patterns are shared by the fewest
+ * attachments (a prefix pattern counts double: it stands for many values).
+ */
+function chooseAnchor(
+  spec: AttachmentSpec,
+  counts: Record<Dimension, Map<string, number>>,
+): Dimension | undefined {
+  let best: Dimension | undefined;
+  let bestCost = Number.POSITIVE_INFINITY;
+  for (const dim of ANCHOR_PREFERENCE) {
+    const patterns = anchorPatterns(spec, dim);
+    if (patterns === undefined) continue;
+    let cost = 0;
+    for (const p of patterns) cost += (counts[dim].get(p) ?? 0) * (p.endsWith('*') ? 2 : 1);
+    if (cost < bestCost) {
+      best = dim;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+function pushRank(map: Map<string, number[]>, key: string, rank: number): void {
+  const ranks = map.get(key);
+  if (ranks === undefined) map.set(key, [rank]);
+  else if (ranks[ranks.length - 1] !== rank) ranks.push(rank); // ranks arrive ascending
+}
+
+/**
+ * Builds the index. Cost: O(attachments·log + policies·chain depth); no quadratic step. Pure and
+ * deterministic: the order of `input` does not change the index's answers.
+ */
+export function buildPolicyIndex(input: PolicyIndexInput): PolicyIndex {
+  const policies = indexPolicies(input);
+  const sorted = [...input.attachments].sort(
+    (a, b) =>
+      b.spec.priority - a.spec.priority ||
+      byText(a.spec.policy, b.spec.policy) ||
+      byText(a.attachmentId, b.attachmentId),
+  );
+  const live = (a: AttachmentRecord): boolean => policies.has(a.spec.policy) && !isGlobal(a.spec);
+  const counts = { teams: new Map(), keys: new Map(), models: new Map(), tags: new Map() } as Record<
+    Dimension,
+    Map<string, number>
+  >;
+  for (const a of sorted) {
+    if (!live(a)) continue;
+    for (const dim of DIMENSIONS) {
+      for (const p of anchorPatterns(a.spec, dim) ?? []) counts[dim].set(p, (counts[dim].get(p) ?? 0) + 1);
+    }
+  }
+  const exact = DIMENSIONS.map(() => new Map<string, number[]>());
+  const prefix = DIMENSIONS.map(() => new Map<string, number[]>());
+  const alwaysCandidates: number[] = [];
+  const attachments = sorted.map((record, rank): IndexedAttachment => {
+    if (!policies.has(record.spec.policy)) return { record, rank, anchor: 'dangling' };
+    const anchor = isGlobal(record.spec) ? 'global' : (chooseAnchor(record.spec, counts) ?? 'always');
+    if (anchor === 'global' || anchor === 'always') {
+      alwaysCandidates.push(rank);
+    } else {
+      const d = DIMENSIONS.indexOf(anchor);
+      for (const p of record.spec[anchor]) {
+        if (p.endsWith('*')) pushRank(prefix[d] as Map<string, number[]>, p.slice(0, -1), rank);
+        else pushRank(exact[d] as Map<string, number[]>, p, rank);
+      }
+    }
+    return { record, rank, anchor };
+  });
+  const buckets = {} as Record<Dimension, Buckets>;
+  DIMENSIONS.forEach((dim, d) => {
+    const p = prefix[d] as Map<string, number[]>;
+    const lengths = [...new Set([...p.keys()].map((k) => k.length))].sort((x, y) => x - y);
+    buckets[dim] = { exact: exact[d] as Map<string, number[]>, prefix: p, prefixLengths: lengths };
+  });
+  return { policies, attachments, alwaysCandidates, buckets };
+}
+
+function collect(b: Buckets, value: string, out: number[]): void {
+  const hit = b.exact.get(value);
+  if (hit !== undefined) for (const r of hit) out.push(r);
+  for (const length of b.prefixLengths) {
+    if (length > value.length) break;
+    const ranks = b.prefix.get(value.slice(0, length));
+    if (ranks !== undefined) for (const r of ranks) out.push(r);
+  }
+}
+
+/**
+ * The ranks of the attachments that may match `ctx`, ascending and unique: every attachment that
+ * matches is among them (a superset; verify each with `scopeMatches`). Dangling attachments are
+ * never candidates.
+ */
+export function candidateRanks(index: PolicyIndex, ctx: RequestContext): number[] {
+  const out = index.alwaysCandidates.slice();
+  const { buckets } = index;
+  for (const dim of ['teams', 'keys', 'models'] as const) {
+    const value = contextValue(dim, ctx);
+    if (value !== null && value !== undefined) collect(buckets[dim], value, out);
+  }
+  if (ctx.tags) for (const tag of ctx.tags) collect(buckets.tags, tag, out);
+  if (out.length === index.alwaysCandidates.length) return out; // already sorted and unique
+  out.sort((a, b) => a - b);
+  let n = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i] as number;
+  out.length = n;
+  return out;
+}
+
+/**
+ * One policy's guardrails (GET /policies/{id}/resolved-guardrails): without a context every level
+ * applies; with one, levels whose condition fails are skipped (reference 2.6). Undefined when the
+ * policy is not in the index. Sorted.
+ */
+export function policyGuardrails(
+  index: PolicyIndex,
+  name: string,
+  ctx?: RequestContext,
+): readonly string[] | undefined {
+  const policy = index.policies.get(name);
+  if (policy === undefined) return undefined;
+  if (ctx === undefined) return policy.guardrails;
+  if (policy.ancestorsUnconditional && policy.condition.test(ctx.model)) return policy.guardrails;
+  return resolvePolicyGuardrails(policy.chain, ctx);
+}
+
+export type IndexEntryLevel = {
+  readonly version: VersionRef;
+  readonly add: readonly string[];
+  readonly remove: readonly string[];
+  readonly condition?: Condition;
+};
+
+export type IndexEntryPolicy = {
+  readonly name: string;
+  /** Root first, ending with the policy itself. */
+  readonly chain: readonly IndexEntryLevel[];
+  /** Present when no level has a condition: the policy's guardrails for every context. */
+  readonly guardrails?: readonly string[];
+};
+
+/** The index content for `/v1/snapshot`: enough for a proxy to evaluate locally. */
+export type IndexEntries = {
+  /** Sorted by name. */
+  readonly policies: readonly IndexEntryPolicy[];
+  /** In rank order (priority desc, policy name, attachment id), dangling ones included. */
+  readonly attachments: readonly AttachmentRecord[];
+};
+
+/** Lists the index content. Deterministic: the same index always gives deep-equal entries. */
+export function indexEntries(index: PolicyIndex): IndexEntries {
+  const policies = [...index.policies.values()].map((p): IndexEntryPolicy => {
+    const chain = p.chain.map(
+      (level): IndexEntryLevel => ({
+        version: level.ref,
+        add: level.add,
+        remove: level.remove,
+        ...(level.content.condition?.model === undefined ? {} : { condition: level.content.condition }),
+      }),
+    );
+    const contextFree = p.chain.every((level) => level.condition.always);
+    return contextFree ? { name: p.name, chain, guardrails: p.guardrails } : { name: p.name, chain };
+  });
+  return { policies, attachments: index.attachments.map((a) => a.record) };
+}

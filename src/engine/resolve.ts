@@ -1,0 +1,66 @@
+/**
+ * Per-request resolution (reference 2.3, 2.6, 2.7 step 2–3, with DESIGN 2's deterministic order).
+ * The hot path: it visits only the index's candidates and allocates little beyond its answer.
+ */
+
+import { resolvePolicyGuardrails } from './inherit.ts';
+import { matchedVia, scopeMatches } from './match.ts';
+import { candidateRanks, type IndexedPolicy, type PolicyIndex } from './policy-index.ts';
+import type { AttachmentRecord, MatchedPolicy, RequestContext, Resolution } from './types.ts';
+
+/** A policy the context selects: its first matching attachment, and its own condition passed. */
+type Selection = { readonly attachment: AttachmentRecord; readonly policy: IndexedPolicy };
+
+/**
+ * The policies an index applies to `ctx`, in attachment order (priority desc, policy name,
+ * attachment id), one per policy name (the first matching attachment wins), keeping only those
+ * whose top-level condition passes. Attachments whose policy is not in the index never match.
+ */
+function selectPolicies(index: PolicyIndex, ctx: RequestContext): Selection[] {
+  const selected: Selection[] = [];
+  let seen: Set<string> | undefined;
+  for (const rank of candidateRanks(index, ctx)) {
+    const attachment = (index.attachments[rank] as PolicyIndex['attachments'][number]).record;
+    const name = attachment.spec.policy;
+    if (seen?.has(name) || !scopeMatches(attachment.spec, ctx)) continue;
+    seen ??= new Set();
+    seen.add(name);
+    const policy = index.policies.get(name);
+    if (policy?.condition.test(ctx.model)) selected.push({ attachment, policy });
+  }
+  return selected;
+}
+
+/** A selected policy's guardrails: its own condition passed, so only ancestors' conditions matter. */
+export function selectedGuardrails(policy: IndexedPolicy, ctx: RequestContext): readonly string[] {
+  return policy.ancestorsUnconditional ? policy.guardrails : resolvePolicyGuardrails(policy.chain, ctx);
+}
+
+const NOTHING: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
+
+/**
+ * What applies to a request: the matched policies in deterministic order, each with its chain's
+ * guardrails for the context (a level whose condition fails contributes nothing), and their
+ * sorted union. Never throws; the same index and context always give deep-equal answers.
+ */
+export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
+  const selected = selectPolicies(index, ctx);
+  if (selected.length === 0) return NOTHING;
+  const matchedPolicies = selected.map(
+    ({ attachment, policy }): MatchedPolicy => ({
+      policyName: policy.name,
+      matchedVia: matchedVia(attachment.spec, ctx),
+      attachment: attachment.attachmentId,
+      guardrailsAdded: selectedGuardrails(policy, ctx),
+      versions: policy.versions,
+    }),
+  );
+  return { effectiveGuardrails: union(matchedPolicies), matchedPolicies };
+}
+
+function union(matched: readonly MatchedPolicy[]): readonly string[] {
+  if (matched.length === 1) return (matched[0] as MatchedPolicy).guardrailsAdded;
+  const all = new Set<string>();
+  for (const m of matched) for (const g of m.guardrailsAdded) all.add(g);
+  return [...all].sort();
+}

@@ -1,0 +1,147 @@
+/**
+ * Turns `Guardrail` specs into runnable guardrails: one compile per type, the guardrail's
+ * `failurePolicy` on errors, and a catalog-backed `RunGuardrail` for the pipeline executor.
+ */
+import type { Checked, GuardrailSpec, PipelineMode } from '../engine/index.ts';
+import type { GuardrailVerdict, PipelineData, RunGuardrail } from '../engine/pipeline.ts';
+import type { Check, CheckResult } from './check.ts';
+import * as keywords from './keywords.ts';
+import * as maxLength from './max-length.ts';
+import * as pii from './pii.ts';
+import * as promptInjection from './prompt-injection.ts';
+import * as regex from './regex.ts';
+import * as secrets from './secrets.ts';
+import * as webhook from './webhook.ts';
+
+/** One guardrail ready to run on the messages of a phase. Never rejects. */
+export type CompiledGuardrail = (
+  mode: PipelineMode,
+  data: PipelineData,
+  signal: AbortSignal,
+) => Promise<GuardrailVerdict>;
+
+export type RunnerOptions = {
+  /** The HTTP client for `webhook` guardrails; global `fetch` by default. */
+  readonly fetch?: typeof fetch;
+};
+
+/**
+ * Validates a guardrail's config for its type and compiles it. Issues have paths under
+ * `spec.config` (or `spec.type`) and code `invalid_guardrail`. The compiled guardrail checks the
+ * `content` of every message it is given; an `error` (including a throw) becomes a `pass` with a
+ * note in `detail` when `failurePolicy` is `open` and stays an `error` when it is `closed`.
+ * `external` guardrails compile to one that always answers `error`: they run in the proxy only.
+ */
+export function compileGuardrail(
+  name: string,
+  spec: GuardrailSpec,
+  opts: RunnerOptions = {},
+): Checked<CompiledGuardrail> {
+  const type = spec.type;
+  switch (type) {
+    case 'pii':
+      return withPolicy(spec, fromCheck(pii.compile(spec.config)));
+    case 'regex':
+      return withPolicy(spec, fromCheck(regex.compile(spec.config)));
+    case 'keywords':
+      return withPolicy(spec, fromCheck(keywords.compile(spec.config)));
+    case 'prompt_injection':
+      return withPolicy(spec, fromCheck(promptInjection.compile(spec.config)));
+    case 'max_length':
+      return withPolicy(spec, fromCheck(maxLength.compile(spec.config)));
+    case 'secrets':
+      return withPolicy(spec, fromCheck(secrets.compile(spec.config)));
+    case 'webhook': {
+      const call = webhook.compile(spec.config, opts.fetch);
+      if (!call.ok) return call;
+      return withPolicy(spec, {
+        ok: true,
+        value: (mode, data, signal) => call.value({ guardrail: name, mode, data }, signal),
+      });
+    }
+    case 'external': {
+      const detail = `Guardrail '${name}' is external: it runs in the proxy, not in Railyard`;
+      return { ok: true, value: async () => ({ outcome: 'error', detail }) };
+    }
+    default:
+      return {
+        ok: false,
+        issues: [
+          {
+            code: 'invalid_guardrail',
+            severity: 'error',
+            path: 'spec.type',
+            message: `unknown guardrail type '${String(type satisfies never)}'`,
+          },
+        ],
+      };
+  }
+}
+
+function fromCheck(check: Checked<Check>): Checked<CompiledGuardrail> {
+  if (!check.ok) return check;
+  return {
+    ok: true,
+    value: async (_mode, data) => toVerdict(check.value(data.messages.map((m) => m.content)), data),
+  };
+}
+
+function toVerdict(result: CheckResult, data: PipelineData): GuardrailVerdict {
+  const modified = (texts?: readonly string[]) =>
+    texts
+      ? { modified: { messages: data.messages.map((m, i) => ({ role: m.role, content: texts[i] ?? '' })) } }
+      : {};
+  switch (result.outcome) {
+    case 'pass':
+      return { outcome: 'pass', ...modified(result.texts) };
+    case 'fail':
+      return { outcome: 'fail', detail: result.detail, findings: result.findings, ...modified(result.texts) };
+    case 'error':
+      return result;
+  }
+}
+
+function withPolicy(spec: GuardrailSpec, compiled: Checked<CompiledGuardrail>): Checked<CompiledGuardrail> {
+  if (!compiled.ok) return compiled;
+  const run = compiled.value;
+  return {
+    ok: true,
+    value: async (mode, data, signal) => {
+      let verdict: GuardrailVerdict;
+      try {
+        verdict = await run(mode, data, signal);
+      } catch (err) {
+        verdict = { outcome: 'error', detail: err instanceof Error ? err.message : String(err) };
+      }
+      if (verdict.outcome !== 'error' || spec.failurePolicy === 'closed') return verdict;
+      return { outcome: 'pass', detail: `failurePolicy open: ${verdict.detail}` };
+    },
+  };
+}
+
+/**
+ * A `RunGuardrail` over a catalog of guardrail specs by name. Each guardrail is compiled on first
+ * use and again only when its spec changes. An unknown name answers `error` "Guardrail '<name>'
+ * not found"; an invalid config answers `error` naming each bad field. Never rejects.
+ */
+export function createGuardrailRunner(
+  catalog: ReadonlyMap<string, GuardrailSpec>,
+  opts: RunnerOptions = {},
+): RunGuardrail {
+  const cache = new Map<string, { readonly key: string; readonly compiled: Checked<CompiledGuardrail> }>();
+  return async (name, mode, data, signal) => {
+    const spec = catalog.get(name);
+    if (!spec) return { outcome: 'error', detail: `Guardrail '${name}' not found` };
+    const key = JSON.stringify(spec);
+    let entry = cache.get(name);
+    if (entry?.key !== key) {
+      entry = { key, compiled: compileGuardrail(name, spec, opts) };
+      cache.set(name, entry);
+    }
+    if (!entry.compiled.ok) {
+      const why = entry.compiled.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      return { outcome: 'error', detail: `Guardrail '${name}' has an invalid config: ${why}` };
+    }
+    return entry.compiled.value(mode, data, signal);
+  };
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Role } from './auth.ts';
+import { HttpError, sendError } from './errors.ts';
+import { registerPolicyRoutes } from './routes/index.ts';
+import type { ServerDeps } from './server.ts';
+
+/** Reads that travel as POST: callers with a reader token may use them. */
+const READER_POSTS = new Set(['/policies/resolve', '/policies/test-pipeline', '/v1/explain']);
+
+/**
+ * The Express application behind every route the fast path does not answer: LiteLLM's
+ * `/policies` management API and Railyard's own reads. Handlers are thin: parse, one call, map.
+ */
+export function createManagementApi(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const api = express();
+  api.disable('x-powered-by');
+  api.set('etag', false);
+  api.use((req: Request, res: Response, next: NextFunction) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      deps.metrics.observeRequest(route, req.method, res.statusCode, (performance.now() - started) / 1000);
+    });
+    next();
+  });
+  api.use((req: Request, res: Response, next: NextFunction) => {
+    res.locals.principal = deps.auth.authenticate(req.headers, accessFor(req));
+    next();
+  });
+  api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
+  registerPolicyRoutes(api, deps);
+  api.use((req: Request) => {
+    throw new HttpError('not_found', `No route for ${req.method} ${req.path}`);
+  });
+  api.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    sendError(res, fromExpressError(error), (bug) => deps.log.error({ err: bug }, 'request failed'));
+  });
+  return (req, res) => {
+    api(req as Request, res as Response);
+  };
+}
+
+function accessFor(req: Request): Role {
+  if (req.method === 'GET' || req.method === 'HEAD') return 'reader';
+  if (req.method === 'POST' && READER_POSTS.has(req.path)) return 'reader';
+  return 'admin';
+}
+
+/** body-parser's errors carry a `type`; they are the client's mistakes, not bugs. */
+function fromExpressError(error: unknown): unknown {
+  if (error instanceof HttpError) return error;
+  const e = error as { type?: string; message?: string; limit?: number };
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return new HttpError('bad_request', `Malformed JSON body: ${e.message}`);
+    case 'entity.too.large':
+      return new HttpError('payload_too_large', `Request body is larger than the limit of ${e.limit} bytes`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError('bad_request', String(e.message));
+    default:
+      return error;
+  }
+}

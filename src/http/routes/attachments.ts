@@ -1,0 +1,71 @@
+/**
+ * LiteLLM's attachment routes (reference 5.2). `/policies/attachments/list` is registered before
+ * `/policies/attachments/{attachment_id}`, and all of them before `/policies/{policy_id}`.
+ */
+import type { JSONSchemaType } from 'ajv';
+import type { Express, Request } from 'express';
+import { policyApi } from '../../app/index.ts';
+import { bodyParser } from '../body.ts';
+import type { ServerDeps } from '../server.ts';
+import { toWireAttachment } from '../wire.ts';
+import { queryParam, readView, valueOrThrow, writeScope } from './policies.ts';
+
+type AttachmentBody = {
+  policy_name: string;
+  scope?: string | null;
+  teams?: string[] | null;
+  keys?: string[] | null;
+  models?: string[] | null;
+  tags?: string[] | null;
+  priority?: number | null;
+};
+
+const list = { type: 'array', items: { type: 'string' }, nullable: true } as const;
+const parseAttachment = bodyParser<AttachmentBody>({
+  type: 'object',
+  additionalProperties: false,
+  required: ['policy_name'],
+  properties: {
+    policy_name: { type: 'string', minLength: 1 },
+    scope: { type: 'string', nullable: true },
+    teams: list,
+    keys: list,
+    models: list,
+    tags: list,
+    priority: { type: 'integer', nullable: true },
+  },
+} as JSONSchemaType<AttachmentBody>);
+
+export function registerAttachmentRoutes(api: Express, deps: ServerDeps): void {
+  const ns = (req: Request) => queryParam(req, 'namespace');
+
+  api.get('/policies/attachments/list', (req, res) => {
+    const attachments = policyApi.listAttachments(readView(deps, ns(req))).map(toWireAttachment);
+    res.json({ attachments, total_count: attachments.length });
+  });
+
+  api.post('/policies/attachments', async (req, res) => {
+    const body = parseAttachment(req.body ?? {});
+    const created = await policyApi.createAttachment(writeScope(deps, res, ns(req)), {
+      policy: body.policy_name,
+      ...(body.scope ? { scope: body.scope } : {}),
+      teams: body.teams ?? [],
+      keys: body.keys ?? [],
+      models: body.models ?? [],
+      tags: body.tags ?? [],
+      ...(typeof body.priority === 'number' ? { priority: body.priority } : {}),
+    });
+    res.json(toWireAttachment(valueOrThrow(created)));
+  });
+
+  api.get('/policies/attachments/:attachment_id', (req, res) => {
+    const found = policyApi.getAttachment(readView(deps, ns(req)), req.params.attachment_id);
+    res.json(toWireAttachment(valueOrThrow(found)));
+  });
+
+  api.delete('/policies/attachments/:attachment_id', async (req, res) => {
+    const id = req.params.attachment_id;
+    valueOrThrow(await policyApi.deleteAttachment(writeScope(deps, res, ns(req)), id));
+    res.json({ message: `Attachment ${id} deleted successfully` });
+  });
+}

@@ -1,0 +1,47 @@
+/** `POST /policies/test-pipeline` (reference 5.1): the route `railyard test-pipeline` shares its code with. */
+import type { JSONSchemaType } from 'ajv';
+import type { Express } from 'express';
+import { runTestPipeline } from '../../app/index.ts';
+import { validatePipeline } from '../../engine/index.ts';
+import { bodyParser } from '../body.ts';
+import { HttpError } from '../errors.ts';
+import type { ServerDeps } from '../server.ts';
+import { renderIssues, toWirePipelineResult } from '../wire.ts';
+import { queryParam, readView, valueOrThrow } from './policies.ts';
+
+type TestBody = { pipeline: Record<string, unknown>; test_messages: { role: string; content: string }[] };
+
+const parseTestBody = bodyParser<TestBody>({
+  type: 'object',
+  additionalProperties: false,
+  required: ['pipeline', 'test_messages'],
+  properties: {
+    pipeline: { type: 'object' },
+    test_messages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['role', 'content'],
+        properties: { role: { type: 'string' }, content: { type: 'string' } },
+      },
+    },
+  },
+} as unknown as JSONSchemaType<TestBody>);
+
+export function registerPipelineRoutes(api: Express, deps: ServerDeps): void {
+  api.post('/policies/test-pipeline', async (req, res) => {
+    const body = parseTestBody(req.body ?? {});
+    const pipeline = validatePipeline(body.pipeline, 'pipeline');
+    if (!pipeline.ok) {
+      throw new HttpError('bad_request', `Invalid pipeline: ${renderIssues(pipeline.issues)}`, { issues: pipeline.issues });
+    }
+    const view = readView(deps, queryParam(req, 'namespace'));
+    const closed = new AbortController();
+    res.once('close', () => closed.abort());
+    const result = await runTestPipeline(view, { pipeline: pipeline.value }, body.test_messages, {
+      signal: closed.signal,
+    });
+    res.json(toWirePipelineResult(valueOrThrow(result)));
+  });
+}

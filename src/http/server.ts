@@ -1,0 +1,60 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { App } from '../app/index.ts';
+import type { Logger, Metrics } from '../observability/index.ts';
+import type { Authenticator, Role } from './auth.ts';
+import { sendError } from './errors.ts';
+import { type FastRoute, fastRoutes } from './fast-routes.ts';
+import { createManagementApi } from './management.ts';
+
+export type ServerDeps = {
+  readonly app: App;
+  readonly auth: Authenticator;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Served when a request names no namespace and several exist. */
+  readonly defaultNamespace: string;
+  readonly bodyLimitBytes: number;
+  /** Extra readiness conditions (informers healthy…); `/readyz` also needs the first sync. */
+  readonly ready?: () => { ok: boolean; reason?: string };
+};
+
+/** Who may call a route: nobody needs a token for `open`. */
+export type Access = Role | 'open';
+
+/**
+ * One `node:http` server. The routes proxies call on every request (resolve, snapshot, health)
+ * are answered by a table lookup on the fast path; everything else goes to the Express
+ * management API. Both use the same authentication, error rendering and metrics.
+ */
+export function createHttpServer(deps: ServerDeps): Server {
+  const routes = fastRoutes(deps);
+  const management = createManagementApi(deps);
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const route = routes.get(`${req.method} ${path}`);
+    if (route) void serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
+    else management(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+async function serveFast(
+  route: FastRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+  deps: ServerDeps,
+): Promise<void> {
+  const started = performance.now();
+  let code: number;
+  try {
+    if (route.access !== 'open') deps.auth.authenticate(req.headers, route.access);
+    code = await route.handle(req, res, query);
+  } catch (error) {
+    code = sendError(res, error, (bug) => deps.log.error({ err: bug, route: route.name }, 'request failed'));
+  }
+  deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
+}

@@ -1,0 +1,19 @@
+export {
+  type DeclaredInput,
+  type DeclaredState,
+  emptyDeclaredState,
+  historyKey,
+  type PassOptions,
+  type ReconcileChange,
+  reconcileDeclared,
+} from './declared.ts';
+export {
+  type ConditionType,
+  condition,
+  isReady,
+  keyString,
+  type ObjectStatus,
+  type PolicyStatusDetail,
+  renderIssue,
+  type StatusCondition,
+} from './status.ts';

@@ -1,0 +1,56 @@
+import type { Issue, Key, Origin } from '../engine/index.ts';
+
+export const CONDITION_TYPES = ['Accepted', 'Ready'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+/** A Kubernetes-style condition; `lastTransitionTime` is added by whoever persists it. */
+export type StatusCondition = {
+  readonly type: ConditionType;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+};
+
+export type PolicyStatusDetail = {
+  readonly latestVersion?: number;
+  readonly latestDigest?: string;
+  readonly productionVersion?: number;
+  readonly productionDigest?: string;
+  readonly resolvedGuardrails: readonly string[];
+};
+
+/**
+ * What the reconciler concluded about one declared object. The same value feeds the Kubernetes
+ * status subresource, `GET /v1/status` and the CLI.
+ */
+export type ObjectStatus = {
+  readonly key: Key;
+  readonly origin: Origin;
+  readonly generation?: number;
+  readonly conditions: readonly StatusCondition[];
+  readonly issues: readonly Issue[];
+  readonly policy?: PolicyStatusDetail;
+  readonly attachment?: { readonly policyHasProduction: boolean };
+};
+
+export function keyString(key: Key): string {
+  return `${key.kind}/${key.namespace}/${key.name}`;
+}
+
+/** `spec.inherit: parent policy "x" not found …` — the one rendering of an issue everywhere. */
+export function renderIssue(issue: Issue): string {
+  return issue.path ? `${issue.path}: ${issue.message}` : issue.message;
+}
+
+export function condition(
+  type: ConditionType,
+  ok: boolean,
+  reason: string,
+  message: string,
+): StatusCondition {
+  return { type, status: ok ? 'True' : 'False', reason, message };
+}
+
+export function isReady(status: ObjectStatus): boolean {
+  return status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}

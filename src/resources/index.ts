@@ -1,0 +1,10 @@
+export {
+  CLI_KINDS,
+  type ExtraDocument,
+  type LoadedFile,
+  listResourceFiles,
+  loadTree,
+  type RejectedDocument,
+  resourcesFromText,
+} from './load-tree.ts';
+export { type ReadDocument, type ReadIssue, readDocuments } from './read-documents.ts';

@@ -1,0 +1,1 @@
+export { DirectorySource, type DirectorySourceOptions, type DirectoryView } from './directory-source.ts';

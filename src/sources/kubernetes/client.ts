@@ -1,0 +1,69 @@
+/**
+ * Building a `KubeConfig` and reading client-node errors. client-node throws `ApiException` with the
+ * HTTP `code` and, as `body`, the API server's `Status` object as a JSON string (or nothing, for a
+ * 401); anything else it throws is a transport failure.
+ */
+import { ApiException, KubeConfig } from '@kubernetes/client-node';
+
+export type KubeConfigSource = {
+  /** A kubeconfig file. Wins over `inCluster`. */
+  readonly kubeconfigPath?: string;
+  /** The pod's service account (`KUBERNETES_SERVICE_HOST/PORT`, the mounted token and CA). */
+  readonly inCluster?: boolean;
+};
+
+/**
+ * Loads a `KubeConfig` from a file, from the pod's service account, or, with neither, the way
+ * kubectl does (`$KUBECONFIG`, `~/.kube/config`, then in-cluster). Throws when a file is unreadable
+ * or invalid: that is a startup misconfiguration, not a runtime condition.
+ */
+export function kubeConfigFrom(source: KubeConfigSource = {}): KubeConfig {
+  const kc = new KubeConfig();
+  if (source.kubeconfigPath !== undefined) kc.loadFromFile(source.kubeconfigPath);
+  else if (source.inCluster) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * What went wrong with one API call. `code` is the HTTP status, or 0 when no response arrived
+ * (connection refused, reset, timeout). `reason` is the Status reason (`NotFound`, `AlreadyExists`,
+ * `Conflict`, `Invalid`, `Expired`, …) when the server sent one.
+ */
+export type KubeError = { readonly code: number; readonly reason?: string; readonly message: string };
+
+/** Maps anything a client-node call may throw to a `KubeError`. Never throws. */
+export function kubeError(e: unknown): KubeError {
+  if (e instanceof ApiException) {
+    const status = parseStatus(e.body);
+    const reason = typeof status?.reason === 'string' && status.reason !== '' ? status.reason : undefined;
+    const message =
+      typeof status?.message === 'string' && status.message !== '' ? status.message : `HTTP ${e.code}`;
+    return reason === undefined ? { code: e.code, message } : { code: e.code, reason, message };
+  }
+  const message = e instanceof Error ? causeChain(e) : String(e);
+  return { code: 0, message };
+}
+
+function parseStatus(body: unknown): Record<string, unknown> | undefined {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return body.trim() === '' ? undefined : { message: body.trim() };
+    }
+  }
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/** `fetch failed: connect ECONNREFUSED 127.0.0.1:6443`: undici hides the useful part in `cause`. */
+function causeChain(e: Error): string {
+  const parts = [e.message];
+  let cause: unknown = e.cause;
+  while (cause instanceof Error && parts.length < 4) {
+    parts.push(cause.message);
+    cause = cause.cause;
+  }
+  return parts.join(': ');
+}
