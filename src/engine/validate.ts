@@ -4,6 +4,7 @@
  * rules, which only the API server can run. Pure: no I/O, deterministic for a given input order.
  */
 import { checkRegex, conditionPatterns } from './condition.ts';
+import { describeOrigin } from './origin.ts';
 import type {
   AttachmentResource,
   GuardrailResource,
@@ -13,7 +14,6 @@ import type {
   PolicyResource,
   Resource,
 } from './types.ts';
-import { describeOrigin } from './origin.ts';
 
 /**
  * The messages of the CRDs' `x-kubernetes-validations` rules, word for word: objects that reach
@@ -258,7 +258,6 @@ function duplicateIssue(r: Resource, others: readonly Resource[]): Issue {
     `${r.kind} "${r.name}" in namespace "${r.namespace}" is also declared at ${where}; keep one declaration and rename or delete the others`,
   );
 }
-
 
 function error(code: IssueCode, path: string, message: string): Issue {
   return { code, severity: 'error', path, message };

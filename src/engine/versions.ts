@@ -5,6 +5,7 @@
  * half-done promotion: after any call there is at most one production version.
  */
 import { canonicalContent, contentDigest, stableStringify } from './digest.ts';
+import { describeOrigin } from './origin.ts';
 import type {
   Condition,
   Origin,
@@ -15,7 +16,6 @@ import type {
   PolicyVersion,
   VersionStatus,
 } from './types.ts';
-import { describeOrigin } from './origin.ts';
 
 /** What a transition needs from the outside world. `now` is an ISO-8601 timestamp. */
 export type VersionEnv = {
@@ -68,7 +68,6 @@ export function isDeclared(history: PolicyHistory): boolean {
 export function emptyHistory(namespace: string, name: string, origin: Origin): PolicyHistory {
   return { namespace, name, origin, active: true, versions: [] };
 }
-
 
 // ───────────────────────────── helpers ─────────────────────────────
 

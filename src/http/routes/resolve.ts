@@ -1,5 +1,5 @@
-import type { Express } from 'express';
 import type { JSONSchemaType } from 'ajv';
+import type { Express } from 'express';
 import { resolve } from '../../engine/index.ts';
 import { bodyParser } from '../body.ts';
 import { selectNamespace } from '../namespace.ts';
