@@ -30,6 +30,8 @@ export type AppOptions = {
   readonly now?: () => Date;
   readonly newId?: () => string;
   readonly onChanges?: (changes: readonly ReconcileChange[]) => void;
+  /** Called with every snapshot as it is swapped in (metrics, logs). */
+  readonly onPublish?: (snapshot: Snapshot) => void;
 };
 
 /**
@@ -38,7 +40,8 @@ export type AppOptions = {
  * and never wait for a writer.
  */
 export class App {
-  readonly #opts: Required<Omit<AppOptions, 'onChanges'>> & Pick<AppOptions, 'onChanges'>;
+  readonly #opts: Required<Omit<AppOptions, 'onChanges' | 'onPublish'>> &
+    Pick<AppOptions, 'onChanges' | 'onPublish'>;
   #declared: DeclaredState = emptyDeclaredState();
   #apiAttachments = new Map<string, AttachmentRecord>();
   #attachmentRecords = new WeakMap<Resource, AttachmentRecord>();
@@ -175,6 +178,7 @@ export class App {
       },
       this.#snapshot,
     );
+    this.#opts.onPublish?.(this.#snapshot);
     for (const wake of [...this.#waiters]) wake();
   }
 

@@ -27,7 +27,14 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const log = createLogger({ destination: io.stdout });
   const metrics = new Metrics();
   const store = createLowdbStore(join(opts.data, 'registry.json'));
-  const app = new App({ store, onChanges: (changes) => logChanges(log, changes) });
+  const app = new App({
+    store,
+    onChanges: (changes) => logChanges(log, changes),
+    onPublish: (snapshot) => {
+      metrics.snapshotRevision.set(snapshot.revision);
+      metrics.countObjects(snapshot.statuses);
+    },
+  });
   await app.load();
 
   const tokens = await loadTokens({

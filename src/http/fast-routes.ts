@@ -45,7 +45,6 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       name: '/metrics',
       access: 'open',
       handle: async (_req, res) => {
-        deps.metrics.snapshotRevision.set(deps.app.snapshot().revision);
         const text = await deps.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
         res.end(text);

@@ -44,6 +44,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Sets the per-kind, per-condition object counts from the statuses of a snapshot. */
+  countObjects(
+    statuses: readonly { key: { kind: string }; conditions: readonly { type: string; status: string }[] }[],
+  ): void {
+    this.objects.reset();
+    for (const s of statuses) {
+      for (const c of s.conditions)
+        this.objects.inc({ kind: s.key.kind, condition: c.type, status: c.status });
+    }
+  }
+
   /** One observation per answered request, from the fast path and Express alike. */
   observeRequest(route: string, method: string, code: number, seconds: number): void {
     this.httpRequests.inc({ route, method, code });

@@ -1,0 +1,159 @@
+import { describe, expect, test } from 'vitest';
+import type { PolicyHistory, Resource } from '../../../src/engine/index.ts';
+import {
+  type DeclaredInput,
+  type DeclaredState,
+  emptyDeclaredState,
+  keyString,
+  reconcileDeclared,
+} from '../../../src/reconcile/index.ts';
+
+const origin = { kind: 'file', path: 'p.yaml', line: 1 } as const;
+const guardrail = (name: string): Resource => ({
+  kind: 'Guardrail',
+  namespace: 'ns',
+  name,
+  origin,
+  spec: { type: 'keywords', mode: 'pre_call', failurePolicy: 'closed', config: { words: ['x'] } },
+});
+const policy = (
+  name: string,
+  add: string[],
+  extra: Partial<Extract<Resource, { kind: 'Policy' }>['spec']> = {},
+): Resource => ({
+  kind: 'Policy',
+  namespace: 'ns',
+  name,
+  origin,
+  spec: { guardrails: { add, remove: [] }, versionStatus: 'production', ...extra },
+});
+const attachment = (name: string, policyName: string): Resource => ({
+  kind: 'PolicyAttachment',
+  namespace: 'ns',
+  name,
+  origin,
+  spec: { policy: policyName, scope: '*', teams: [], keys: [], models: [], tags: [], priority: 0 },
+});
+
+/** Deterministic ids and time, so two passes over the same input are byte-identical. */
+function envFor() {
+  let n = 0;
+  return { now: '2026-01-01T00:00:00.000Z', newId: () => `id-${++n}`, actor: null };
+}
+
+const pass = (prev: DeclaredState, input: Partial<DeclaredInput>) =>
+  reconcileDeclared(prev, { resources: [], rejected: [], ...input }, { env: envFor() });
+
+const catalog = ['g-a', 'g-b'].map(guardrail);
+const status = (s: DeclaredState, kind: string, name: string) =>
+  s.statuses.get(keyString({ kind: kind as Resource['kind'], namespace: 'ns', name }));
+const condition = (s: DeclaredState, kind: string, name: string, type: string) =>
+  status(s, kind, name)?.conditions.find((c) => c.type === type);
+
+describe('reconcileDeclared', () => {
+  test('valid objects get versions and Accepted/Ready conditions', () => {
+    const { next, changes } = pass(emptyDeclaredState(), {
+      resources: [...catalog, policy('base', ['g-a']), attachment('all', 'base')],
+    });
+    expect(next.histories.get('ns/base')?.versions.map((v) => [v.versionNumber, v.status])).toEqual([
+      [1, 'production'],
+    ]);
+    expect(condition(next, 'Policy', 'base', 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'InProduction',
+    });
+    expect(condition(next, 'PolicyAttachment', 'all', 'Ready')).toMatchObject({ status: 'True' });
+    expect(changes.filter((c) => c.kind === 'version').length).toBeGreaterThan(0);
+  });
+
+  test('an invalid edit keeps the last good version in force and says so', () => {
+    const first = pass(emptyDeclaredState(), { resources: [...catalog, policy('base', ['g-a'])] }).next;
+    const { next, changes } = pass(first, {
+      resources: [...catalog, policy('base', ['g-a'], { inherit: 'missing' })],
+    });
+    expect(next.lastGood.get('Policy/ns/base')).toBe(first.lastGood.get('Policy/ns/base'));
+    expect(condition(next, 'Policy', 'base', 'Accepted')).toMatchObject({ status: 'False' });
+    expect(condition(next, 'Policy', 'base', 'Accepted')?.message).toContain('missing');
+    expect(condition(next, 'Policy', 'base', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'InvalidSpec',
+    });
+    expect(condition(next, 'Policy', 'base', 'Ready')?.message).toContain('last good version keeps serving');
+    expect(next.histories.get('ns/base')?.versions).toHaveLength(1);
+    expect(changes.map((c) => c.kind)).toEqual(['invalid']);
+  });
+
+  test('a parent whose new document fails the schema still counts for its children', () => {
+    const first = pass(emptyDeclaredState(), {
+      resources: [...catalog, policy('parent', ['g-a']), policy('child', ['g-b'], { inherit: 'parent' })],
+    }).next;
+    const { next } = pass(first, {
+      resources: [...catalog, policy('child', ['g-b'], { inherit: 'parent' })],
+      rejected: [
+        {
+          key: { kind: 'Policy', namespace: 'ns', name: 'parent' },
+          origin,
+          issues: [{ code: 'invalid_schema', severity: 'error', path: 'spec.x', message: 'unknown field' }],
+        },
+      ],
+    });
+    expect(condition(next, 'Policy', 'child', 'Accepted')).toMatchObject({ status: 'True' });
+    expect(condition(next, 'Policy', 'parent', 'Accepted')).toMatchObject({ status: 'False' });
+    expect(next.lastGood.has('Policy/ns/parent')).toBe(true);
+  });
+
+  test('a deleted policy leaves resolution and keeps its history', () => {
+    const first = pass(emptyDeclaredState(), { resources: [...catalog, policy('base', ['g-a'])] }).next;
+    const { next, changes } = pass(first, { resources: catalog });
+    const history = next.histories.get('ns/base') as PolicyHistory;
+    expect(history.active).toBe(false);
+    expect(history.versions).toHaveLength(1);
+    expect(status(next, 'Policy', 'base')).toBeUndefined();
+    expect(changes).toEqual([{ kind: 'removed', key: { kind: 'Policy', namespace: 'ns', name: 'base' } }]);
+  });
+
+  test('an attachment to a draft policy is accepted but not ready', () => {
+    const { next } = pass(emptyDeclaredState(), {
+      resources: [...catalog, policy('draft', ['g-a'], { versionStatus: 'draft' }), attachment('d', 'draft')],
+    });
+    expect(condition(next, 'PolicyAttachment', 'd', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'PolicyNotInProduction',
+    });
+    expect(next.statuses.get('PolicyAttachment/ns/d')?.attachment).toEqual({ policyHasProduction: false });
+  });
+
+  test('the order of declaration never changes the outcome', () => {
+    const resources = [
+      ...catalog,
+      policy('a', ['g-a']),
+      policy('b', ['g-b'], { inherit: 'a' }),
+      attachment('x', 'b'),
+    ];
+    const forward = pass(emptyDeclaredState(), { resources }).next;
+    const backward = pass(emptyDeclaredState(), { resources: [...resources].reverse() }).next;
+    const view = (s: DeclaredState) =>
+      JSON.stringify({
+        statuses: [...s.statuses.entries()].sort(),
+        histories: [...s.histories.entries()].sort().map(([k, h]) => [k, h.versions.map((v) => v.digest)]),
+      });
+    expect(view(backward)).toEqual(view(forward));
+  });
+
+  test('a declared policy may not take the name of one created through the API', () => {
+    const api: PolicyHistory = {
+      namespace: 'ns',
+      name: 'base',
+      origin: { kind: 'api' },
+      active: true,
+      versions: (pass(emptyDeclaredState(), {
+        resources: [...catalog, policy('base', ['g-a'])],
+      }).next.histories.get('ns/base')?.versions ?? []) as PolicyHistory['versions'],
+    };
+    const { next } = pass(emptyDeclaredState(new Map([['ns/base', api]])), {
+      resources: [...catalog, policy('base', ['g-b'])],
+    });
+    expect(condition(next, 'Policy', 'base', 'Accepted')?.message).toContain('created through the HTTP API');
+    expect(next.histories.get('ns/base')).toBe(api);
+  });
+});
