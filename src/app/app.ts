@@ -9,7 +9,7 @@ import {
   type ReconcileChange,
   reconcileDeclared,
 } from '../reconcile/index.ts';
-import type { VersionStore } from '../store/index.ts';
+import type { StoreState, VersionStore } from '../store/index.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 
 /** What an API write sees: histories keyed `namespace/name`, API attachments keyed by id. */
@@ -49,6 +49,8 @@ export class App {
   #writes: Promise<unknown> = Promise.resolve();
   #waiters = new Set<() => void>();
   #synced = false;
+  #versioning: 'apply' | 'observe' = 'apply';
+  #lastInput: DeclaredInput = { resources: [], rejected: [] };
 
   constructor(opts: AppOptions) {
     this.#opts = { now: () => new Date(), newId: randomUUID, ...opts };
@@ -98,23 +100,53 @@ export class App {
     });
   }
 
+  /**
+   * Whether passes record versions (`apply`: the only writer, e.g. the leader) or take the
+   * histories from the store as they are (`observe`: a follower replica).
+   */
+  setVersioning(mode: 'apply' | 'observe'): void {
+    this.#versioning = mode;
+  }
+
+  /**
+   * Replaces the histories and API attachments with the store's (another replica wrote them) and
+   * re-runs the last pass so statuses follow.
+   */
+  reloadFromStore(state: StoreState): Promise<void> {
+    return this.#exclusive(async () => {
+      this.#declared = {
+        ...this.#declared,
+        histories: new Map(state.policies.map((h) => [historyKey(h.namespace, h.name), h])),
+      };
+      this.#apiAttachments = new Map(state.attachments.map((a) => [a.attachmentId, a]));
+      this.#pass(this.#lastInput, null, 'observe');
+      this.#publish();
+    });
+  }
+
   /** One reconcile pass over everything the declared sources hold. */
   applyDeclared(input: DeclaredInput, actor: string | null = null): Promise<readonly ReconcileChange[]> {
     return this.#exclusive(async () => {
       const before = this.#declared.histories;
-      const { next, changes } = reconcileDeclared(this.#declared, input, {
-        env: this.#env(actor),
-        checkGuardrailConfig: (g) => {
-          const compiled = compileGuardrail(g.name, g.spec);
-          return compiled.ok ? [] : compiled.issues;
-        },
-      });
+      const { next, changes } = this.#pass(input, actor, this.#versioning);
       if (next.histories !== before && changedHistories(before, next.histories))
         await this.#persist(next.histories);
       this.#declared = next;
       this.#publish();
       this.#opts.onChanges?.(changes);
       return changes;
+    });
+  }
+
+  #pass(input: DeclaredInput, actor: string | null, versioning: 'apply' | 'observe') {
+    this.#lastInput = input;
+    return reconcileDeclared(this.#declared, input, {
+      env: this.#env(actor),
+      versioning,
+      checkGuardrailConfig: (g) => {
+        const compiled = compileGuardrail(g.name, g.spec);
+        return compiled.ok ? [] : compiled.issues;
+      },
     });
   }
 

@@ -36,6 +36,12 @@ export type DeclaredInput = {
 
 export type PassOptions = {
   readonly env: VersionEnv;
+  /**
+   * `apply` (the default) records versions for valid policies and retires deleted ones. `observe`
+   * takes the histories as they are: a replica that is not the leader reads the versions the
+   * leader wrote and only computes statuses.
+   */
+  readonly versioning?: 'apply' | 'observe';
   readonly checkGuardrailConfig?: (g: Extract<Resource, { kind: 'Guardrail' }>) => Issue[];
 };
 
@@ -74,6 +80,7 @@ export function reconcileDeclared(
   opts: PassOptions,
 ): { next: DeclaredState; changes: ReconcileChange[] } {
   const changes: ReconcileChange[] = [];
+  const applying = opts.versioning !== 'observe';
   const histories = new Map(prev.histories);
   const lastGood = new Map<string, Resource>();
   const statuses = new Map<string, ObjectStatus>();
@@ -110,7 +117,7 @@ export function reconcileDeclared(
       continue;
     }
     lastGood.set(k, res);
-    if (res.kind === 'Policy' && prev.lastGood.get(k) !== res) {
+    if (res.kind === 'Policy' && applying && prev.lastGood.get(k) !== res) {
       const hk = historyKey(res.namespace, res.name);
       const applied = applyDeclared(histories.get(hk), res, opts.env);
       histories.set(hk, applied.history);
@@ -153,7 +160,7 @@ export function reconcileDeclared(
   for (const [k, gone] of prev.lastGood) {
     if (lastGood.has(k) || statuses.has(k)) continue;
     changes.push({ kind: 'removed', key: keyOf(gone) });
-    if (gone.kind !== 'Policy') continue;
+    if (gone.kind !== 'Policy' || !applying) continue;
     const hk = historyKey(gone.namespace, gone.name);
     const history = histories.get(hk);
     if (history && isDeclared(history)) histories.set(hk, deactivateDeclared(history));

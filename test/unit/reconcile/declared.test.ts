@@ -156,4 +156,25 @@ describe('reconcileDeclared', () => {
     expect(condition(next, 'Policy', 'base', 'Accepted')?.message).toContain('created through the HTTP API');
     expect(next.histories.get('ns/base')).toBe(api);
   });
+
+  test('observe mode takes the histories as given: a follower never writes versions', () => {
+    const leader = pass(emptyDeclaredState(), { resources: [...catalog, policy('base', ['g-a'])] }).next;
+    const edited = [...catalog, policy('base', ['g-b'])];
+    const follower = reconcileDeclared(
+      { ...emptyDeclaredState(leader.histories) },
+      { resources: edited, rejected: [] },
+      { env: envFor(), versioning: 'observe' },
+    ).next;
+    expect(follower.histories).toEqual(leader.histories);
+    expect(follower.statuses.get('Policy/ns/base')?.policy).toMatchObject({
+      productionVersion: 1,
+      latestVersion: 1,
+    });
+    const gone = reconcileDeclared(
+      leader,
+      { resources: catalog, rejected: [] },
+      { env: envFor(), versioning: 'observe' },
+    );
+    expect(gone.next.histories.get('ns/base')?.active).toBe(true);
+  });
 });
