@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { kubeConfigFrom } from '../../src/sources/kubernetes/client.ts';
 import { type ObjectRef, RestartingInformer, restartDelay } from '../../src/sources/kubernetes/informer.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
@@ -162,6 +162,25 @@ describeKube('RestartingInformer on real ConfigMaps', () => {
     expect(inf.stats().lastError).toMatchObject({ code: 500, reason: 'InternalError' });
   });
 
+  test('a watch answered 500 after a good list still backs off: the backoff resets only once watching', async () => {
+    const ns = await namespace();
+    const { inf, delays } = await informer(ns);
+    const failing = proxy.addRule({
+      match: { path: new RegExp(`/namespaces/${ns}/configmaps`), watch: true },
+      fault: { kind: 'status', status: 500 },
+      times: 3,
+    });
+    await vi.waitFor(() => expect(proxy.dropWatches()).toBeGreaterThan(0), converge);
+    await vi.waitFor(() => expect(failing.hits()).toBe(3), converge);
+    await put(ns, 'late', { v: '1' });
+    await vi.waitFor(async () => expect(cached(inf)).toEqual(await onServer(ns)), converge);
+    expect(inf.healthy()).toBe(true);
+    // Three 500s (plus the dropped connection, when undici reports it as an error): never reset to 50.
+    expect(delays.length).toBeGreaterThanOrEqual(3);
+    expect(delays).toEqual([50, 100, 200, 400].slice(0, delays.length));
+    expect(inf.stats().lastError).toMatchObject({ code: 500 });
+  });
+
   test('the periodic re-list announces every object again', async () => {
     const ns = await namespace();
     await put(ns, 'p', { v: '1' });
@@ -186,17 +205,13 @@ describeKube('RestartingInformer on real ConfigMaps', () => {
   });
 });
 
-test('restartDelay doubles from the initial delay up to the cap, shortened by jitter', () => {
+describe('restartDelay', () => {
   const b = { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 };
   const cases = [
-    { note: 'first restart, no jitter drawn', attempt: 0, random: 0, want: 1_000 },
-    { note: 'fourth restart', attempt: 3, random: 0, want: 8_000 },
-    { note: 'capped', attempt: 10, random: 0, want: 30_000 },
-    { note: 'full jitter takes 20 % off', attempt: 10, random: 1, want: 24_000 },
+    { note: 'first restart waits the initial delay', attempt: 0, random: 0, want: 1_000 },
+    { note: 'doubles per attempt', attempt: 3, random: 0, want: 8_000 },
+    { note: 'capped at the maximum', attempt: 10, random: 0, want: 30_000 },
+    { note: 'jitter takes up to 20 % off', attempt: 10, random: 1, want: 24_000 },
   ];
-  for (const c of cases)
-    expect(
-      restartDelay(c.attempt, b, () => c.random),
-      c.note,
-    ).toBe(c.want);
+  for (const c of cases) test(c.note, () => expect(restartDelay(c.attempt, b, () => c.random)).toBe(c.want));
 });

@@ -1,7 +1,7 @@
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { kubeConfigFrom, kubeError } from '../../src/sources/kubernetes/client.ts';
-import { LeaderElector } from '../../src/sources/kubernetes/leader-election.ts';
+import { expired, LeaderElector } from '../../src/sources/kubernetes/leader-election.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
 
@@ -143,11 +143,15 @@ describeKube('LeaderElector on a real Lease', () => {
     proxy.addRule({ match: { path: /\/leases\/deadline/ }, fault: { kind: 'status', status: 500 } });
     const cutAt = Date.now();
     let bothLed = false;
+    let aStoppedAfter: number | undefined;
     while (!b.elector.isLeader() && Date.now() - cutAt < 5_000) {
       if (a.elector.isLeader() && b.elector.isLeader()) bothLed = true;
+      if (!a.elector.isLeader()) aStoppedAfter ??= Date.now() - cutAt;
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(bothLed).toBe(false);
+    // At most renewDeadline after its last successful renewal, which came before the cut.
+    expect(aStoppedAfter).toBeLessThanOrEqual(TIMING.renewDeadlineMs + 100);
     expect(b.elector.isLeader()).toBe(true);
     expect(a.log).toEqual(['started', 'stopped']);
     expect(a.elector.status().lastError).toMatchObject({ code: 500, reason: 'InternalError' });
@@ -162,4 +166,42 @@ describeKube('LeaderElector on a real Lease', () => {
       message: 'leases.coordination.k8s.io "missing" not found',
     });
   });
+});
+
+describe('expired', () => {
+  const now = new Date('2025-01-01T00:00:10.000Z');
+  const cases = [
+    {
+      note: 'renewed 5 s ago for 15 s: valid',
+      renewTime: '2025-01-01T00:00:05.000000Z',
+      seconds: 15,
+      want: false,
+    },
+    {
+      note: 'renewed 16 s ago for 15 s: expired',
+      renewTime: '2024-12-31T23:59:54.000000Z',
+      seconds: 15,
+      want: true,
+    },
+    {
+      note: 'exactly at the boundary: still valid',
+      renewTime: '2024-12-31T23:59:55.000000Z',
+      seconds: 15,
+      want: false,
+    },
+    {
+      note: 'a Date works as well as the wire string',
+      renewTime: new Date('2025-01-01T00:00:09Z'),
+      seconds: 2,
+      want: false,
+    },
+    { note: 'no renewTime: expired', renewTime: undefined, seconds: 15, want: true },
+    {
+      note: 'no duration: expired',
+      renewTime: '2025-01-01T00:00:09.000000Z',
+      seconds: undefined,
+      want: true,
+    },
+  ];
+  for (const c of cases) test(c.note, () => expect(expired(c.renewTime, c.seconds, now)).toBe(c.want));
 });

@@ -26,8 +26,8 @@ export function kubeConfigFrom(source: KubeConfigSource = {}): KubeConfig {
 }
 
 /**
- * What went wrong with one API call. `code` is the HTTP status, or 0 when no response arrived
- * (connection refused, reset, timeout). `reason` is the Status reason (`NotFound`, `AlreadyExists`,
+ * What went wrong with one API call or watch. `code` is the HTTP status, or 0 when no response
+ * arrived (connection refused, reset, timeout). `reason` is the Status reason (`NotFound`, `AlreadyExists`,
  * `Conflict`, `Invalid`, `Expired`, …) when the server sent one.
  */
 export type KubeError = { readonly code: number; readonly reason?: string; readonly message: string };
@@ -41,8 +41,10 @@ export function kubeError(e: unknown): KubeError {
       typeof status?.message === 'string' && status.message !== '' ? status.message : `HTTP ${e.code}`;
     return reason === undefined ? { code: e.code, message } : { code: e.code, reason, message };
   }
-  const message = e instanceof Error ? causeChain(e) : String(e);
-  return { code: 0, message };
+  if (!(e instanceof Error)) return { code: 0, message: String(e) };
+  // client-node's Watch rejects a non-200 answer with a plain Error carrying `statusCode`.
+  const statusCode = (e as Error & { statusCode?: unknown }).statusCode;
+  return { code: typeof statusCode === 'number' ? statusCode : 0, message: causeChain(e) };
 }
 
 function parseStatus(body: unknown): Record<string, unknown> | undefined {

@@ -122,7 +122,10 @@ export class RestartingInformer<T extends KubernetesObject> {
     await attempted;
   }
 
-  /** Stops watching and resolves once no request is left open. The cache stays readable. */
+  /**
+   * Stops watching and resolves once the loop has ended (a watch still connecting is closed the
+   * moment it opens). The cache stays readable.
+   */
   async stop(): Promise<void> {
     this.#stop?.abort();
     await this.#loop;

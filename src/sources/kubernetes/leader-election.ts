@@ -150,31 +150,37 @@ export class LeaderElector {
   async #loop(stop: AbortSignal): Promise<void> {
     const c = this.#c;
     while (!stop.aborted) {
+      const attemptAt = c.now().getTime();
       if ((await this.#tryAcquireOrRenew()) !== 'held') {
         await c.sleep(c.retryPeriodMs * (1 + c.jitter * c.random()), stop);
         continue;
       }
+      if (stop.aborted) break; // acquired while stopping: let the lease expire or be released
       const lead = new AbortController();
       this.#leading = lead;
       c.onStartedLeading(lead.signal);
-      await this.#renewUntilLost(stop);
+      await this.#renewUntilLost(attemptAt, stop);
       this.#leading = undefined;
       lead.abort();
       c.onStoppedLeading();
     }
   }
 
-  /** Renews every retry period; returns when another holder is seen, the deadline passes, or `stop` aborts. */
-  async #renewUntilLost(stop: AbortSignal): Promise<void> {
+  /**
+   * Renews every retry period; returns when another holder is seen, `renewDeadlineMs` has passed
+   * since the last successful renewal, or `stop` aborts.
+   */
+  async #renewUntilLost(acquiredAt: number, stop: AbortSignal): Promise<void> {
     const c = this.#c;
-    let renewedAt = c.now().getTime();
-    while (!stop.aborted) {
-      await c.sleep(c.retryPeriodMs, stop);
-      if (stop.aborted) return;
-      const left = renewedAt + c.renewDeadlineMs - c.now().getTime();
-      const result = left > 0 ? await this.#withDeadline(this.#tryAcquireOrRenew(), left, stop) : 'failed';
-      if (result === 'held') renewedAt = c.now().getTime();
-      else if (result === 'taken' || c.now().getTime() >= renewedAt + c.renewDeadlineMs) return;
+    let renewedAt = acquiredAt;
+    const left = () => renewedAt + c.renewDeadlineMs - c.now().getTime();
+    while (!stop.aborted && left() > 0) {
+      await c.sleep(Math.min(c.retryPeriodMs, left()), stop);
+      if (stop.aborted || left() <= 0) return;
+      const attemptAt = c.now().getTime();
+      const result = await this.#withDeadline(this.#tryAcquireOrRenew(), left(), stop);
+      if (result === 'held') renewedAt = attemptAt;
+      else if (result === 'taken') return;
     }
   }
 
