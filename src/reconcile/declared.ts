@@ -92,14 +92,14 @@ export function reconcileDeclared(
     const good = prev.lastGood.get(k);
     return good ? [good] : [];
   });
-  const apiPolicies = apiOwnedAsResources(histories);
+  const apiPolicies = apiOwnedAsResources(histories, input.resources);
   const validated = validateResources([...input.resources, ...heldBack, ...apiPolicies], {
     checkGuardrailConfig: opts.checkGuardrailConfig,
   });
 
   for (const res of input.resources) {
     const k = keyString(keyOf(res));
-    const issues = [...(validated.get(k) ?? []), ...conflictWithApi(res, histories)];
+    const issues = validated.get(k) ?? [];
     const errors = issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       const good = prev.lastGood.get(k);
@@ -263,26 +263,20 @@ function sameIssues(a: readonly Issue[] | undefined, b: readonly Issue[]): boole
   return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A declared policy may not take the name of one created through the HTTP API. */
-function conflictWithApi(res: Resource, histories: ReadonlyMap<string, PolicyHistory>): Issue[] {
-  if (res.kind !== 'Policy') return [];
-  const history = histories.get(historyKey(res.namespace, res.name));
-  if (!history || isDeclared(history) || history.versions.length === 0) return [];
-  return [
-    {
-      code: 'duplicate_object',
-      severity: 'error',
-      path: 'metadata.name',
-      message: `a policy named "${res.name}" was created through ${describeOrigin(history.origin)}; delete it there (DELETE /policies/name/${res.name}/all-versions) or rename this one`,
-    },
-  ];
-}
-
-/** API-created policies in production take part in validation as parents and references. */
-function apiOwnedAsResources(histories: ReadonlyMap<string, PolicyHistory>): Resource[] {
+/**
+ * API-created policies in production take part in validation as parents and references, unless a
+ * declared object of the same name is about to adopt them.
+ */
+function apiOwnedAsResources(
+  histories: ReadonlyMap<string, PolicyHistory>,
+  declared: readonly Resource[],
+): Resource[] {
+  const adopting = new Set(
+    declared.flatMap((r) => (r.kind === 'Policy' ? [historyKey(r.namespace, r.name)] : [])),
+  );
   const out: Resource[] = [];
   for (const h of histories.values()) {
-    if (isDeclared(h) || !h.active) continue;
+    if (isDeclared(h) || !h.active || adopting.has(historyKey(h.namespace, h.name))) continue;
     const production = productionVersion(h);
     if (!production) continue;
     out.push({

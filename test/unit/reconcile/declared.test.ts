@@ -36,9 +36,9 @@ const attachment = (name: string, policyName: string): Resource => ({
 });
 
 /** Deterministic ids and time, so two passes over the same input are byte-identical. */
-function envFor() {
+function envFor(prefix = 'id') {
   let n = 0;
-  return { now: '2026-01-01T00:00:00.000Z', newId: () => `id-${++n}`, actor: null };
+  return { now: '2026-01-01T00:00:00.000Z', newId: () => `${prefix}-${++n}`, actor: null };
 }
 
 const pass = (prev: DeclaredState, input: Partial<DeclaredInput>) =>
@@ -140,21 +140,32 @@ describe('reconcileDeclared', () => {
     expect(view(backward)).toEqual(view(forward));
   });
 
-  test('a declared policy may not take the name of one created through the API', () => {
+  test('a declared policy adopts the history of an API-created policy of the same name', () => {
     const api: PolicyHistory = {
       namespace: 'ns',
       name: 'base',
       origin: { kind: 'api' },
       active: true,
-      versions: (pass(emptyDeclaredState(), {
+      versions: pass(emptyDeclaredState(), {
         resources: [...catalog, policy('base', ['g-a'])],
-      }).next.histories.get('ns/base')?.versions ?? []) as PolicyHistory['versions'],
+      }).next.histories.get('ns/base')?.versions as PolicyHistory['versions'],
     };
-    const { next } = pass(emptyDeclaredState(new Map([['ns/base', api]])), {
-      resources: [...catalog, policy('base', ['g-b'])],
+    const { next, changes } = reconcileDeclared(
+      emptyDeclaredState(new Map([['ns/base', api]])),
+      { resources: [...catalog, policy('base', ['g-b'])], rejected: [] },
+      { env: envFor('adopt') },
+    );
+    const history = next.histories.get('ns/base') as PolicyHistory;
+    expect(history.origin).toEqual(origin);
+    expect(history.versions.map((v) => [v.versionNumber, v.status])).toEqual([
+      [1, 'published'],
+      [2, 'production'],
+    ]);
+    expect(changes).toContainEqual({
+      kind: 'version',
+      key: { kind: 'Policy', namespace: 'ns', name: 'base' },
+      change: { kind: 'adopted', from: { kind: 'api' } },
     });
-    expect(condition(next, 'Policy', 'base', 'Accepted')?.message).toContain('created through the HTTP API');
-    expect(next.histories.get('ns/base')).toBe(api);
   });
 
   test('observe mode takes the histories as given: a follower never writes versions', () => {
