@@ -19,7 +19,6 @@ import {
   type Issue,
   inheritanceChain,
   isDeclared,
-  type Origin,
   type PolicyContent,
   type PolicyHistory,
   type PolicyVersion,
@@ -413,16 +412,10 @@ export function deleteAttachment(
       return unchanged(
         fail(
           'read_only',
-          `Attachment '${attachmentId}' is defined in ${attachmentOrigin(declared.origin)} and can only be removed there`,
+          `Attachment '${attachmentId}' is defined in ${describeOrigin(declared.origin)} and can only be removed there`,
         ),
       );
     }
     return unchanged(fail('not_found', `Attachment with ID ${attachmentId} not found`));
   });
-}
-
-function attachmentOrigin(origin: Origin): string {
-  return origin.kind === 'kubernetes'
-    ? `Kubernetes PolicyAttachment ${origin.namespace}/${origin.name}`
-    : describeOrigin(origin);
 }

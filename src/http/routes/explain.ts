@@ -33,7 +33,11 @@ export function registerExplainRoutes(api: Express, deps: ServerDeps): void {
   api.post('/v1/explain', (req, res) => {
     const body = parseExplainBody(req.body ?? {});
     const snapshot = deps.app.snapshot();
-    const view = selectNamespace(snapshot, body.namespace ?? queryParam(req, 'namespace'), deps.defaultNamespace);
+    const view = selectNamespace(
+      snapshot,
+      body.namespace ?? queryParam(req, 'namespace'),
+      deps.defaultNamespace,
+    );
     const ctx = fromWireContext(body);
     res.json(toWireExplanation(view ? explain(view.index, ctx) : nothingServed(ctx), snapshot.revision));
   });

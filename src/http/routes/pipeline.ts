@@ -34,7 +34,9 @@ export function registerPipelineRoutes(api: Express, deps: ServerDeps): void {
     const body = parseTestBody(req.body ?? {});
     const pipeline = validatePipeline(body.pipeline, 'pipeline');
     if (!pipeline.ok) {
-      throw new HttpError('bad_request', `Invalid pipeline: ${renderIssues(pipeline.issues)}`, { issues: pipeline.issues });
+      throw new HttpError('bad_request', `Invalid pipeline: ${renderIssues(pipeline.issues)}`, {
+        issues: pipeline.issues,
+      });
     }
     const view = readView(deps, queryParam(req, 'namespace'));
     const closed = new AbortController();

@@ -6,7 +6,13 @@
  */
 import type { JSONSchemaType } from 'ajv';
 import type { Express, Request, Response } from 'express';
-import { type ApiResult, type NamespaceView, policyApi, type VersionEntry, type WriteScope } from '../../app/index.ts';
+import {
+  type ApiResult,
+  type NamespaceView,
+  policyApi,
+  type VersionEntry,
+  type WriteScope,
+} from '../../app/index.ts';
 import { VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
 import type { Principal } from '../auth.ts';
 import { bodyParser } from '../body.ts';
@@ -109,12 +115,16 @@ const parseStatus = bodyParser<{ version_status: string }>({
 /** The pipeline is checked before anything else; its problems are the reference's 400 `Invalid pipeline: ...`. */
 function patchOf(body: WirePolicyFields) {
   const patch = fromWirePolicyFields(body);
-  if (!patch.ok) throw new HttpError('bad_request', `Invalid pipeline: ${renderIssues(patch.issues)}`, { issues: patch.issues });
+  if (!patch.ok)
+    throw new HttpError('bad_request', `Invalid pipeline: ${renderIssues(patch.issues)}`, {
+      issues: patch.issues,
+    });
   return patch.value;
 }
 
 function statusFilter(raw: string | undefined): VersionStatus | undefined {
-  if (raw === undefined || (VERSION_STATUSES as readonly string[]).includes(raw)) return raw as VersionStatus | undefined;
+  if (raw === undefined || (VERSION_STATUSES as readonly string[]).includes(raw))
+    return raw as VersionStatus | undefined;
   throw new HttpError('unprocessable', `query.version_status: must be one of ${VERSION_STATUSES.join(', ')}`);
 }
 
@@ -162,7 +172,11 @@ export function registerPolicyCrudRoutes(api: Express, deps: ServerDeps): void {
   api.post('/policies/name/:policy_name/versions', async (req, res) => {
     const body = parseNewVersion(req.body ?? {});
     const scope = writeScope(deps, res, ns(req));
-    const created = await policyApi.createVersion(scope, req.params.policy_name, body.source_policy_id ?? undefined);
+    const created = await policyApi.createVersion(
+      scope,
+      req.params.policy_name,
+      body.source_policy_id ?? undefined,
+    );
     res.json(wirePolicy(valueOrThrow(created)));
   });
 
@@ -180,7 +194,9 @@ export function registerPolicyCrudRoutes(api: Express, deps: ServerDeps): void {
   });
 
   api.get('/policies/:policy_id/resolved-guardrails', (req, res) => {
-    const resolved = valueOrThrow(policyApi.resolvedGuardrails(readView(deps, ns(req)), req.params.policy_id));
+    const resolved = valueOrThrow(
+      policyApi.resolvedGuardrails(readView(deps, ns(req)), req.params.policy_id),
+    );
     res.json({
       policy_id: resolved.entry.version.policyId,
       policy_name: resolved.entry.version.policyName,
@@ -196,8 +212,15 @@ export function registerPolicyCrudRoutes(api: Express, deps: ServerDeps): void {
     const body = parseUpdate(req.body ?? {});
     const patch = patchOf(body);
     const scope = writeScope(deps, res, ns(req));
-    const current = policyApi.getPolicy(deps.app.snapshot().namespaces.get(scope.namespace), req.params.policy_id);
-    if (current.ok && body.policy_name !== undefined && body.policy_name !== current.value.version.policyName) {
+    const current = policyApi.getPolicy(
+      deps.app.snapshot().namespaces.get(scope.namespace),
+      req.params.policy_id,
+    );
+    if (
+      current.ok &&
+      body.policy_name !== undefined &&
+      body.policy_name !== current.value.version.policyName
+    ) {
       throw new HttpError(
         'bad_request',
         `policy_name: a draft cannot be renamed (it would leave its policy's history); create a policy named '${body.policy_name}' instead`,
@@ -209,6 +232,9 @@ export function registerPolicyCrudRoutes(api: Express, deps: ServerDeps): void {
   api.delete('/policies/:policy_id', async (req, res) => {
     const id = req.params.policy_id;
     const deleted = valueOrThrow(await policyApi.deleteVersion(writeScope(deps, res, ns(req)), id));
-    res.json({ message: `Policy ${id} deleted successfully`, ...(deleted.warning ? { warning: deleted.warning } : {}) });
+    res.json({
+      message: `Policy ${id} deleted successfully`,
+      ...(deleted.warning ? { warning: deleted.warning } : {}),
+    });
   });
 }
