@@ -10,7 +10,6 @@ import type {
   GuardrailResource,
   Issue,
   IssueCode,
-  Origin,
   PolicyResource,
   Resource,
 } from './types.ts';
