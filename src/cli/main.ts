@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
+import { AGENTGATEWAY_HEADER_DEFAULTS, type EnforceOptions } from '../enforce/index.ts';
+import { registerCommands } from './commands/register.ts';
 import type { Io } from './io.ts';
-import { serveCommand } from './serve.ts';
+import { type KubernetesServeOptions, serveCommand } from './serve.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -25,11 +27,47 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option(
       '--namespace <ns>',
-      'namespace for documents that name none, and the default for requests',
-      'default',
+      'namespace for documents that name none, and the default for requests (default "default"); with --kubernetes also a namespace to watch (repeatable; default all)',
+      collect,
     )
     .option('--token-file <path>', 'file of "admin <token>" / "reader <token>" lines')
     .option('--body-limit <bytes>', 'largest accepted JSON body', String(1024 * 1024))
+    .option(
+      '--decision-deadline <ms>',
+      'budget of one enforcement decision; past it the proxy fail mode applies',
+      '2000',
+    )
+    .option(
+      '--max-concurrent-decisions <n>',
+      'enforcement decisions running at once; beyond, the proxy fail mode applies',
+      '256',
+    )
+    .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
+    .option(
+      '--agentgateway-port <n>',
+      'also serve agentgateway /request and /response at the root of this port',
+    )
+    .option(
+      '--agentgateway-header <field=name>',
+      'agentgateway context header name: team, keyAlias, model, tags or token (repeatable)',
+      collect,
+    )
+    .option('--kubernetes', "reconcile the cluster's railyard.dev objects instead of folders")
+    .option(
+      '--kubeconfig <path>',
+      'with --kubernetes: kubeconfig file (default $KUBECONFIG, ~/.kube/config, in-cluster)',
+    )
+    .option('--lease-namespace <ns>', "with --kubernetes: namespace of the leader Lease (default the pod's)")
+    .option(
+      '--identity <name>',
+      'with --kubernetes: this replica in the Lease (default $POD_NAME, else the host name)',
+    )
+    .option('--lease-duration <duration>', 'with --kubernetes: leader lease validity, e.g. 15s')
+    .option(
+      '--renew-deadline <duration>',
+      'with --kubernetes: how long the leader retries renewing, e.g. 10s',
+    )
+    .option('--retry-period <duration>', 'with --kubernetes: time between lease attempts, e.g. 2s')
     .addHelpText('after', '\nExample:\n  railyard serve --dir policies/ --port 8080\n')
     .action(async (o) => {
       exitCode = await serveCommand(
@@ -38,14 +76,21 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
           data: o.data,
           port: Number(o.port),
           host: o.host,
-          namespace: o.namespace,
+          namespace: o.namespace?.[0] ?? 'default',
           tokenFile: o.tokenFile,
           bodyLimitBytes: Number(o.bodyLimit),
+          enforce: enforceOptions(o),
+          ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: Number(o.agentgatewayPort) }),
+          ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),
         },
         io,
         signal,
       );
     });
+
+  registerCommands(program, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -54,4 +99,52 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     if (error instanceof CommanderError) return error.exitCode;
     throw error;
   }
+}
+
+/** The enforcement flags of `serve`; throws for an `--agentgateway-header` that is not `<field>=<name>`. */
+function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
+  const headers: Record<string, string> = { ...AGENTGATEWAY_HEADER_DEFAULTS };
+  for (const pair of (o.agentgatewayHeader as string[] | undefined) ?? []) {
+    const [field, name] = pair.split('=', 2).map((s) => s.trim());
+    if (!field || !name || !(field in AGENTGATEWAY_HEADER_DEFAULTS)) {
+      throw new Error(
+        `--agentgateway-header "${pair}": expected <field>=<header name> with field one of ${Object.keys(AGENTGATEWAY_HEADER_DEFAULTS).join(', ')}`,
+      );
+    }
+    headers[field] = name.toLowerCase();
+  }
+  return {
+    decisionDeadlineMs: Number(o.decisionDeadline),
+    maxConcurrentDecisions: Number(o.maxConcurrentDecisions),
+    baselineContext: o.enforceBaselineContext === true,
+    agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
+  };
+}
+
+/** The `--kubernetes` flags of `serve`; throws for a malformed duration. */
+function kubernetesOptions(o: Record<string, unknown>): KubernetesServeOptions {
+  const durations = {
+    leaseDurationMs: 'leaseDuration',
+    renewDeadlineMs: 'renewDeadline',
+    retryPeriodMs: 'retryPeriod',
+  };
+  const out: Record<string, unknown> = { namespaces: (o.namespace as string[] | undefined) ?? [] };
+  for (const [field, flag] of Object.entries(durations)) {
+    if (o[flag] !== undefined) out[field] = durationMs(String(o[flag]), flag);
+  }
+  for (const flag of ['kubeconfig', 'leaseNamespace', 'identity'] as const) {
+    if (o[flag] !== undefined) out[flag] = String(o[flag]);
+  }
+  return out as KubernetesServeOptions;
+}
+
+/** `500ms`, `3s`, `1m` or plain milliseconds → milliseconds. */
+function durationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m)
+    throw new Error(
+      `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} "${text}": expected a duration such as 500ms, 3s or 1m`,
+    );
+  const unit = { ms: 1, s: 1000, m: 60_000 }[m[2] ?? 'ms'] ?? 1;
+  return Number(m[1]) * unit;
 }

@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { App } from '../app/index.ts';
+import { createEnforcement, type EnforceOptions } from '../enforce/index.ts';
 import { describeOrigin } from '../engine/index.ts';
 import { createHttpServer, loadTokens } from '../http/index.ts';
+import { createFastRouteServer } from '../http/server.ts';
 import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
 import { DirectorySource } from '../sources/directory/index.ts';
+import { kubeConfigFrom, Operator, type OperatorConfig } from '../sources/kubernetes/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import type { Io } from './io.ts';
 
@@ -17,6 +20,23 @@ export type ServeOptions = {
   readonly namespace: string;
   readonly tokenFile?: string;
   readonly bodyLimitBytes: number;
+  /** Enforcement settings (`--decision-deadline`, `--enforce-baseline-context`, …); defaults when absent. */
+  readonly enforce?: Partial<EnforceOptions>;
+  /** `--agentgateway-port`: also serve agentgateway's `/request` and `/response` at the root of this port. */
+  readonly agentgatewayPort?: number;
+  /** `--kubernetes`: reconcile the cluster's railyard.dev objects instead of folders. */
+  readonly kubernetes?: KubernetesServeOptions;
+};
+
+/** The `--kubernetes` settings; unset ones take the operator's defaults (`operatorConfig`). */
+export type KubernetesServeOptions = Partial<
+  Pick<
+    OperatorConfig,
+    'namespaces' | 'leaseNamespace' | 'identity' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'
+  >
+> & {
+  /** `--kubeconfig`; without it `$KUBECONFIG`, `~/.kube/config`, then the pod's service account. */
+  readonly kubeconfig?: string;
 };
 
 /**
@@ -26,7 +46,17 @@ export type ServeOptions = {
 export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSignal): Promise<number> {
   const log = createLogger({ destination: io.stdout });
   const metrics = new Metrics();
-  const store = createLowdbStore(join(opts.data, 'registry.json'));
+  const stopping = new AbortController();
+  const { kubeconfig, ...kubernetes } = opts.kubernetes ?? {};
+  const operator =
+    opts.kubernetes &&
+    new Operator({
+      ...kubernetes,
+      kubeConfig: kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig }),
+      log,
+      metrics,
+    });
+  const store = operator ? operator.store : createLowdbStore(join(opts.data, 'registry.json'));
   const app = new App({
     store,
     onChanges: (changes) => logChanges(log, changes),
@@ -35,6 +65,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
       metrics.countObjects(snapshot.statuses);
     },
   });
+  await operator?.start(stopping.signal);
   await app.load();
 
   const tokens = await loadTokens({
@@ -50,28 +81,44 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     );
   }
 
-  const server = createHttpServer({
+  const base = {
     app,
     auth: tokens.authenticator,
     metrics,
     log,
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
-  });
+    ...(operator ? { ready: () => operator.ready() } : {}),
+  };
+  const enforcement = createEnforcement(base, opts.enforce);
+  const server = createHttpServer({ ...base, enforcement });
+  const gateway =
+    opts.agentgatewayPort === undefined
+      ? undefined
+      : createFastRouteServer(enforcement.agentgatewayRootRoutes, { ...base, enforcement });
+  if (gateway) {
+    await new Promise<void>((ok, fail) => {
+      gateway.once('error', fail);
+      gateway.listen(opts.agentgatewayPort, opts.host, () => ok());
+    });
+    log.info({ port: (gateway.address() as AddressInfo).port }, 'agentgateway webhook listening');
+  }
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port, opts.host, () => ok());
   });
   const { port } = server.address() as AddressInfo;
-  log.info({ port, dirs: opts.dir }, 'listening');
+  log.info({ port, ...(operator ? { kubernetes: opts.kubernetes } : { dirs: opts.dir }) }, 'listening');
 
-  const stopping = new AbortController();
-  const source = new DirectorySource({
-    dirs: opts.dir,
-    defaultNamespace: opts.namespace,
-    onError: (err) => log.error({ err }, 'directory source error'),
-  });
-  await source.start(async (view) => {
+  const operating = operator?.run(app, stopping.signal);
+  const source = operator
+    ? undefined
+    : new DirectorySource({
+        dirs: opts.dir,
+        defaultNamespace: opts.namespace,
+        onError: (err) => log.error({ err }, 'directory source error'),
+      });
+  await source?.start(async (view) => {
     await app.applyDeclared(view);
     if (!app.synced()) {
       app.markSynced();
@@ -85,11 +132,18 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   });
   log.info('shutting down');
   stopping.abort();
-  await source.stop();
-  await new Promise<void>((ok) => {
-    server.close(() => ok());
-    server.closeIdleConnections();
-  });
+  await source?.stop();
+  await operating;
+  await Promise.all(
+    [server, gateway].map(
+      (s) =>
+        s &&
+        new Promise<void>((ok) => {
+          s.close(() => ok());
+          s.closeIdleConnections();
+        }),
+    ),
+  );
   log.info('stopped');
   return 0;
 }

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../app/index.ts';
+import { createEnforcement, type Enforcement } from '../enforce/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Authenticator, Role } from './auth.ts';
-import { sendError } from './errors.ts';
+import { sendError, sendJson } from './errors.ts';
 import { type FastRoute, fastRoutes } from './fast-routes.ts';
 import { createManagementApi } from './management.ts';
 
@@ -16,6 +17,8 @@ export type ServerDeps = {
   readonly bodyLimitBytes: number;
   /** Extra readiness conditions (informers healthy…); `/readyz` also needs the first sync. */
   readonly ready?: () => { ok: boolean; reason?: string };
+  /** The proxy enforcement routes (LiteLLM, agentgateway); built with defaults when absent. */
+  readonly enforcement?: Enforcement;
 };
 
 /** Who may call a route: nobody needs a token for `open`. */
@@ -28,6 +31,7 @@ export type Access = Role | 'open';
  */
 export function createHttpServer(deps: ServerDeps): Server {
   const routes = fastRoutes(deps);
+  for (const [key, route] of (deps.enforcement ?? createEnforcement(deps)).routes) routes.set(key, route);
   const management = createManagementApi(deps);
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
@@ -36,6 +40,25 @@ export function createHttpServer(deps: ServerDeps): Server {
     const route = routes.get(`${req.method} ${path}`);
     if (route) void serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
     else management(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+/**
+ * A server that answers only the given fast routes (404 otherwise), with the same authentication,
+ * errors and metrics: the dedicated agentgateway port for gateways that cannot override the path.
+ */
+export function createFastRouteServer(routes: ReadonlyMap<string, FastRoute>, deps: ServerDeps): Server {
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const route = routes.get(`${req.method} ${q === -1 ? url : url.slice(0, q)}`);
+    if (route) void serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
+    else
+      sendJson(res, 404, {
+        detail: `no route ${req.method} ${url} here; use POST ${[...routes.values()].map((r) => r.name).join(' or ')}`,
+      });
   });
   server.keepAliveTimeout = 65_000;
   return server;

@@ -55,6 +55,20 @@ export class Metrics {
     }
   }
 
+  readonly decisionsTotal = new Counter({
+    name: 'railyard_decisions_total',
+    help: 'Enforcement decisions by proxy, phase and verdict (allow, block, mask, cannot_decide)',
+    labelNames: ['proxy', 'phase', 'verdict'] as const,
+    registers: [this.registry],
+  });
+  readonly decisionDuration = new Histogram({
+    name: 'railyard_decision_duration_seconds',
+    help: 'Latency of enforcement decisions by proxy and phase',
+    labelNames: ['proxy', 'phase'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   /** One observation per answered request, from the fast path and Express alike. */
   observeRequest(route: string, method: string, code: number, seconds: number): void {
     this.httpRequests.inc({ route, method, code });

@@ -1,0 +1,120 @@
+/**
+ * The only CLI-specific step of every command: read folders of YAML and run them through the
+ * server's own reconcile (`App.applyDeclared` over an in-memory store), so that every answer comes
+ * from the snapshot the server would serve for the same files.
+ */
+import { stat } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { App, type NamespaceView, type Snapshot } from '../../app/index.ts';
+import { describeOrigin, type Origin, type Resource, type VersionStatus } from '../../engine/index.ts';
+import { HttpError } from '../../http/errors.ts';
+import { selectNamespace } from '../../http/namespace.ts';
+import type { ReconcileChange } from '../../reconcile/index.ts';
+import { type LoadedFile, loadTree } from '../../resources/index.ts';
+import { createMemoryStore } from '../../store/index.ts';
+
+/** Stages `--version-status` can preview as production. */
+export const PREVIEW_STAGES = ['draft', 'published'] as const;
+export type PreviewStage = (typeof PREVIEW_STAGES)[number];
+
+const STAGE_RANK: Readonly<Record<VersionStatus, number>> = { draft: 0, published: 1, production: 2 };
+
+/** The default namespace of documents that name none: the same as `railyard serve`. */
+export const DEFAULT_NAMESPACE = 'default';
+
+/**
+ * A registry with no history, in memory. Ids are positional (`…-000000000001` in the order versions
+ * are created) and the clock is fixed, so the same files always give byte-identical answers.
+ */
+export async function newCliApp(): Promise<App> {
+  let next = 0;
+  const app = new App({
+    store: createMemoryStore(),
+    now: () => new Date(0),
+    newId: () => `00000000-0000-4000-8000-${(++next).toString(16).padStart(12, '0')}`,
+  });
+  await app.load();
+  return app;
+}
+
+/** The roots that do not exist, so a command can refuse a typo instead of reading nothing. */
+export async function missingPaths(paths: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(
+    paths.map((p) =>
+      stat(p).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return paths.filter((_, i) => !found[i]);
+}
+
+/**
+ * The resources of the files as one reconcile input. With `preview`, a policy whose
+ * `spec.versionStatus` is at that stage or beyond (draft < published < production) is applied as
+ * `production`: since the CLI starts from an empty history, each declared policy has exactly one
+ * version, its file's content, so this is "the newest version at or beyond that stage is in
+ * production".
+ */
+export function declaredInput(files: readonly LoadedFile[], preview?: PreviewStage) {
+  const resources = files.flatMap((f) => f.resources).map((r) => promoted(r, preview));
+  return { resources, rejected: files.flatMap((f) => f.rejected) };
+}
+
+function promoted(r: Resource, preview: PreviewStage | undefined): Resource {
+  if (preview === undefined || r.kind !== 'Policy') return r;
+  if (STAGE_RANK[r.spec.versionStatus] < STAGE_RANK[preview]) return r;
+  return { ...r, spec: { ...r.spec, versionStatus: 'production' } };
+}
+
+export type CliState = {
+  readonly files: readonly LoadedFile[];
+  readonly app: App;
+  readonly snapshot: Snapshot;
+  readonly changes: readonly ReconcileChange[];
+};
+
+/** Reads the roots and reconciles them once into a fresh registry. */
+export async function loadState(
+  roots: readonly string[],
+  opts: { readonly defaultNamespace: string; readonly preview?: PreviewStage },
+): Promise<CliState> {
+  const files = await loadTree(roots, opts.defaultNamespace);
+  const app = await newCliApp();
+  const changes = await app.applyDeclared(declaredInput(files, opts.preview));
+  return { files, app, snapshot: app.snapshot(), changes };
+}
+
+/**
+ * The namespace a request is about, by the server's own rule (`selectNamespace`): the one named,
+ * else the only one served, else the default. `view` is undefined when nothing is served.
+ */
+export function selectView(
+  snapshot: Snapshot,
+  requested: string | undefined,
+  defaultNamespace: string,
+): { ok: true; view: NamespaceView | undefined } | { ok: false; message: string } {
+  try {
+    return { ok: true, view: selectNamespace(snapshot, requested, defaultNamespace) };
+  } catch (error) {
+    if (error instanceof HttpError) return { ok: false, message: error.message };
+    throw error;
+  }
+}
+
+/** How many declared objects the reconcile refused (they are left out of every answer). */
+export function invalidCount(snapshot: Snapshot): number {
+  return snapshot.statuses.filter((s) => s.issues.some((i) => i.severity === 'error')).length;
+}
+
+/** A file path as users should see it: relative to `base` (the working folder, or a revision's root). */
+export function displayPath(base: string, path: string): string {
+  const rel = relative(base, resolve(path));
+  return rel === '' ? '.' : rel;
+}
+
+/** `path:line` of an origin, with the path relative to `base`. */
+export function displayOrigin(base: string, origin: Origin): string {
+  return origin.kind === 'file' ? `${displayPath(base, origin.path)}:${origin.line}` : describeOrigin(origin);
+}

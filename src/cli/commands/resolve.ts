@@ -1,0 +1,129 @@
+/**
+ * `railyard resolve PATH...`: what one request would get, from the snapshot the server would serve
+ * for these files. `--format json` prints exactly the body of `POST /policies/resolve`, and with
+ * `--explain` exactly the body of `POST /v1/explain`.
+ */
+import {
+  type Explanation,
+  explain,
+  type RequestContext,
+  type Resolution,
+  resolve,
+} from '../../engine/index.ts';
+import { toWireExplanation, toWireResolution } from '../../http/wire.ts';
+import type { Io } from '../io.ts';
+import {
+  DEFAULT_NAMESPACE,
+  invalidCount,
+  loadState,
+  missingPaths,
+  type PreviewStage,
+  selectView,
+} from './load-state.ts';
+
+export const RESOLVE_FORMATS = ['text', 'json'] as const;
+export type ResolveFormat = (typeof RESOLVE_FORMATS)[number];
+
+export type ResolveArgs = {
+  readonly paths: readonly string[];
+  readonly context: RequestContext;
+  /** The namespace asked about; by the server's rule when absent. */
+  readonly namespace?: string;
+  readonly explain: boolean;
+  readonly format: ResolveFormat;
+  readonly preview?: PreviewStage;
+  readonly defaultNamespace?: string;
+};
+
+const NOTHING: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
+
+/**
+ * Prints the resolution (or explanation). Exit code: 0 when answered, 2 when a path does not exist
+ * or the namespace is not served. Invalid objects are left out, as the server leaves them out; a
+ * line on stderr says how many.
+ */
+export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number> {
+  const missing = await missingPaths(args.paths);
+  if (missing.length > 0) {
+    io.stderr.write(`railyard resolve: no such file or folder: ${missing.join(', ')}\n`);
+    return 2;
+  }
+  const defaultNamespace = args.defaultNamespace ?? DEFAULT_NAMESPACE;
+  const { snapshot } = await loadState(args.paths, {
+    defaultNamespace,
+    ...(args.preview ? { preview: args.preview } : {}),
+  });
+  const invalid = invalidCount(snapshot);
+  if (invalid > 0) {
+    io.stderr.write(
+      `railyard resolve: ${invalid} invalid object${invalid === 1 ? ' is' : 's are'} left out; run railyard validate\n`,
+    );
+  }
+  const selected = selectView(snapshot, args.namespace, defaultNamespace);
+  if (!selected.ok) {
+    io.stderr.write(`railyard resolve: ${selected.message}\n`);
+    return 2;
+  }
+  const { view } = selected;
+  if (args.explain) {
+    const e: Explanation = view
+      ? explain(view.index, args.context)
+      : { context: args.context, resolution: NOTHING, attachments: [], notCandidates: 0, policies: [] };
+    io.stdout.write(
+      args.format === 'json'
+        ? `${JSON.stringify(toWireExplanation(e, snapshot.revision), null, 2)}\n`
+        : renderExplanation(e),
+    );
+    return 0;
+  }
+  const r = view ? resolve(view.index, args.context) : NOTHING;
+  io.stdout.write(
+    args.format === 'json'
+      ? `${JSON.stringify(toWireResolution(r, snapshot.revision), null, 2)}\n`
+      : renderResolution(r),
+  );
+  return 0;
+}
+
+const names = (list: readonly string[]): string => (list.length > 0 ? list.join(', ') : '(none)');
+
+/** The text form of a resolution: the guardrails, then each matched policy and the versions used. */
+export function renderResolution(r: Resolution): string {
+  const lines = [`effective guardrails: ${names(r.effectiveGuardrails)}`];
+  if (r.matchedPolicies.length === 0) lines.push('matched policies: (none)');
+  else lines.push('matched policies:');
+  for (const m of r.matchedPolicies) {
+    lines.push(`  ${m.policyName}  via ${m.matchedVia}  (attachment ${m.attachment})`);
+    lines.push(`    guardrails: ${names(m.guardrailsAdded)}`);
+    lines.push(`    versions: ${m.versions.map((v) => `${v.policyName} v${v.versionNumber}`).join(' → ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function renderExplanation(e: Explanation): string {
+  const lines = [renderResolution(e.resolution).trimEnd(), '', 'attachments considered:'];
+  if (e.attachments.length === 0) lines.push('  (none)');
+  for (const a of e.attachments) {
+    const why = a.reason ?? (a.matchedVia ? `via ${a.matchedVia}` : '');
+    lines.push(
+      `  ${a.verdict.padEnd(16)} ${a.attachment} → ${a.policy} (priority ${a.priority}) ${why}`.trimEnd(),
+    );
+  }
+  lines.push(`  not candidates: ${e.notCandidates}`);
+  for (const p of e.policies) {
+    lines.push(
+      '',
+      `policy ${p.policyName} (attachment ${p.attachment}, condition ${p.conditionPassed ? 'passed' : 'failed'}):`,
+    );
+    for (const level of p.chain) {
+      const condition = level.condition
+        ? ` if model ~ ${JSON.stringify(level.condition.model)} (${level.conditionPassed ? 'yes' : 'no'})`
+        : '';
+      lines.push(
+        `  ${level.version.policyName} v${level.version.versionNumber}: +[${level.add.join(', ')}] -[${level.remove.join(', ')}]${condition}`,
+      );
+    }
+    lines.push(`  → ${names(p.guardrails)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,376 @@
+/**
+ * The proxy-independent enforcement decision: which policies apply to a request, what their
+ * pipelines and remaining guardrails say about the messages of one phase, and the one verdict a
+ * proxy acts on. No wire types: the LiteLLM and agentgateway adapters translate to and from this.
+ */
+import type { NamespaceView, Snapshot } from '../app/index.ts';
+import {
+  executePipeline,
+  type GuardrailSpec,
+  type GuardrailVerdict,
+  type MatchedPolicy,
+  type Message,
+  type Pipeline,
+  type PipelineMode,
+  type RequestContext,
+  type Resolution,
+  type RunGuardrail,
+  resolve,
+  type VersionRef,
+} from '../engine/index.ts';
+import { createGuardrailRunner } from '../guardrails/index.ts';
+
+export type Phase = PipelineMode;
+
+export type DecisionInput = {
+  /** Undefined: the only namespace served, else the default one. */
+  readonly namespace?: string;
+  readonly context: RequestContext;
+  readonly phase: Phase;
+  /** The request messages at pre_call, the response messages at post_call. */
+  readonly messages: readonly Message[];
+};
+
+export const VERDICT_KINDS = ['allow', 'block', 'mask', 'cannot_decide'] as const;
+export type VerdictKind = (typeof VERDICT_KINDS)[number];
+
+/**
+ * `mask.messages` has one message per input message, in order, with the same roles; only contents
+ * differ. `cannot_decide` means "let the proxy's own fail-open/closed setting apply".
+ */
+export type Verdict =
+  | { readonly kind: 'allow' }
+  | { readonly kind: 'block'; readonly message: string; readonly policy: string; readonly guardrail?: string }
+  | { readonly kind: 'mask'; readonly messages: readonly Message[] }
+  | { readonly kind: 'cannot_decide'; readonly reason: string };
+
+/** One guardrail that ran: never its detail, which may quote the checked text. */
+export type GuardrailRun = {
+  readonly guardrail: string;
+  /** `pipeline:<policy>` for a pipeline step, `policy:<policy>` for a guardrail run on its own. */
+  readonly via: string;
+  readonly outcome: GuardrailVerdict['outcome'];
+  /** The guardrail rewrote the messages (and the rewrite was kept). */
+  readonly masked: boolean;
+  readonly durationMs: number;
+};
+
+export type Decision = {
+  readonly verdict: Verdict;
+  readonly namespace: string | null;
+  /** The matched policies (with the baseline context's, when enabled), each at its production version. */
+  readonly policies: readonly VersionRef[];
+  readonly guardrails: readonly GuardrailRun[];
+  /** `external` guardrails that apply to this phase: the proxy runs them, Railyard only reports them. */
+  readonly external: readonly string[];
+  readonly durationMs: number;
+};
+
+export type DeciderOptions = {
+  readonly snapshot: () => Snapshot;
+  /** False until the sources delivered their first view: no decision before that. */
+  readonly synced: () => boolean;
+  readonly defaultNamespace: string;
+  /** Budget for one whole decision; past it the verdict is `cannot_decide`. */
+  readonly deadlineMs: number;
+  /** Decisions running at once; one more is `cannot_decide` at once. */
+  readonly maxConcurrent: number;
+  /**
+   * Also resolve the context with team and key cleared, and run its stand-alone guardrails even
+   * where a pipeline of the given context manages them: a spoofed team or key header can then
+   * never take the global, model and tag guardrails out of force.
+   */
+  readonly baselineContext: boolean;
+  /** Milliseconds from any fixed origin. */
+  readonly now: () => number;
+  /** The HTTP client of `webhook` guardrails. */
+  readonly fetch?: typeof fetch;
+};
+
+export const DECIDER_DEFAULTS = {
+  deadlineMs: 2_000,
+  maxConcurrent: 256,
+  baselineContext: false,
+  now: () => performance.now(),
+} as const;
+
+export type Decide = (input: DecisionInput) => Promise<Decision>;
+
+/** What to run for one decision, computed from the resolution before anything runs. */
+type Plan = {
+  readonly policies: readonly VersionRef[];
+  readonly pipelines: readonly { readonly policy: string; readonly pipeline: Pipeline }[];
+  readonly standalone: readonly { readonly guardrail: string; readonly policy: string }[];
+  readonly external: readonly string[];
+  /** Effective guardrails with no Guardrail object: nothing says when or how they run. */
+  readonly missing: readonly { readonly guardrail: string; readonly policy: string }[];
+};
+
+/**
+ * Builds the decision function. A decision resolves the production policies of the context (the
+ * `/v1/resolve` engine), runs, in matched order, the pipelines whose mode is the phase (the first
+ * non-allow result decides; a pipeline's rewrite carries to the next), then every effective
+ * guardrail no pipeline manages whose Guardrail `mode` is the phase (`during_call` counts as
+ * `pre_call`), in name order, carrying rewrites. A guardrail's error is what its failurePolicy
+ * says (open passes, closed blocks). Never rejects and never allows by accident: overload, the
+ * deadline, an unsynced registry, an unknown namespace, a guardrail missing from the catalog, a
+ * rewrite that changes the number of messages, and any internal error are `cannot_decide`.
+ */
+export function createDecider(
+  options: Partial<DeciderOptions> & Omit<DeciderOptions, keyof typeof DECIDER_DEFAULTS>,
+): Decide {
+  const opts: DeciderOptions = { ...DECIDER_DEFAULTS, ...options };
+  const runners = new WeakMap<NamespaceView, RunGuardrail>();
+  const runnerFor = (view: NamespaceView): RunGuardrail => {
+    let run = runners.get(view);
+    if (!run) {
+      run = createGuardrailRunner(view.guardrails, opts.fetch ? { fetch: opts.fetch } : {});
+      runners.set(view, run);
+    }
+    return run;
+  };
+  let inFlight = 0;
+
+  return async (input) => {
+    const started = opts.now();
+    const done = (partial: Omit<Decision, 'durationMs'>): Decision => ({
+      ...partial,
+      durationMs: opts.now() - started,
+    });
+    if (inFlight >= opts.maxConcurrent) {
+      return done(undecided(`overloaded: ${opts.maxConcurrent} decisions already running`));
+    }
+    inFlight++;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
+    try {
+      return done(await decideOnce(input, opts, runnerFor, deadline.signal, started));
+    } catch (err) {
+      return done(undecided(`internal error: ${err instanceof Error ? err.message : String(err)}`));
+    } finally {
+      clearTimeout(timer);
+      inFlight--;
+    }
+  };
+}
+
+const undecided = (reason: string, namespace: string | null = null): Omit<Decision, 'durationMs'> => ({
+  verdict: { kind: 'cannot_decide', reason },
+  namespace,
+  policies: [],
+  guardrails: [],
+  external: [],
+});
+
+function selectView(
+  snapshot: Snapshot,
+  requested: string | undefined,
+  fallback: string,
+): { ok: true; view: NamespaceView | undefined } | { ok: false; reason: string } {
+  if (requested === undefined) {
+    const only = snapshot.namespaces.size === 1 ? snapshot.namespaces.values().next().value : undefined;
+    return { ok: true, view: only ?? snapshot.namespaces.get(fallback) };
+  }
+  const view = snapshot.namespaces.get(requested);
+  if (view) return { ok: true, view };
+  return { ok: false, reason: `namespace "${requested}" is not served here` };
+}
+
+async function decideOnce(
+  input: DecisionInput,
+  opts: DeciderOptions,
+  runnerFor: (view: NamespaceView) => RunGuardrail,
+  deadline: AbortSignal,
+  started: number,
+): Promise<Omit<Decision, 'durationMs'>> {
+  if (!opts.synced()) return undecided('policies are not loaded yet (initial sync not finished)');
+  const selected = selectView(opts.snapshot(), input.namespace, opts.defaultNamespace);
+  if (!selected.ok) return undecided(selected.reason);
+  const view = selected.view;
+  if (!view)
+    return { verdict: { kind: 'allow' }, namespace: null, policies: [], guardrails: [], external: [] };
+
+  const baseline = opts.baselineContext
+    ? resolve(view.index, { ...input.context, teamAlias: null, keyAlias: null })
+    : undefined;
+  const plan = planDecision(view, resolve(view.index, input.context), baseline, input.phase);
+  const runs: GuardrailRun[] = [];
+  const result = (verdict: Verdict): Omit<Decision, 'durationMs'> => ({
+    verdict,
+    namespace: view.namespace,
+    policies: plan.policies,
+    guardrails: runs,
+    external: plan.external,
+  });
+  const first = plan.missing[0];
+  if (first) {
+    return result({
+      kind: 'cannot_decide',
+      reason: `guardrail '${first.guardrail}' of policy '${first.policy}' is not in the guardrail catalog of namespace "${view.namespace}"`,
+    });
+  }
+  const overrun: Verdict = {
+    kind: 'cannot_decide',
+    reason: `decision deadline of ${opts.deadlineMs} ms exceeded`,
+  };
+  const run = runnerFor(view);
+  let working = input.messages;
+
+  for (const { policy, pipeline } of plan.pipelines) {
+    const outcome = await executePipeline(pipeline, { messages: working }, run, {
+      now: opts.now,
+      deadlineMs: Math.max(1, opts.deadlineMs - (opts.now() - started)),
+      signal: deadline,
+    });
+    for (const step of outcome.stepResults) {
+      runs.push({
+        guardrail: step.guardrailName,
+        via: `pipeline:${policy}`,
+        outcome: step.outcome,
+        masked: step.modifiedData !== undefined,
+        durationMs: step.durationSeconds * 1000,
+      });
+    }
+    if (deadline.aborted) return result(overrun);
+    const decidedBy = outcome.stepResults[outcome.stepResults.length - 1]?.guardrailName;
+    const guardrail = decidedBy === undefined ? {} : { guardrail: decidedBy };
+    switch (outcome.terminalAction) {
+      case 'allow':
+        if (outcome.modifiedData) working = outcome.modifiedData.messages;
+        break;
+      case 'block':
+        return result({
+          kind: 'block',
+          policy,
+          ...guardrail,
+          message: `Blocked by policy '${policy}', pipeline step '${decidedBy}'${outcome.errorMessage ? `: ${outcome.errorMessage}` : ''}`,
+        });
+      case 'modify_response':
+        return result({
+          kind: 'block',
+          policy,
+          ...guardrail,
+          message: outcome.modifyResponseMessage ?? `Response modified by pipeline of policy '${policy}'`,
+        });
+    }
+  }
+
+  for (const { guardrail, policy } of plan.standalone) {
+    const t = opts.now();
+    const verdict = await untilAborted(
+      run(guardrail, input.phase, { messages: working }, deadline),
+      deadline,
+    );
+    if (deadline.aborted || verdict === undefined) return result(overrun);
+    const masked = verdict.outcome === 'pass' && verdict.modified !== undefined;
+    runs.push({
+      guardrail,
+      via: `policy:${policy}`,
+      outcome: verdict.outcome,
+      masked,
+      durationMs: opts.now() - t,
+    });
+    if (verdict.outcome === 'fail') {
+      return result({
+        kind: 'block',
+        policy,
+        guardrail,
+        message: `Blocked by policy '${policy}', guardrail '${guardrail}': ${verdict.detail}`,
+      });
+    }
+    if (verdict.outcome === 'error') {
+      return result({
+        kind: 'block',
+        policy,
+        guardrail,
+        message: `Blocked by policy '${policy}': guardrail '${guardrail}' failed and its failurePolicy is closed (${verdict.detail})`,
+      });
+    }
+    if (verdict.modified) working = verdict.modified.messages;
+  }
+
+  if (working === input.messages || sameMessages(working, input.messages)) return result({ kind: 'allow' });
+  if (working.length !== input.messages.length) {
+    return result({
+      kind: 'cannot_decide',
+      reason: `a guardrail rewrote ${input.messages.length} messages into ${working.length}; a proxy can only take a rewrite of each message in place`,
+    });
+  }
+  return result({
+    kind: 'mask',
+    messages: working.map((m, i) => ({ role: input.messages[i]?.role ?? m.role, content: m.content })),
+  });
+}
+
+/** The guardrail modes that run in a phase: `during_call` runs alongside the call, so before the answer. */
+const runsIn = (spec: GuardrailSpec, phase: Phase): boolean =>
+  phase === 'pre_call' ? spec.mode === 'pre_call' || spec.mode === 'during_call' : spec.mode === 'post_call';
+
+/**
+ * Reference 2.7–2.8: pipelines of the matched policies (their own production version's), the
+ * guardrails their steps manage, and the rest of the effective guardrails for this phase. With a
+ * baseline resolution, its effective guardrails that its own pipelines do not manage stay
+ * stand-alone even when a pipeline of the given context manages them.
+ */
+function planDecision(
+  view: NamespaceView,
+  resolution: Resolution,
+  baseline: Resolution | undefined,
+  phase: Phase,
+): Plan {
+  const matched: MatchedPolicy[] = [...resolution.matchedPolicies];
+  for (const m of baseline?.matchedPolicies ?? []) {
+    if (!matched.some((p) => p.policyName === m.policyName)) matched.push(m);
+  }
+  const pipelines = pipelinesOf(view, resolution.matchedPolicies);
+  const unmanaged = (r: Resolution, managedBy: typeof pipelines) => {
+    const managed = new Set(managedBy.flatMap((p) => p.pipeline.steps.map((s) => s.guardrail)));
+    return r.effectiveGuardrails.filter((g) => !managed.has(g));
+  };
+  const names = new Set(unmanaged(resolution, pipelines));
+  if (baseline)
+    for (const g of unmanaged(baseline, pipelinesOf(view, baseline.matchedPolicies))) names.add(g);
+
+  const standalone: { guardrail: string; policy: string }[] = [];
+  const external: string[] = [];
+  const missing: { guardrail: string; policy: string }[] = [];
+  for (const guardrail of [...names].sort()) {
+    const policy = matched.find((p) => p.guardrailsAdded.includes(guardrail))?.policyName ?? '';
+    const spec = view.guardrails.get(guardrail);
+    if (!spec) missing.push({ guardrail, policy });
+    else if (!runsIn(spec, phase)) continue;
+    else if (spec.type === 'external') external.push(guardrail);
+    else standalone.push({ guardrail, policy });
+  }
+  return {
+    policies: matched.map((m) => m.versions[m.versions.length - 1] as VersionRef),
+    pipelines: pipelines.filter((p) => p.pipeline.mode === phase),
+    standalone,
+    external,
+    missing,
+  };
+}
+
+function pipelinesOf(
+  view: NamespaceView,
+  matched: readonly MatchedPolicy[],
+): { policy: string; pipeline: Pipeline }[] {
+  return matched.flatMap((m) => {
+    const chain = view.index.policies.get(m.policyName)?.chain;
+    const pipeline = chain?.[chain.length - 1]?.content.pipeline;
+    return pipeline ? [{ policy: m.policyName, pipeline }] : [];
+  });
+}
+
+/** The promise's value, or undefined as soon as the signal aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return Promise.race([
+    work,
+    new Promise<undefined>((ok) => signal.addEventListener('abort', () => ok(undefined), { once: true })),
+  ]);
+}
+
+function sameMessages(a: readonly Message[], b: readonly Message[]): boolean {
+  return a.length === b.length && a.every((m, i) => m.content === b[i]?.content && m.role === b[i]?.role);
+}

@@ -1,0 +1,147 @@
+/**
+ * The wire adapter for LiteLLM's Generic Guardrail API (`spec/proxy-webhooks.md` §1): the request
+ * body in (the current `texts` form and the original v1 `text` form), the answer out. Pure.
+ */
+import type { Checked, Message, RequestContext } from '../engine/index.ts';
+import type { Phase, Verdict } from './decision.ts';
+import { isObject, type Json, tagList, WireReader } from './wire-read.ts';
+
+/** One guardrail call as Railyard reads it. `messages` has one message per text, in order. */
+export type LitellmCall = {
+  /** `v1`: `{text, request_body}`, answered `{action, blocked_reason, text}`. */
+  readonly form: 'v1' | 'v2';
+  readonly phase: Phase;
+  readonly callId?: string;
+  /** The body's `model`: the model group at pre_call, the provider's id at post_call. */
+  readonly model?: string;
+  /** Team and key from `request_data` (set by LiteLLM's authentication), tags; no model. */
+  readonly context: Omit<RequestContext, 'model'>;
+  readonly messages: readonly Message[];
+};
+
+export type WireAnswer = { readonly status: number; readonly body: unknown };
+
+const PHASES: Readonly<Record<string, Phase>> = { request: 'pre_call', response: 'post_call' };
+
+/**
+ * Reads a guardrail request. The form is v1 when the body has a string `text` and no `texts`.
+ * Context: team = `request_data.user_api_key_team_alias`, falling back to `…_team_id`; key =
+ * `request_data.user_api_key_alias`; tags = `request_headers["x-litellm-tags"]` (comma list), else
+ * `additional_provider_specific_params.tags` (list or comma list). Messages: on a request, the
+ * roles come from `structured_messages` when its text segments line up one for one with `texts`;
+ * otherwise every text is a `user` message (`assistant` on a response). `null` is absent, unknown
+ * fields are ignored; a wrong type is an issue naming the field. Never throws.
+ */
+export function parseLitellmRequest(body: unknown): Checked<LitellmCall> {
+  const r = new WireReader();
+  if (!isObject(body)) {
+    r.issue('body', 'must be a JSON object');
+    return { ok: false, issues: r.issues };
+  }
+  const params = r.object(body.additional_provider_specific_params, 'additional_provider_specific_params');
+  const paramTags = params?.tags;
+  const extraTags =
+    typeof paramTags === 'string'
+      ? tagList(paramTags)
+      : tagList(r.strings(paramTags, 'additional_provider_specific_params.tags'));
+
+  if (typeof body.text === 'string' && (body.texts === undefined || body.texts === null)) {
+    const request = r.object(body.request_body, 'request_body');
+    const model = r.string(request?.model, 'request_body.model');
+    const call: LitellmCall = {
+      form: 'v1',
+      phase: 'pre_call',
+      ...(model ? { model } : {}),
+      context: { tags: extraTags },
+      messages: [{ role: 'user', content: body.text }],
+    };
+    return r.issues.length > 0 ? { ok: false, issues: r.issues } : { ok: true, value: call };
+  }
+
+  const inputType = r.string(body.input_type, 'input_type');
+  const phase = inputType === undefined ? undefined : PHASES[inputType];
+  if (phase === undefined) r.issue('input_type', 'must be "request" or "response"');
+  const texts = r.strings(body.texts, 'texts') ?? [];
+  const data = r.object(body.request_data, 'request_data');
+  const headers = r.object(body.request_headers, 'request_headers');
+  const headerTags = headers ? headerValue(headers, 'x-litellm-tags') : undefined;
+  const callId = r.string(body.litellm_call_id, 'litellm_call_id');
+  const model = r.string(body.model, 'model');
+  const context = {
+    teamAlias:
+      r.string(data?.user_api_key_team_alias, 'request_data.user_api_key_team_alias') ??
+      r.string(data?.user_api_key_team_id, 'request_data.user_api_key_team_id'),
+    keyAlias: r.string(data?.user_api_key_alias, 'request_data.user_api_key_alias'),
+    tags: tagList(headerTags) ?? extraTags,
+  };
+  const roles =
+    phase === 'pre_call' ? segmentRoles(r.list(body.structured_messages, 'structured_messages')) : undefined;
+  const fallback = phase === 'post_call' ? 'assistant' : 'user';
+  const aligned = roles !== undefined && roles.length === texts.length;
+  if (r.issues.length > 0 || phase === undefined) return { ok: false, issues: r.issues };
+  return {
+    ok: true,
+    value: {
+      form: 'v2',
+      phase,
+      ...(callId ? { callId } : {}),
+      ...(model ? { model } : {}),
+      context,
+      messages: texts.map((content, i) => ({ role: aligned ? (roles[i] ?? fallback) : fallback, content })),
+    },
+  };
+}
+
+/** A header by name, whatever its case; `[present]` (LiteLLM's mark for a withheld value) is absent. */
+function headerValue(headers: Json, name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === name && typeof v === 'string' && v !== '[present]') return v;
+  }
+  return undefined;
+}
+
+/**
+ * The role of every text segment of OpenAI-format messages, in LiteLLM's `texts` order: a string
+ * `content` is one segment, each part with a string `text` of a list `content` is one. Undefined
+ * when the list is absent or not made of messages.
+ */
+function segmentRoles(messages: unknown[] | undefined): string[] | undefined {
+  if (messages === undefined) return undefined;
+  const roles: string[] = [];
+  for (const m of messages) {
+    if (!isObject(m) || typeof m.role !== 'string') return undefined;
+    const content = m.content;
+    if (typeof content === 'string') roles.push(m.role);
+    else if (Array.isArray(content)) {
+      for (const part of content) if (isObject(part) && typeof part.text === 'string') roles.push(m.role);
+    }
+  }
+  return roles;
+}
+
+/**
+ * The answer to one call (§4.3): allow `{"action":"NONE"}` (never with texts), block
+ * `{"action":"BLOCKED","blocked_reason"}`, mask `{"action":"GUARDRAIL_INTERVENED","texts"}` with
+ * one text per received text (v1: `text`), all HTTP 200; cannot decide is HTTP 503 so LiteLLM's
+ * `unreachable_fallback` applies.
+ */
+export function litellmAnswer(call: Pick<LitellmCall, 'form'>, verdict: Verdict): WireAnswer {
+  switch (verdict.kind) {
+    case 'allow':
+      return { status: 200, body: { action: 'NONE' } };
+    case 'block':
+      return { status: 200, body: { action: 'BLOCKED', blocked_reason: verdict.message } };
+    case 'mask': {
+      const texts = verdict.messages.map((m) => m.content);
+      return {
+        status: 200,
+        body:
+          call.form === 'v1'
+            ? { action: 'GUARDRAIL_INTERVENED', text: texts[0] ?? '' }
+            : { action: 'GUARDRAIL_INTERVENED', texts },
+      };
+    }
+    case 'cannot_decide':
+      return { status: 503, body: { detail: `Railyard cannot decide: ${verdict.reason}` } };
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The enforcement routes on the fast path: parse the proxy's body, make one decision, answer in the
+ * proxy's shape, log and count it. LiteLLM at `POST /litellm/beta/litellm_basic_guardrail_api`;
+ * agentgateway at `POST /agentgateway/request|response`, and at `/request|/response` on a dedicated
+ * port for gateways that cannot override the path.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Checked, RequestContext } from '../engine/index.ts';
+import type { Authenticator } from '../http/auth.ts';
+import { HttpError, sendJson } from '../http/errors.ts';
+import type { FastRoute } from '../http/fast-routes.ts';
+import type { ServerDeps } from '../http/server.ts';
+import {
+  AGENTGATEWAY_HEADER_DEFAULTS,
+  type AgentgatewayHeaderNames,
+  agentgatewayAnswer,
+  credentialHeaders,
+  parseAgentgatewayRequest,
+} from './agentgateway.ts';
+import { CALL_CACHE_DEFAULTS, CallCache } from './call-cache.ts';
+import { createDecider, DECIDER_DEFAULTS, type Decide, type Phase } from './decision.ts';
+import { type ProxyName, recordDecision } from './decision-log.ts';
+import { readJsonBody } from './json-body.ts';
+import { type LitellmCall, litellmAnswer, parseLitellmRequest, type WireAnswer } from './litellm.ts';
+
+export type EnforceOptions = {
+  /** Budget of one decision (`--decision-deadline`); past it the proxy's fail mode applies. */
+  readonly decisionDeadlineMs: number;
+  /** Decisions running at once (`--max-concurrent-decisions`); beyond, the proxy's fail mode applies. */
+  readonly maxConcurrentDecisions: number;
+  /** `--enforce-baseline-context`: see `DeciderOptions.baselineContext`. */
+  readonly baselineContext: boolean;
+  readonly agentgatewayHeaders: AgentgatewayHeaderNames;
+  /** Pre-call models remembered by `litellm_call_id`. */
+  readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
+  /** The HTTP client of `webhook` guardrails. */
+  readonly fetch?: typeof fetch;
+};
+
+export const ENFORCE_DEFAULTS: EnforceOptions = {
+  decisionDeadlineMs: DECIDER_DEFAULTS.deadlineMs,
+  maxConcurrentDecisions: DECIDER_DEFAULTS.maxConcurrent,
+  baselineContext: DECIDER_DEFAULTS.baselineContext,
+  agentgatewayHeaders: AGENTGATEWAY_HEADER_DEFAULTS,
+  callCache: { maxEntries: CALL_CACHE_DEFAULTS.maxEntries, ttlMs: CALL_CACHE_DEFAULTS.ttlMs },
+};
+
+export type EnforceDeps = Pick<
+  ServerDeps,
+  'app' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes'
+>;
+
+/** The routes, keyed `POST <path>` as the fast-path table expects, and the decision they share. */
+export type Enforcement = {
+  readonly routes: ReadonlyMap<string, FastRoute>;
+  /** `/request` and `/response` for the dedicated agentgateway port. */
+  readonly agentgatewayRootRoutes: ReadonlyMap<string, FastRoute>;
+  readonly decide: Decide;
+};
+
+/** Optional on both proxies: a static header naming the namespace (config, never the client). */
+export const NAMESPACE_HEADER = 'x-railyard-namespace';
+
+export const LITELLM_PATH = '/litellm/beta/litellm_basic_guardrail_api';
+
+/** Builds the routes and their one decider (one concurrency budget, one call cache). */
+export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOptions> = {}): Enforcement {
+  const opts: EnforceOptions = { ...ENFORCE_DEFAULTS, ...options };
+  const decide = createDecider({
+    snapshot: () => deps.app.snapshot(),
+    synced: () => deps.app.synced(),
+    defaultNamespace: deps.defaultNamespace,
+    deadlineMs: opts.decisionDeadlineMs,
+    maxConcurrent: opts.maxConcurrentDecisions,
+    baselineContext: opts.baselineContext,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  const models = new CallCache<string>(opts.callCache);
+
+  const enforce = async (
+    res: ServerResponse,
+    proxy: ProxyName,
+    call: { phase: Phase; context: RequestContext; messages: LitellmCall['messages']; callId?: string },
+    namespace: string | undefined,
+    answer: (decision: Awaited<ReturnType<Decide>>) => WireAnswer,
+  ): Promise<number> => {
+    const decision = await decide({
+      ...(namespace ? { namespace } : {}),
+      context: call.context,
+      phase: call.phase,
+      messages: call.messages,
+    });
+    recordDecision(deps.log, deps.metrics, {
+      proxy,
+      phase: call.phase,
+      context: call.context,
+      ...(call.callId ? { callId: call.callId } : {}),
+      decision,
+    });
+    const { status, body } = answer(decision);
+    sendJson(res, status, body);
+    return status;
+  };
+
+  const litellm: FastRoute = {
+    name: LITELLM_PATH,
+    access: 'reader',
+    handle: async (req, res) => {
+      const call = checked(parseLitellmRequest(await readJsonBody(req, deps.bodyLimitBytes)));
+      const model =
+        call.phase === 'post_call' && call.callId ? (models.get(call.callId) ?? call.model) : call.model;
+      if (call.phase === 'pre_call' && call.callId && call.model) models.set(call.callId, call.model);
+      const context = { ...call.context, model };
+      return enforce(res, 'litellm', { ...call, context }, namespaceOf(req), (d) =>
+        litellmAnswer(call, d.verdict),
+      );
+    },
+  };
+
+  const agentgateway = (phase: Phase, name: string): FastRoute => ({
+    name,
+    access: 'open',
+    handle: async (req, res) => {
+      authenticateGateway(deps.auth, req, opts.agentgatewayHeaders);
+      const body = await readJsonBody(req, deps.bodyLimitBytes);
+      const call = checked(parseAgentgatewayRequest(phase, body, req.headers, opts.agentgatewayHeaders));
+      return enforce(res, 'agentgateway', call, namespaceOf(req), (d) => agentgatewayAnswer(phase, d));
+    },
+  });
+
+  const table = (routes: FastRoute[]) => new Map(routes.map((r) => [`POST ${r.name}`, r]));
+  return {
+    routes: table([
+      litellm,
+      agentgateway('pre_call', '/agentgateway/request'),
+      agentgateway('post_call', '/agentgateway/response'),
+    ]),
+    agentgatewayRootRoutes: table([
+      agentgateway('pre_call', '/request'),
+      agentgateway('post_call', '/response'),
+    ]),
+    decide,
+  };
+}
+
+/** The gateway's token header or a bearer token, as a reader at least; throws 401. */
+function authenticateGateway(
+  auth: Authenticator,
+  req: IncomingMessage,
+  names: AgentgatewayHeaderNames,
+): void {
+  auth.authenticate(credentialHeaders(req.headers, names), 'reader');
+}
+
+function namespaceOf(req: IncomingMessage): string | undefined {
+  const v = req.headers[NAMESPACE_HEADER];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The value, or a 400 listing every issue as `<path>: <message>`. */
+function checked<T>(result: Checked<T>): T {
+  if (result.ok) return result.value;
+  throw new HttpError('bad_request', result.issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    issues: result.issues,
+  });
+}

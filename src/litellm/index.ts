@@ -1,0 +1,7 @@
+export {
+  type ImportNote,
+  type ImportOptions,
+  type ImportResult,
+  importLitellmConfig,
+  LITELLM_BUILT_INS,
+} from './import.ts';

@@ -1,0 +1,226 @@
+/**
+ * Writes what the reconciler concluded onto each object's status subresource (leader only).
+ * Level-triggered: after a pass, every key whose desired status differs from the cached object's
+ * `.status` goes into a work queue; the handler re-reads the cache, compares again and sends a
+ * merge patch only when something differs. Failures (409, 500, a dropped connection) retry with
+ * per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
+ */
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Snapshot } from '../../app/index.ts';
+import { type Key, policyGuardrails } from '../../engine/index.ts';
+import { keyString, type ObjectStatus } from '../../reconcile/index.ts';
+import { WorkQueue } from '../../reconcile/queue.ts';
+import { kubeError } from './client.ts';
+import { type CustomObject, GROUP, PLURALS, VERSION } from './kubernetes-source.ts';
+
+export type KubeCondition = {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly lastTransitionTime: string;
+  readonly observedGeneration?: number;
+};
+
+/** The status subresource Railyard owns, as the CRDs define it. */
+export type KubeStatus = {
+  readonly observedGeneration?: number;
+  readonly conditions: readonly KubeCondition[];
+  readonly latestVersion?: number;
+  readonly latestDigest?: string;
+  readonly productionVersion?: number;
+  readonly productionDigest?: string;
+  readonly resolvedGuardrails?: readonly string[];
+  readonly policyHasProduction?: boolean;
+};
+
+/** Every field of `KubeStatus`: a field the desired status lacks is removed (merge-patched to null). */
+const OWNED_FIELDS = [
+  'observedGeneration',
+  'conditions',
+  'latestVersion',
+  'latestDigest',
+  'productionVersion',
+  'productionDigest',
+  'resolvedGuardrails',
+  'policyHasProduction',
+] as const;
+
+/** Condition messages are capped by the CRD at 32768 characters. */
+const MAX_MESSAGE = 32_000;
+
+/**
+ * The status to write for `s`. `lastTransitionTime` is kept from `current` while a condition's
+ * status stays the same and set to `now` when it flips or is new. `resolvedGuardrails` is the
+ * production chain's guardrails (empty when not in production). Pure.
+ */
+export function desiredStatus(
+  s: ObjectStatus,
+  current: Readonly<Record<string, unknown>> | undefined,
+  resolvedGuardrails: readonly string[],
+  now: string,
+): KubeStatus {
+  const before = new Map(
+    (Array.isArray(current?.conditions) ? (current.conditions as KubeCondition[]) : []).map((c) => [
+      c.type,
+      c,
+    ]),
+  );
+  const generation = s.generation === undefined ? {} : { observedGeneration: s.generation };
+  const conditions = s.conditions.map((c): KubeCondition => {
+    const old = before.get(c.type);
+    return {
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message.length > MAX_MESSAGE ? `${c.message.slice(0, MAX_MESSAGE)}…` : c.message,
+      lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now,
+      ...generation,
+    };
+  });
+  const p = s.policy;
+  return {
+    ...generation,
+    conditions,
+    ...(p?.latestVersion === undefined ? {} : { latestVersion: p.latestVersion }),
+    ...(p?.latestDigest === undefined ? {} : { latestDigest: p.latestDigest }),
+    ...(p?.productionVersion === undefined ? {} : { productionVersion: p.productionVersion }),
+    ...(p?.productionDigest === undefined ? {} : { productionDigest: p.productionDigest }),
+    ...(s.key.kind === 'Policy' ? { resolvedGuardrails: [...resolvedGuardrails] } : {}),
+    ...(s.attachment ? { policyHasProduction: s.attachment.policyHasProduction } : {}),
+  };
+}
+
+/**
+ * The merge patch that turns `current` into `desired` for the fields Railyard owns (others are
+ * left alone; owned fields missing from `desired` become null), or undefined when they already
+ * agree. Pure.
+ */
+export function statusPatch(
+  desired: KubeStatus,
+  current: Readonly<Record<string, unknown>> | undefined,
+): Record<string, unknown> | undefined {
+  const patch: Record<string, unknown> = {};
+  let differs = false;
+  for (const field of OWNED_FIELDS) {
+    const want = (desired as Record<string, unknown>)[field];
+    const have = current?.[field];
+    if (JSON.stringify(want) === JSON.stringify(have)) continue;
+    if (want === undefined && have === undefined) continue;
+    differs = true;
+    patch[field] = want === undefined ? null : want;
+  }
+  return differs ? patch : undefined;
+}
+
+/** The production chain's guardrails of a policy, from the snapshot being served. */
+export function resolvedGuardrailsOf(snapshot: Snapshot, key: Key): readonly string[] {
+  if (key.kind !== 'Policy') return [];
+  const view = snapshot.namespaces.get(key.namespace);
+  return (view && policyGuardrails(view.index, key.name)) ?? [];
+}
+
+export type StatusWriterOptions = {
+  readonly kubeConfig: KubeConfig;
+  /** The cached object of a key (the informers' view). */
+  readonly object: (key: Key) => CustomObject | undefined;
+  /** The snapshot being served: its statuses are what to write. */
+  readonly snapshot: () => Snapshot;
+  readonly now?: () => Date;
+  /** Told after each successful patch with the status written (events, logs). */
+  readonly onPatched?: (status: ObjectStatus, object: CustomObject, written: KubeStatus) => void;
+  /** Told about every failed patch (it is retried). */
+  readonly onError?: (key: string, error: unknown) => void;
+  /** Retry delays of one key: first and cap. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+};
+
+export class StatusWriter {
+  readonly #o: StatusWriterOptions;
+  readonly #api: CustomObjectsApi;
+  readonly #queue: WorkQueue;
+  #running = false;
+  #index: { revision: number; byKey: Map<string, ObjectStatus> } | undefined;
+
+  /** Stores its arguments only; `run` writes. */
+  constructor(o: StatusWriterOptions) {
+    this.#o = o;
+    this.#api = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#queue = new WorkQueue({
+      baseDelayMs: o.baseDelayMs ?? 100,
+      maxDelayMs: o.maxDelayMs ?? 30_000,
+      onError: (key, e) => o.onError?.(key, e),
+    });
+  }
+
+  metrics() {
+    return this.#queue.metrics();
+  }
+
+  /** Enqueues every key whose desired status differs from its cached object's. No-op unless running. */
+  enqueueDiffs(): void {
+    if (!this.#running) return;
+    const snapshot = this.#o.snapshot();
+    for (const s of snapshot.statuses) if (this.#pending(s, snapshot)) this.#queue.add(keyString(s.key));
+  }
+
+  /** Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches end. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#running = true;
+    this.enqueueDiffs();
+    await this.#queue.run((key, sig) => this.#reconcile(key, sig), { workers: 2, signal });
+    this.#running = false;
+  }
+
+  /** The patch `s` needs, or undefined when the object is absent, newer than `s`, or already right. */
+  #pending(
+    s: ObjectStatus,
+    snapshot: Snapshot,
+  ): { patch: Record<string, unknown>; desired: KubeStatus; obj: CustomObject } | undefined {
+    const obj = this.#o.object(s.key);
+    if (!obj || (s.generation !== undefined && obj.metadata?.generation !== s.generation)) return undefined;
+    const now = (this.#o.now ?? (() => new Date()))()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+    const desired = desiredStatus(s, obj.status, resolvedGuardrailsOf(snapshot, s.key), now);
+    const patch = statusPatch(desired, obj.status);
+    return patch && { patch, desired, obj };
+  }
+
+  #byKey(snapshot: Snapshot): Map<string, ObjectStatus> {
+    if (this.#index?.revision !== snapshot.revision) {
+      this.#index = {
+        revision: snapshot.revision,
+        byKey: new Map(snapshot.statuses.map((s) => [keyString(s.key), s])),
+      };
+    }
+    return this.#index.byKey;
+  }
+
+  async #reconcile(key: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
+    const snapshot = this.#o.snapshot();
+    const s = this.#byKey(snapshot).get(key);
+    if (!s || signal.aborted) return {};
+    const pending = this.#pending(s, snapshot);
+    if (!pending) return {};
+    try {
+      await this.#api.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: s.key.namespace,
+          plural: PLURALS[s.key.kind],
+          name: s.key.name,
+          body: { status: pending.patch },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (e) {
+      if (kubeError(e).code === 404) return {}; // deleted meanwhile: nothing to report on
+      throw e;
+    }
+    this.#o.onPatched?.(s, pending.obj, pending.desired);
+    return {};
+  }
+}
