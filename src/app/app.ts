@@ -110,10 +110,12 @@ export class App {
 
   /**
    * Replaces the histories and API attachments with the store's (another replica wrote them) and
-   * re-runs the last pass so statuses follow.
+   * re-runs the last pass so statuses follow. `read` runs after every earlier write, so it sees
+   * their results.
    */
-  reloadFromStore(state: StoreState): Promise<void> {
+  reloadFromStore(read: () => StoreState): Promise<void> {
     return this.#exclusive(async () => {
+      const state = read();
       this.#declared = {
         ...this.#declared,
         histories: new Map(state.policies.map((h) => [historyKey(h.namespace, h.name), h])),

@@ -7,6 +7,7 @@ export {
   type ReconcileChange,
   reconcileDeclared,
 } from './declared.ts';
+export { type Handler, type Outcome, retryDelay, WorkQueue } from './queue.ts';
 export {
   type ConditionType,
   condition,

@@ -12,7 +12,7 @@
  *   HTTP API (`attachments.json`).
  *
  * Optimistic concurrency: the store remembers, per object, the resourceVersion and content that
- * the registry last saw (through `load` or `liveState`). `save` writes only what differs from that,
+ * the registry last saw (through `load` or `state`). `save` writes only what differs from that,
  * each write conditional on that resourceVersion: when another replica wrote in between, the write
  * fails with a `StoreConflict` (nothing is overwritten) and the caller reloads and retries.
  */
@@ -223,20 +223,9 @@ export class ClusterStore implements VersionStore {
     return this.#current();
   }
 
-  /**
-   * A state whose fields are read from the store when they are read, not when this is called:
-   * handed to `App.reloadFromStore`, which runs after earlier writes, it sees their results.
-   */
-  liveState(): StoreState {
-    const current = (): StoreState => this.#current();
-    return {
-      get policies() {
-        return current().policies;
-      },
-      get attachments() {
-        return current().attachments;
-      },
-    };
+  /** What the store holds now, as the informer sees it. */
+  state(): StoreState {
+    return this.#current();
   }
 
   /**

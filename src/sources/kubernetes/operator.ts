@@ -244,7 +244,13 @@ export class Operator {
     try {
       if (this.#needReload) {
         this.#needReload = false;
-        await app.reloadFromStore(this.store.liveState());
+        await app.reloadFromStore(() => this.store.state());
+        if (this.#leading && !this.#leading.aborted) {
+          // Someone else changed the stored histories (an API write on another replica, a deleted
+          // ConfigMap): re-apply every declared policy on top of them (idempotent).
+          this.#source.invalidate();
+          this.#needPass = true;
+        }
       }
       if (this.#needPass && this.#source.synced()) {
         this.#needPass = false;

@@ -8,8 +8,7 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Snapshot } from '../../app/index.ts';
 import { type Key, policyGuardrails } from '../../engine/index.ts';
-import { keyString, type ObjectStatus } from '../../reconcile/index.ts';
-import { WorkQueue } from '../../reconcile/queue.ts';
+import { keyString, type ObjectStatus, WorkQueue } from '../../reconcile/index.ts';
 import { kubeError } from './client.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from './kubernetes-source.ts';
 

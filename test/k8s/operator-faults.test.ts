@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
+import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
+import type { RailyardProcess } from '../support/railyard-process.ts';
+import { condition, installCrds, kubectlOk, startOperator, statusOf } from './operator-support.ts';
+
+const policy = (guardrails: string[]) => `
+apiVersion: railyard.dev/v1alpha1
+kind: Policy
+metadata: {name: faulty}
+spec:
+  guardrails: {add: [${guardrails.join(', ')}]}
+---
+apiVersion: railyard.dev/v1alpha1
+kind: PolicyAttachment
+metadata: {name: faulty-team}
+spec:
+  policy: faulty
+  teams: [faulty-team]
+`;
+
+const FAULTS = [
+  {
+    note: 'status writes answered 409 Conflict',
+    rules: [
+      { match: { method: 'PATCH', path: /\/status/ }, fault: { kind: 'status', status: 409 }, times: 4 },
+    ],
+  },
+  {
+    note: 'status writes and ConfigMap writes answered 500',
+    rules: [
+      { match: { method: 'PATCH', path: /\/status/ }, fault: { kind: 'status', status: 500 }, times: 3 },
+      {
+        match: { method: /^(PUT|POST)$/, path: /\/configmaps/ },
+        fault: { kind: 'status', status: 500 },
+        times: 2,
+      },
+    ],
+  },
+  {
+    note: 'watches dropped, then re-watches answered 410 Gone',
+    drop: true,
+    rules: [{ match: { watch: true }, fault: { kind: 'status', status: 410 }, times: 3 }],
+  },
+  {
+    note: 'watches dropped and lists failing with 500',
+    drop: true,
+    rules: [
+      {
+        match: { watch: false, method: 'GET', path: /railyard\.dev/ },
+        fault: { kind: 'status', status: 500 },
+        times: 3,
+      },
+    ],
+  },
+  {
+    note: 'every request slowed down by 300 ms',
+    rules: [{ match: {}, fault: { kind: 'delay', ms: 300 }, times: 40 }],
+  },
+] as const;
+
+describeKube('the operator behind a fault-injecting proxy', () => {
+  let kube: KubeApiServer;
+  let proxy: FaultProxy;
+  let operator: RailyardProcess;
+
+  beforeAll(async () => {
+    kube = await startKubeApiServer();
+    proxy = await startFaultProxy(kube.server);
+    await installCrds(kube);
+    await kubectlOk(kube, ['apply', '-f', 'examples/']);
+    await kubectlOk(kube, ['apply', '-f', '-'], policy(['toxicity']));
+    operator = await startOperator(kube, { kubeconfig: await kube.kubeconfig(undefined, proxy.url) });
+    await statusOf(kube, 'policy', 'faulty', (o) => o.status?.productionVersion === 1);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await proxy?.stop();
+    await kube?.stop();
+  });
+
+  const contents = [['pii-mask'], ['toxicity'], ['pii-mask', 'toxicity'], ['secrets-scan'], ['toxicity']];
+
+  FAULTS.forEach((f, i) => {
+    test(`converges to the right status, serving reads throughout: ${f.note}`, async () => {
+      const codes: number[] = [];
+      let polling = true;
+      const poller = (async () => {
+        while (polling) {
+          codes.push((await operator.fetch('/v1/resolve?team_alias=faulty-team')).status);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const handles = f.rules.map((r) => proxy.addRule(r as Parameters<FaultProxy['addRule']>[0]));
+      if ('drop' in f) expect(proxy.dropWatches()).toBeGreaterThan(0);
+      const want = contents[i] ?? [];
+      await kubectlOk(kube, ['apply', '-f', '-'], policy(want));
+      try {
+        const p = await statusOf(
+          kube,
+          'policy',
+          'faulty',
+          (o) =>
+            condition(o, 'Ready')?.status === 'True' &&
+            JSON.stringify(o.status?.resolvedGuardrails) === JSON.stringify([...want].sort()),
+          30_000,
+        );
+        expect(p.status?.latestVersion).toBeGreaterThanOrEqual(1);
+        const answer = await operator.json<{ effective_guardrails: string[] }>(
+          '/v1/resolve?team_alias=faulty-team',
+        );
+        for (const g of want) expect(answer.effective_guardrails).toContain(g);
+        expect(handles.reduce((n, h) => n + h.hits(), 0)).toBeGreaterThan(0);
+      } finally {
+        polling = false;
+        await poller;
+        proxy.clearRules();
+      }
+      expect(codes.length).toBeGreaterThan(0);
+      expect(codes.filter((c) => c !== 200)).toEqual([]);
+    }, 40_000);
+  });
+});
