@@ -1,4 +1,5 @@
 export { type ApiChange, type ApiState, App, type AppOptions } from './app.ts';
+export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
 export type {
   ApiError,
   ApiErrorCode,

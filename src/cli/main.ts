@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { AGENTGATEWAY_HEADER_DEFAULTS, type EnforceOptions } from '../enforce/index.ts';
+import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
+import type { EnforceOptions } from '../http/index.ts';
 import { registerCommands } from './commands/register.ts';
 import type { Io } from './io.ts';
 import { type KubernetesServeOptions, serveCommand } from './serve.ts';

@@ -1,10 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { App } from '../app/index.ts';
-import { createEnforcement, type EnforceOptions } from '../enforce/index.ts';
 import { describeOrigin } from '../engine/index.ts';
-import { createHttpServer, loadTokens } from '../http/index.ts';
-import { createFastRouteServer } from '../http/server.ts';
+import {
+  createEnforcement,
+  createFastRouteServer,
+  createHttpServer,
+  type EnforceOptions,
+  loadTokens,
+} from '../http/index.ts';
 import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
 import { DirectorySource } from '../sources/directory/index.ts';

@@ -2,10 +2,11 @@ export type { AgentgatewayCall, AgentgatewayHeaderNames } from './agentgateway.t
 export {
   AGENTGATEWAY_HEADER_DEFAULTS,
   agentgatewayAnswer,
+  credentialHeaders,
   parseAgentgatewayRequest,
 } from './agentgateway.ts';
 export { type BenchmarkCall, benchmarkCall } from './benchmark-input.ts';
-export { CallCache, type CallCacheOptions } from './call-cache.ts';
+export { CALL_CACHE_DEFAULTS, CallCache, type CallCacheOptions } from './call-cache.ts';
 export {
   createDecider,
   DECIDER_DEFAULTS,
@@ -19,12 +20,3 @@ export {
 } from './decision.ts';
 export { type DecisionEvent, decisionRecord, type ProxyName, recordDecision } from './decision-log.ts';
 export { type LitellmCall, litellmAnswer, parseLitellmRequest, type WireAnswer } from './litellm.ts';
-export {
-  createEnforcement,
-  ENFORCE_DEFAULTS,
-  type EnforceDeps,
-  type Enforcement,
-  type EnforceOptions,
-  LITELLM_PATH,
-  NAMESPACE_HEADER,
-} from './routes.ts';

@@ -2,7 +2,7 @@
  * The contract every in-process guardrail type implements, and the shared scan that turns matches
  * into a verdict (block → fail with findings; mask → pass with the masked texts).
  */
-import type { Finding } from '../engine/pipeline.ts';
+import type { Finding } from '../engine/index.ts';
 
 /**
  * The answer of a check on the `content` strings of one phase. `texts`, when present, has one entry

@@ -6,8 +6,7 @@
  * passes. Config `{ extraPhrases?: string[], threshold?: number }`: extra literal phrases (normalised
  * the same way), and how many distinct phrases must match to fail (default 1). Never masks.
  */
-import type { Checked } from '../engine/index.ts';
-import type { Finding } from '../engine/pipeline.ts';
+import type { Checked, Finding } from '../engine/index.ts';
 import type { Check } from './check.ts';
 import type { Config } from './config.ts';
 import { ConfigReader } from './config.ts';

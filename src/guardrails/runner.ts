@@ -2,8 +2,14 @@
  * Turns `Guardrail` specs into runnable guardrails: one compile per type, the guardrail's
  * `failurePolicy` on errors, and a catalog-backed `RunGuardrail` for the pipeline executor.
  */
-import type { Checked, GuardrailSpec, PipelineMode } from '../engine/index.ts';
-import type { GuardrailVerdict, PipelineData, RunGuardrail } from '../engine/pipeline.ts';
+import type {
+  Checked,
+  GuardrailSpec,
+  GuardrailVerdict,
+  PipelineData,
+  PipelineMode,
+  RunGuardrail,
+} from '../engine/index.ts';
 import type { Check, CheckResult } from './check.ts';
 import * as keywords from './keywords.ts';
 import * as maxLength from './max-length.ts';

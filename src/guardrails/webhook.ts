@@ -13,8 +13,7 @@
  *   network error, a non-2xx status, a body that is not JSON or not of this shape. What an error
  *   means is the guardrail's `failurePolicy`, applied by the runner.
  */
-import type { Checked } from '../engine/index.ts';
-import type { GuardrailVerdict, Message, PipelineData } from '../engine/pipeline.ts';
+import type { Checked, GuardrailVerdict, Message, PipelineData } from '../engine/index.ts';
 import type { Config } from './config.ts';
 import { ConfigReader } from './config.ts';
 

@@ -1,3 +1,13 @@
 export { Authenticator, loadTokens, type Principal, type Role } from './auth.ts';
+export {
+  createEnforcement,
+  ENFORCE_DEFAULTS,
+  type EnforceDeps,
+  type Enforcement,
+  type EnforceOptions,
+  LITELLM_PATH,
+  NAMESPACE_HEADER,
+} from './enforce-routes.ts';
 export { HttpError } from './errors.ts';
-export { createHttpServer, type ServerDeps } from './server.ts';
+export { createFastRouteServer, createHttpServer, type ServerDeps } from './server.ts';
+export { fromWireContext, toWireExplanation, toWirePipelineResult, toWireResolution } from './wire.ts';

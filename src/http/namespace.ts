@@ -1,21 +1,13 @@
-import type { NamespaceView, Snapshot } from '../app/index.ts';
+import { chooseNamespace, type NamespaceView, type Snapshot } from '../app/index.ts';
 import { HttpError } from './errors.ts';
 
-/**
- * The namespace a request is about: the one it names, else the only one served, else the
- * configured default. Undefined when nothing is served yet; 404 for a namespace that is not.
- */
+/** `chooseNamespace` for a request: a namespace that is not served is a 404. */
 export function selectNamespace(
   snapshot: Snapshot,
   requested: string | undefined,
   defaultNamespace: string,
 ): NamespaceView | undefined {
-  if (requested !== undefined) {
-    const view = snapshot.namespaces.get(requested);
-    if (view) return view;
-    const served = [...snapshot.namespaces.keys()].join(', ') || 'none';
-    throw new HttpError('not_found', `namespace "${requested}" is not served here (served: ${served})`);
-  }
-  if (snapshot.namespaces.size === 1) return snapshot.namespaces.values().next().value;
-  return snapshot.namespaces.get(defaultNamespace);
+  const choice = chooseNamespace(snapshot, requested, defaultNamespace);
+  if (!choice.ok) throw new HttpError('not_found', choice.message);
+  return choice.view;
 }

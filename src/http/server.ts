@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../app/index.ts';
-import { createEnforcement, type Enforcement } from '../enforce/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Authenticator, Role } from './auth.ts';
+import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
 import { type FastRoute, fastRoutes } from './fast-routes.ts';
 import { createManagementApi } from './management.ts';

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RequestContext, Resource } from '../../engine/index.ts';
-import { fromWireContext } from '../../http/wire.ts';
+import { fromWireContext } from '../../http/index.ts';
 import { renderIssue } from '../../reconcile/index.ts';
 import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';

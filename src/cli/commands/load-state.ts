@@ -7,8 +7,6 @@ import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { App, type NamespaceView, type Snapshot } from '../../app/index.ts';
 import { describeOrigin, type Origin, type Resource, type VersionStatus } from '../../engine/index.ts';
-import { HttpError } from '../../http/errors.ts';
-import { selectNamespace } from '../../http/namespace.ts';
 import type { ReconcileChange } from '../../reconcile/index.ts';
 import { type LoadedFile, loadTree } from '../../resources/index.ts';
 import { createMemoryStore } from '../../store/index.ts';
@@ -84,23 +82,6 @@ export async function loadState(
   const app = await newCliApp();
   const changes = await app.applyDeclared(declaredInput(files, opts.preview));
   return { files, app, snapshot: app.snapshot(), changes };
-}
-
-/**
- * The namespace a request is about, by the server's own rule (`selectNamespace`): the one named,
- * else the only one served, else the default. `view` is undefined when nothing is served.
- */
-export function selectView(
-  snapshot: Snapshot,
-  requested: string | undefined,
-  defaultNamespace: string,
-): { ok: true; view: NamespaceView | undefined } | { ok: false; message: string } {
-  try {
-    return { ok: true, view: selectNamespace(snapshot, requested, defaultNamespace) };
-  } catch (error) {
-    if (error instanceof HttpError) return { ok: false, message: error.message };
-    throw error;
-  }
 }
 
 /** How many declared objects the reconcile refused (they are left out of every answer). */

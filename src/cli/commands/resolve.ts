@@ -3,6 +3,7 @@
  * for these files. `--format json` prints exactly the body of `POST /policies/resolve`, and with
  * `--explain` exactly the body of `POST /v1/explain`.
  */
+import { chooseNamespace } from '../../app/index.ts';
 import {
   type Explanation,
   explain,
@@ -10,16 +11,9 @@ import {
   type Resolution,
   resolve,
 } from '../../engine/index.ts';
-import { toWireExplanation, toWireResolution } from '../../http/wire.ts';
+import { toWireExplanation, toWireResolution } from '../../http/index.ts';
 import type { Io } from '../io.ts';
-import {
-  DEFAULT_NAMESPACE,
-  invalidCount,
-  loadState,
-  missingPaths,
-  type PreviewStage,
-  selectView,
-} from './load-state.ts';
+import { DEFAULT_NAMESPACE, invalidCount, loadState, missingPaths, type PreviewStage } from './load-state.ts';
 
 export const RESOLVE_FORMATS = ['text', 'json'] as const;
 export type ResolveFormat = (typeof RESOLVE_FORMATS)[number];
@@ -59,7 +53,7 @@ export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number>
       `railyard resolve: ${invalid} invalid object${invalid === 1 ? ' is' : 's are'} left out; run railyard validate\n`,
     );
   }
-  const selected = selectView(snapshot, args.namespace, defaultNamespace);
+  const selected = chooseNamespace(snapshot, args.namespace, defaultNamespace);
   if (!selected.ok) {
     io.stderr.write(`railyard resolve: ${selected.message}\n`);
     return 2;

@@ -3,13 +3,13 @@
  * version on messages, through `runTestPipeline`, the code path of `POST /policies/test-pipeline`.
  */
 import { readFile } from 'node:fs/promises';
-import { runTestPipeline } from '../../app/index.ts';
+import { chooseNamespace, runTestPipeline } from '../../app/index.ts';
 import type { Message, PipelineResult } from '../../engine/index.ts';
-import { toWirePipelineResult } from '../../http/wire.ts';
+import { toWirePipelineResult } from '../../http/index.ts';
 import { renderIssue } from '../../reconcile/index.ts';
 import { readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';
-import { DEFAULT_NAMESPACE, loadState, missingPaths, type PreviewStage, selectView } from './load-state.ts';
+import { DEFAULT_NAMESPACE, loadState, missingPaths, type PreviewStage } from './load-state.ts';
 import { parseMessages } from './messages.ts';
 
 export const TEST_PIPELINE_FORMATS = ['text', 'json'] as const;
@@ -47,7 +47,7 @@ export async function testPipelineCommand(args: TestPipelineArgs, io: Io): Promi
     defaultNamespace,
     ...(args.preview ? { preview: args.preview } : {}),
   });
-  const selected = selectView(snapshot, args.namespace, defaultNamespace);
+  const selected = chooseNamespace(snapshot, args.namespace, defaultNamespace);
   if (!selected.ok) return fail(selected.message);
   const result = await runTestPipeline(selected.view, { policy: args.policy }, messages.value);
   if (!result.ok) return fail(result.error.message);

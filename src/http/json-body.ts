@@ -3,7 +3,7 @@
  * call, one size limit for both proxies.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../http/errors.ts';
+import { HttpError } from './errors.ts';
 
 /**
  * Reads and parses the whole body. Throws HttpError `payload_too_large` (413) as soon as the

@@ -5,23 +5,31 @@
  * port for gateways that cannot override the path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Checked, RequestContext } from '../engine/index.ts';
-import type { Authenticator } from '../http/auth.ts';
-import { HttpError, sendJson } from '../http/errors.ts';
-import type { FastRoute } from '../http/fast-routes.ts';
-import type { ServerDeps } from '../http/server.ts';
 import {
   AGENTGATEWAY_HEADER_DEFAULTS,
   type AgentgatewayHeaderNames,
   agentgatewayAnswer,
+  CALL_CACHE_DEFAULTS,
+  CallCache,
+  createDecider,
   credentialHeaders,
+  DECIDER_DEFAULTS,
+  type Decide,
+  type LitellmCall,
+  litellmAnswer,
+  type Phase,
+  type ProxyName,
   parseAgentgatewayRequest,
-} from './agentgateway.ts';
-import { CALL_CACHE_DEFAULTS, CallCache } from './call-cache.ts';
-import { createDecider, DECIDER_DEFAULTS, type Decide, type Phase } from './decision.ts';
-import { type ProxyName, recordDecision } from './decision-log.ts';
+  parseLitellmRequest,
+  recordDecision,
+  type WireAnswer,
+} from '../enforce/index.ts';
+import type { Checked, RequestContext } from '../engine/index.ts';
+import type { Authenticator } from './auth.ts';
+import { HttpError, sendJson } from './errors.ts';
+import type { FastRoute } from './fast-routes.ts';
 import { readJsonBody } from './json-body.ts';
-import { type LitellmCall, litellmAnswer, parseLitellmRequest, type WireAnswer } from './litellm.ts';
+import type { ServerDeps } from './server.ts';
 
 export type EnforceOptions = {
   /** Budget of one decision (`--decision-deadline`); past it the proxy's fail mode applies. */
