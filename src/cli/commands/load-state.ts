@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { App, type NamespaceView, type Snapshot } from '../../app/index.ts';
+import { App, type Snapshot } from '../../app/index.ts';
 import { describeOrigin, type Origin, type Resource, type VersionStatus } from '../../engine/index.ts';
 import type { ReconcileChange } from '../../reconcile/index.ts';
 import { type LoadedFile, loadTree } from '../../resources/index.ts';

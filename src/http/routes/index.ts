@@ -2,7 +2,6 @@ import type { Express } from 'express';
 import { registerOpenApiRoute } from '../openapi.ts';
 import type { ServerDeps } from '../server.ts';
 import { registerAttachmentRoutes } from './attachments.ts';
-import { registerExplainRoutes } from './explain.ts';
 import { registerPipelineRoutes } from './pipeline.ts';
 import { registerPolicyCrudRoutes } from './policies.ts';
 import { registerResolveRoutes } from './resolve.ts';
@@ -14,7 +13,6 @@ import { registerResolveRoutes } from './resolve.ts';
 export function registerPolicyRoutes(api: Express, deps: ServerDeps): void {
   registerResolveRoutes(api, deps);
   registerPipelineRoutes(api, deps);
-  registerExplainRoutes(api, deps);
   registerAttachmentRoutes(api, deps);
   registerPolicyCrudRoutes(api, deps);
   registerOpenApiRoute(api);

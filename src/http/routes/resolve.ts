@@ -1,12 +1,19 @@
+/**
+ * The routes that answer for a request context: LiteLLM's `POST /policies/resolve` and
+ * Railyard's `POST /v1/explain` (DESIGN 5), from the same snapshot and index as `/v1/resolve`.
+ */
 import type { JSONSchemaType } from 'ajv';
-import type { Express } from 'express';
-import { resolve } from '../../engine/index.ts';
+import type { Express, Request } from 'express';
+import type { NamespaceView, Snapshot } from '../../app/index.ts';
+import { type Explanation, explain, type RequestContext, resolve } from '../../engine/index.ts';
 import { bodyParser } from '../body.ts';
 import { selectNamespace } from '../namespace.ts';
 import type { ServerDeps } from '../server.ts';
-import { fromWireContext, toWireResolution } from '../wire.ts';
+import { fromWireContext, toWireExplanation, toWireResolution } from '../wire.ts';
+import { queryParam } from './policies.ts';
 
-type ResolveBody = {
+/** `PolicyResolveRequest` (= `PolicyMatchContext`) plus an optional namespace. */
+type ContextBody = {
   team_alias?: string | null;
   key_alias?: string | null;
   model?: string | null;
@@ -15,7 +22,7 @@ type ResolveBody = {
 };
 
 const nullableString = { type: 'string', nullable: true } as const;
-const parseResolveBody = bodyParser<ResolveBody>({
+const parseContextBody = bodyParser<ContextBody>({
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -25,17 +32,35 @@ const parseResolveBody = bodyParser<ResolveBody>({
     tags: { type: 'array', items: { type: 'string' }, nullable: true },
     namespace: nullableString,
   },
-} as JSONSchemaType<ResolveBody>);
+} as JSONSchemaType<ContextBody>);
+
+type ContextRequest = { snapshot: Snapshot; view: NamespaceView | undefined; ctx: RequestContext };
+
+function readContextRequest(req: Request, deps: ServerDeps): ContextRequest {
+  const body = parseContextBody(req.body ?? {});
+  const snapshot = deps.app.snapshot();
+  const requested = body.namespace ?? queryParam(req, 'namespace');
+  return {
+    snapshot,
+    view: selectNamespace(snapshot, requested, deps.defaultNamespace),
+    ctx: fromWireContext(body),
+  };
+}
 
 export function registerResolveRoutes(api: Express, deps: ServerDeps): void {
-  /** LiteLLM's `PolicyResolveRequest` → `PolicyResolveResponse`, answered from the snapshot. */
   api.post('/policies/resolve', (req, res) => {
-    const body = parseResolveBody(req.body ?? {});
-    const snapshot = deps.app.snapshot();
-    const view = selectNamespace(snapshot, body.namespace ?? undefined, deps.defaultNamespace);
-    const resolution = view
-      ? resolve(view.index, fromWireContext(body))
-      : { effectiveGuardrails: [], matchedPolicies: [] };
+    const { snapshot, view, ctx } = readContextRequest(req, deps);
+    const resolution = view ? resolve(view.index, ctx) : nothingServed(ctx).resolution;
     res.json(toWireResolution(resolution, snapshot.revision));
   });
+
+  api.post('/v1/explain', (req, res) => {
+    const { snapshot, view, ctx } = readContextRequest(req, deps);
+    res.json(toWireExplanation(view ? explain(view.index, ctx) : nothingServed(ctx), snapshot.revision));
+  });
+}
+
+function nothingServed(context: RequestContext): Explanation {
+  const resolution = { effectiveGuardrails: [], matchedPolicies: [] };
+  return { context, resolution, attachments: [], notCandidates: 0, policies: [] };
 }
