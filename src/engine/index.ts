@@ -10,3 +10,5 @@ export * from './resolve.ts';
 export * from './types.ts';
 export * from './validate.ts';
 export * from './versions.ts';
+export * from './versions-api.ts';
+export * from './versions-declared.ts';

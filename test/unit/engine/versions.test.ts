@@ -1,14 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { contentDigest } from '../../../src/engine/digest.ts';
-import type {
-  Origin,
-  PolicyContent,
-  PolicyHistory,
-  PolicyResource,
-  PolicyVersion,
-  VersionStatus,
-} from '../../../src/engine/types.ts';
 import {
   applyDeclared,
   type ContentPatch,
@@ -27,7 +19,15 @@ import {
   updateDraft,
   type VersionEnv,
   type VersionResult,
-} from '../../../src/engine/versions.ts';
+} from '../../../src/engine/index.ts';
+import type {
+  Origin,
+  PolicyContent,
+  PolicyHistory,
+  PolicyResource,
+  PolicyVersion,
+  VersionStatus,
+} from '../../../src/engine/types.ts';
 
 // ───────────────────────────── helpers ─────────────────────────────
 

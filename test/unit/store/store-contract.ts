@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest';
 import type { AttachmentRecord, PolicyHistory } from '../../../src/engine/index.ts';
-import { applyDeclared, createPolicy, createVersion } from '../../../src/engine/versions.ts';
+import { applyDeclared, createPolicy, createVersion } from '../../../src/engine/index.ts';
 import type { StoreState, VersionStore } from '../../../src/store/index.ts';
 
 let ids = 0;
