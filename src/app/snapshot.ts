@@ -43,7 +43,8 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * Groups the registry by namespace and builds each namespace's resolution index from the
  * production versions of its active policies. Namespaces whose inputs are identical (same
- * objects) to the previous snapshot's re-use its index.
+ * objects) to the previous snapshot's re-use its index; the others rebuild it incrementally from
+ * the previous one (see `buildPolicyIndex`).
  */
 export function buildSnapshot(revision: number, input: SnapshotInput, previous?: Snapshot): Snapshot {
   const groups = new Map<
@@ -66,8 +67,8 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
   for (const ns of [...groups.keys()].sort(byString)) {
     const g = groups.get(ns);
     if (!g) continue;
-    const histories = g.histories.sort((a, b) => byString(a.name, b.name));
-    const attachments = g.attachments.sort((a, b) => byString(a.attachmentId, b.attachmentId));
+    const histories = sortBy(g.histories, (h) => h.name);
+    const attachments = sortBy(g.attachments, (a) => a.attachmentId);
     const before = previous?.namespaces.get(ns);
     const unchanged =
       before !== undefined &&
@@ -75,22 +76,35 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
       sameItems(before.attachments, attachments);
     const index = unchanged
       ? before.index
-      : buildPolicyIndex({
-          policies: histories.flatMap((h) => {
-            const production = h.active ? productionVersion(h) : undefined;
-            return production ? [{ version: production }] : [];
-          }),
-          attachments,
-        });
+      : buildPolicyIndex(
+          {
+            policies: histories.flatMap((h) => {
+              const production = h.active ? productionVersion(h) : undefined;
+              return production ? [{ version: production }] : [];
+            }),
+            attachments,
+          },
+          before?.index,
+        );
     namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
   }
-  const statuses = [...input.statuses].sort((a, b) =>
-    byString(
-      `${a.key.namespace}/${a.key.kind}/${a.key.name}`,
-      `${b.key.namespace}/${b.key.kind}/${b.key.name}`,
-    ),
-  );
+  const statuses = sortBy([...input.statuses], (s) => `${s.key.namespace}/${s.key.kind}/${s.key.name}`);
   return { revision, namespaces, statuses };
+}
+
+/**
+ * Sorts `items` in place by a string key computed once per item, and returns it. Input that is
+ * already in order (the usual case from one pass to the next) costs one comparison per item.
+ */
+function sortBy<T>(items: T[], keyOf: (item: T) => string): T[] {
+  const keys = items.map(keyOf);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) <= (keys[i] as string);
+  if (sorted) return items;
+  const order = keys.map((_, i) => i).sort((a, b) => byString(keys[a] as string, keys[b] as string));
+  const copy = items.slice();
+  for (let i = 0; i < order.length; i++) items[i] = copy[order[i] as number] as T;
+  return items;
 }
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {

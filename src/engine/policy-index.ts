@@ -78,7 +78,14 @@ function versionRef(v: PolicyVersion): VersionRef {
   return { policyName: v.policyName, policyId: v.policyId, versionNumber: v.versionNumber, digest: v.digest };
 }
 
-function indexPolicies(input: PolicyIndexInput): Map<string, IndexedPolicy> {
+/** What an index was built from, so that the next build can re-use what did not change. */
+type BuiltFrom = {
+  readonly versions: ReadonlyMap<string, PolicyVersion>;
+  readonly attachments: readonly AttachmentRecord[];
+};
+const builtFrom = new WeakMap<PolicyIndex, BuiltFrom>();
+
+function productionByName(input: PolicyIndexInput): Map<string, PolicyVersion> {
   const versions = new Map<string, PolicyVersion>();
   for (const { version } of input.policies) {
     const seen = versions.get(version.policyName);
@@ -88,6 +95,17 @@ function indexPolicies(input: PolicyIndexInput): Map<string, IndexedPolicy> {
       (version.versionNumber === seen.versionNumber && version.policyId < seen.policyId);
     if (newer) versions.set(version.policyName, version);
   }
+  return versions;
+}
+
+/**
+ * The indexed policies. A policy of `previous` is re-used when its chain names the same policies
+ * at the same version objects: its levels and guardrails would come out deep-equal.
+ */
+function indexPolicies(
+  versions: ReadonlyMap<string, PolicyVersion>,
+  previous: { readonly index: PolicyIndex; readonly from: BuiltFrom } | undefined,
+): Map<string, IndexedPolicy> {
   const levels = new Map<string, ChainLevel>();
   const levelOf = (name: string): ChainLevel => {
     let level = levels.get(name);
@@ -108,6 +126,11 @@ function indexPolicies(input: PolicyIndexInput): Map<string, IndexedPolicy> {
   const lookup = (name: string): PolicyContent | undefined => versions.get(name)?.content;
   const policies = new Map<string, IndexedPolicy>();
   for (const name of [...versions.keys()].sort(byText)) {
+    const before = previous?.index.policies.get(name);
+    if (before !== undefined && previous && sameChain(before, versions, previous.from.versions)) {
+      policies.set(name, before);
+      continue;
+    }
     const chain = inheritanceChain(name, lookup).map(levelOf);
     const own = levelOf(name);
     policies.set(name, {
@@ -121,6 +144,23 @@ function indexPolicies(input: PolicyIndexInput): Map<string, IndexedPolicy> {
     });
   }
   return policies;
+}
+
+/**
+ * True when a policy's chain, built from `was`, comes out the same from `now`: every level is the
+ * same version object, and the root's parent is still absent (or was a cycle back into the chain).
+ */
+function sameChain(
+  policy: IndexedPolicy,
+  now: ReadonlyMap<string, PolicyVersion>,
+  was: ReadonlyMap<string, PolicyVersion>,
+): boolean {
+  for (const level of policy.chain) {
+    const name = level.ref.policyName;
+    if (now.get(name) !== was.get(name)) return false;
+  }
+  const up = policy.chain[0]?.content.inherit;
+  return up === undefined || !now.has(up) || policy.chain.some((level) => level.ref.policyName === up);
 }
 
 /** The patterns of a dimension, or undefined when it is a wildcard (matches every context). */
@@ -166,9 +206,27 @@ function pushRank(map: Map<string, number[]>, key: string, rank: number): void {
 /**
  * Builds the index. Cost: O(attachments·log + policies·chain depth); no quadratic step. Pure and
  * deterministic: the order of `input` does not change the index's answers.
+ *
+ * `previous`, an index built earlier by this function, makes the build incremental: policies
+ * whose whole chain is the same version objects keep their entry, and when the attachments are the
+ * same objects in the same order and the same policy names are indexed, the attachment buckets are
+ * re-used whole. The answers are identical with or without it.
  */
-export function buildPolicyIndex(input: PolicyIndexInput): PolicyIndex {
-  const policies = indexPolicies(input);
+export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex): PolicyIndex {
+  const versions = productionByName(input);
+  const from = previous && builtFrom.get(previous);
+  const policies = indexPolicies(versions, previous && from ? { index: previous, from } : undefined);
+  const built = { versions, attachments: input.attachments };
+  if (
+    previous &&
+    from &&
+    sameItems(from.attachments, input.attachments) &&
+    sameNames(previous.policies, policies)
+  ) {
+    const index = { ...previous, policies };
+    builtFrom.set(index, built);
+    return index;
+  }
   const sorted = [...input.attachments].sort(
     (a, b) =>
       b.spec.priority - a.spec.priority ||
@@ -209,7 +267,19 @@ export function buildPolicyIndex(input: PolicyIndexInput): PolicyIndex {
     const lengths = [...new Set([...p.keys()].map((k) => k.length))].sort((x, y) => x - y);
     buckets[dim] = { exact: exact[d] as Map<string, number[]>, prefix: p, prefixLengths: lengths };
   });
-  return { policies, attachments, alwaysCandidates, buckets };
+  const index = { policies, attachments, alwaysCandidates, buckets };
+  builtFrom.set(index, built);
+  return index;
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  if (a.size !== b.size) return false;
+  for (const name of b.keys()) if (!a.has(name)) return false;
+  return true;
 }
 
 function collect(b: Buckets, value: string, out: number[]): void {

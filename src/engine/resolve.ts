@@ -58,9 +58,36 @@ export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
   return { effectiveGuardrails: union(matchedPolicies), matchedPolicies };
 }
 
+/** The sorted union of the policies' guardrail lists, each sorted and unique: a pairwise merge. */
 function union(matched: readonly MatchedPolicy[]): readonly string[] {
-  if (matched.length === 1) return (matched[0] as MatchedPolicy).guardrailsAdded;
-  const all = new Set<string>();
-  for (const m of matched) for (const g of m.guardrailsAdded) all.add(g);
-  return [...all].sort();
+  let out = (matched[0] as MatchedPolicy).guardrailsAdded;
+  for (let i = 1; i < matched.length; i++)
+    out = mergeSorted(out, (matched[i] as MatchedPolicy).guardrailsAdded);
+  return out;
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): readonly string[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as string;
+    const y = b[j] as string;
+    if (x < y) {
+      out.push(x);
+      i++;
+    } else if (y < x) {
+      out.push(y);
+      j++;
+    } else {
+      out.push(x);
+      i++;
+      j++;
+    }
+  }
+  while (i < a.length) out.push(a[i++] as string);
+  while (j < b.length) out.push(b[j++] as string);
+  return out;
 }
