@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttachmentRecord, PolicyHistory, Resource, VersionEnv } from '../engine/index.ts';
+import type { AttachmentRecord, Issue, PolicyHistory, Resource, VersionEnv } from '../engine/index.ts';
 import { compileGuardrail } from '../guardrails/index.ts';
 import {
   type DeclaredInput,
@@ -145,10 +145,7 @@ export class App {
     return reconcileDeclared(this.#declared, input, {
       env: this.#env(actor),
       versioning,
-      checkGuardrailConfig: (g) => {
-        const compiled = compileGuardrail(g.name, g.spec);
-        return compiled.ok ? [] : compiled.issues;
-      },
+      checkGuardrailConfig,
     });
   }
 
@@ -241,6 +238,12 @@ export class App {
     this.#writes = run.catch(() => undefined);
     return run;
   }
+}
+
+/** One function for every pass, so that a pass re-validates only what changed (see `reconcileDeclared`). */
+function checkGuardrailConfig(g: Extract<Resource, { kind: 'Guardrail' }>): Issue[] {
+  const compiled = compileGuardrail(g.name, g.spec);
+  return compiled.ok ? [] : compiled.issues;
 }
 
 function changedHistories(

@@ -42,6 +42,21 @@ export function resourceKey(r: Pick<Resource, 'kind' | 'namespace' | 'name'>): s
   return `${r.kind}/${r.namespace}/${r.name}`;
 }
 
+const KEYS = new WeakMap<Resource, string>();
+
+/**
+ * `resourceKey(r)`, computed once per resource object (resources are immutable): passes over
+ * tens of thousands of unchanged objects then build no strings.
+ */
+export function cachedResourceKey(r: Resource): string {
+  let k = KEYS.get(r);
+  if (k === undefined) {
+    k = resourceKey(r);
+    KEYS.set(r, k);
+  }
+  return k;
+}
+
 /**
  * The issues of every resource, keyed by `resourceKey`; every input resource has an entry (empty
  * when clean). Resources in different namespaces never see each other. Only `error` issues make
@@ -52,61 +67,186 @@ export function validateResources(
   resources: readonly Resource[],
   opts: ValidateOptions = {},
 ): ReadonlyMap<string, Issue[]> {
-  const out = new Map<string, Issue[]>();
-  for (const r of resources) out.set(resourceKey(r), []);
-  const report = (r: Resource, ...issues: Issue[]) => out.get(resourceKey(r))?.push(...issues);
-  for (const group of byNamespace(resources).values()) {
-    const ns = new NamespaceView(group);
-    for (const [r, others] of ns.duplicates) report(r, duplicateIssue(r, others));
-    for (const r of group) {
-      switch (r.kind) {
-        case 'Policy':
-          report(r, ...policyIssues(r, ns, opts.maxDepth ?? DEFAULT_MAX_DEPTH));
-          break;
-        case 'PolicyAttachment':
-          report(r, ...attachmentIssues(r, ns));
-          break;
-        case 'Guardrail':
-          report(r, ...guardrailIssues(r), ...(opts.checkGuardrailConfig?.(r) ?? []));
-          break;
-      }
+  return revalidate(resources, opts).issues;
+}
+
+/**
+ * One validation, kept so that the next one re-checks only what changed. Treat as opaque: only
+ * `issues` is for reading (the same value `validateResources` returns).
+ */
+export type Validation = {
+  readonly issues: ReadonlyMap<string, Issue[]>;
+  /** Every declaration of each key, in input order. */
+  readonly declarations: ReadonlyMap<string, readonly Resource[]>;
+  /** Per policy key, the keys whose checks read it: policies inheriting it, attachments of it. */
+  readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
+  /** How many guardrail names each namespace's catalog holds. */
+  readonly catalogSizes: ReadonlyMap<string, number>;
+  readonly options: ValidateOptions;
+};
+
+/**
+ * `validateResources`, re-using `previous` (the result for an earlier input, with the same
+ * options object) so that the cost follows the change: a key is re-checked when its declarations
+ * changed (compared by object identity), when a policy its checks read changed (a parent anywhere
+ * up the inheritance chain, an attachment's policy), or when its namespace's guardrail catalog
+ * gained or lost a name (every policy of the namespace). Every other key keeps its previous
+ * issue array, the same object. `issues` always equals `validateResources(resources, options)`.
+ * Pure; `previous` is left untouched.
+ */
+export function revalidate(
+  resources: readonly Resource[],
+  options: ValidateOptions = {},
+  previous?: Validation,
+): Validation {
+  const prev = previous?.options === options ? previous : undefined;
+  const declarations = new Map<string, Resource[]>();
+  for (const r of resources) {
+    const k = cachedResourceKey(r);
+    const same = declarations.get(k);
+    if (same === undefined) declarations.set(k, [r]);
+    else same.push(r);
+  }
+  const prevDeclarations = prev?.declarations ?? new Map<string, readonly Resource[]>();
+  const changed: string[] = [];
+  for (const [k, same] of declarations) if (!sameItems(prevDeclarations.get(k), same)) changed.push(k);
+  for (const k of prevDeclarations.keys()) if (!declarations.has(k)) changed.push(k);
+
+  const catalogSizes = new Map(prev?.catalogSizes);
+  const dependents = new Map(prev?.dependents);
+  const touchedCatalogs = new Set<string>();
+  for (const k of changed) {
+    const before = prevDeclarations.get(k) ?? [];
+    const after = declarations.get(k) ?? [];
+    const first = (before[0] ?? after[0]) as Resource;
+    if (first.kind === 'Guardrail' && (before.length === 0) !== (after.length === 0)) {
+      catalogSizes.set(first.namespace, (catalogSizes.get(first.namespace) ?? 0) + (after.length ? 1 : -1));
+      touchedCatalogs.add(first.namespace);
+    }
+    for (const r of before) editDependents(dependents, dependencyOf(r), k, 'delete');
+    for (const r of after) editDependents(dependents, dependencyOf(r), k, 'add');
+  }
+
+  const recheck = new Set<string>(changed);
+  const queue = changed.filter((k) => k.startsWith('Policy/'));
+  for (let i = 0; i < queue.length; i++) {
+    for (const d of dependents.get(queue[i] as string) ?? []) {
+      if (recheck.has(d)) continue;
+      recheck.add(d);
+      if (d.startsWith('Policy/')) queue.push(d);
+    }
+  }
+  if (touchedCatalogs.size > 0) {
+    for (const [k, same] of declarations) {
+      const r = same[0] as Resource;
+      if (r.kind === 'Policy' && touchedCatalogs.has(r.namespace)) recheck.add(k);
+    }
+  }
+
+  const lookup = new Lookup(declarations, catalogSizes);
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const issues = new Map<string, Issue[]>();
+  for (const [k, same] of declarations) {
+    const kept = recheck.has(k) ? undefined : prev?.issues.get(k);
+    issues.set(k, kept ?? keyIssues(same, lookup, maxDepth, options));
+  }
+  return { issues, declarations, dependents, catalogSizes, options };
+}
+
+/** The key of the policy whose content `r`'s own checks read, if any. */
+function dependencyOf(r: Resource): string | undefined {
+  if (r.kind === 'Policy')
+    return r.spec.inherit === undefined ? undefined : `Policy/${r.namespace}/${r.spec.inherit}`;
+  if (r.kind === 'PolicyAttachment') return `Policy/${r.namespace}/${r.spec.policy}`;
+  return undefined;
+}
+
+/** Copy-on-write edit of one dependents entry (the sets of `previous` are never mutated). */
+function editDependents(
+  dependents: Map<string, ReadonlySet<string>>,
+  target: string | undefined,
+  key: string,
+  op: 'add' | 'delete',
+): void {
+  if (target === undefined) return;
+  const set = new Set(dependents.get(target));
+  set[op](key);
+  if (set.size === 0) dependents.delete(target);
+  else dependents.set(target, set);
+}
+
+function sameItems<T>(a: readonly T[] | undefined, b: readonly T[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** One key's entry: its `duplicate_object` issues, then each declaration's own issues, in input order. */
+function keyIssues(
+  same: readonly Resource[],
+  lookup: Lookup,
+  maxDepth: number,
+  opts: ValidateOptions,
+): Issue[] {
+  const out: Issue[] = [];
+  if (same.length > 1)
+    for (const r of same)
+      out.push(
+        duplicateIssue(
+          r,
+          same.filter((o) => o !== r),
+        ),
+      );
+  for (const r of same) {
+    switch (r.kind) {
+      case 'Policy':
+        out.push(...policyIssues(r, lookup.view(r.namespace), maxDepth));
+        break;
+      case 'PolicyAttachment':
+        out.push(...attachmentIssues(r, lookup.view(r.namespace)));
+        break;
+      case 'Guardrail':
+        out.push(...guardrailIssues(r), ...(opts.checkGuardrailConfig?.(r) ?? []));
+        break;
     }
   }
   return out;
 }
 
-/** One namespace's objects; lookups see the first declaration of a duplicated name. */
-class NamespaceView {
+/** What the checks may read of one namespace; lookups see the first declaration of a duplicated name. */
+type NamespaceView = {
   readonly namespace: string;
-  readonly policies = new Map<string, PolicyResource>();
-  readonly guardrails = new Set<string>();
-  readonly duplicates: [Resource, Resource[]][] = [];
+  policy(name: string): PolicyResource | undefined;
+  hasGuardrail(name: string): boolean;
+  /** Whether the namespace has a guardrail catalog (at least one Guardrail). */
+  readonly hasCatalog: boolean;
+};
 
-  constructor(group: readonly Resource[]) {
-    this.namespace = group[0]?.namespace ?? '';
-    const byKey = new Map<string, Resource[]>();
-    for (const r of group) {
-      const same = byKey.get(resourceKey(r));
-      if (same === undefined) byKey.set(resourceKey(r), [r]);
-      else same.push(r);
-      if (r.kind === 'Policy' && !this.policies.has(r.name)) this.policies.set(r.name, r);
-      if (r.kind === 'Guardrail') this.guardrails.add(r.name);
-    }
-    for (const same of byKey.values()) {
-      if (same.length < 2) continue;
-      for (const r of same) this.duplicates.push([r, same.filter((o) => o !== r)]);
-    }
-  }
-}
+class Lookup {
+  readonly #declarations: ReadonlyMap<string, readonly Resource[]>;
+  readonly #catalogSizes: ReadonlyMap<string, number>;
+  readonly #views = new Map<string, NamespaceView>();
 
-function byNamespace(resources: readonly Resource[]): Map<string, Resource[]> {
-  const groups = new Map<string, Resource[]>();
-  for (const r of resources) {
-    const group = groups.get(r.namespace);
-    if (group === undefined) groups.set(r.namespace, [r]);
-    else group.push(r);
+  constructor(
+    declarations: ReadonlyMap<string, readonly Resource[]>,
+    catalogSizes: ReadonlyMap<string, number>,
+  ) {
+    this.#declarations = declarations;
+    this.#catalogSizes = catalogSizes;
   }
-  return groups;
+
+  view(namespace: string): NamespaceView {
+    let v = this.#views.get(namespace);
+    if (v === undefined) {
+      const declarations = this.#declarations;
+      v = {
+        namespace,
+        policy: (name) => declarations.get(`Policy/${namespace}/${name}`)?.[0] as PolicyResource | undefined,
+        hasGuardrail: (name) => declarations.has(`Guardrail/${namespace}/${name}`),
+        hasCatalog: (this.#catalogSizes.get(namespace) ?? 0) > 0,
+      };
+      this.#views.set(namespace, v);
+    }
+    return v;
+  }
 }
 
 function policyIssues(p: PolicyResource, ns: NamespaceView, maxDepth: number): Issue[] {
@@ -133,7 +273,7 @@ function inheritanceIssues(p: PolicyResource, ns: NamespaceView, maxDepth: numbe
         ),
       ];
     }
-    const parent = ns.policies.get(parentName);
+    const parent = ns.policy(parentName);
     if (parent === undefined) {
       if (current !== p) return []; // the ancestor with the missing parent reports it
       return [
@@ -178,11 +318,11 @@ function regexIssues(p: PolicyResource): Issue[] {
 
 /** Reference 2.9: checked only when the namespace has a catalog (at least one Guardrail). */
 function guardrailRefIssues(p: PolicyResource, ns: NamespaceView): Issue[] {
-  if (ns.guardrails.size === 0) return [];
+  if (!ns.hasCatalog) return [];
   const fix = (g: string) => `create a Guardrail named "${g}" in namespace "${ns.namespace}" or fix the name`;
   return [
     ...p.spec.guardrails.add
-      .filter((g) => !ns.guardrails.has(g))
+      .filter((g) => !ns.hasGuardrail(g))
       .map((g) =>
         error(
           'invalid_guardrail',
@@ -191,7 +331,7 @@ function guardrailRefIssues(p: PolicyResource, ns: NamespaceView): Issue[] {
         ),
       ),
     ...p.spec.guardrails.remove
-      .filter((g) => !ns.guardrails.has(g))
+      .filter((g) => !ns.hasGuardrail(g))
       .map((g) =>
         warning(
           'invalid_guardrail',
@@ -210,7 +350,7 @@ function stepIssues(p: PolicyResource, ns: NamespaceView): Issue[] {
     if (!p.spec.guardrails.add.includes(step.guardrail)) {
       issues.push(error('invalid_pipeline', path, CEL_MESSAGES.stepNotInAdd));
     }
-    if (ns.guardrails.size > 0 && !ns.guardrails.has(step.guardrail)) {
+    if (ns.hasCatalog && !ns.hasGuardrail(step.guardrail)) {
       issues.push(
         error(
           'invalid_guardrail',
@@ -230,7 +370,7 @@ function attachmentIssues(a: AttachmentResource, ns: NamespaceView): Issue[] {
     issues.push(error('invalid_scope', 'spec.scope', CEL_MESSAGES.scopeNotGlobal));
   const hasSelector = [teams, keys, models, tags].some((list) => list.some((x) => x !== ''));
   if (scope !== '*' && !hasSelector) issues.push(error('invalid_scope', 'spec', CEL_MESSAGES.noSelector));
-  if (!ns.policies.has(a.spec.policy)) {
+  if (ns.policy(a.spec.policy) === undefined) {
     issues.push(
       warning(
         'invalid_scope',

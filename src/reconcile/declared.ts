@@ -1,5 +1,6 @@
 import {
   applyDeclared,
+  cachedResourceKey,
   deactivateDeclared,
   describeOrigin,
   type Issue,
@@ -10,9 +11,10 @@ import {
   type PolicyHistory,
   productionVersion,
   type Resource,
+  revalidate,
+  type Validation,
   type VersionChange,
   type VersionEnv,
-  validateResources,
 } from '../engine/index.ts';
 import type { RejectedDocument } from '../resources/index.ts';
 import { condition, keyString, type ObjectStatus, renderIssue } from './status.ts';
@@ -27,6 +29,27 @@ export type DeclaredState = {
   readonly statuses: ReadonlyMap<string, ObjectStatus>;
   /** Documents that could not even be named (YAML errors, no kind or name), by `path:line`. */
   readonly unreadable: ReadonlyMap<string, RejectedDocument>;
+  /** What the last pass computed, so that the next one redoes only what changed; opaque. */
+  readonly memo?: PassMemo;
+};
+
+/** Per declared key, what its status was computed from; a status is re-used while all of it is the same. */
+type StatusMemo = {
+  readonly res: Resource;
+  /** The key of `history` in the histories map. */
+  readonly historyKey: string | undefined;
+  readonly issues: readonly Issue[];
+  readonly good: Resource | undefined;
+  /** The history its Ready condition read: its own (a policy) or its policy's (an attachment). */
+  readonly history: PolicyHistory | undefined;
+  readonly status: ObjectStatus;
+};
+
+type PassMemo = {
+  readonly validation: Validation;
+  readonly statuses: ReadonlyMap<string, StatusMemo>;
+  /** API-owned policies as resources, by history key, re-used while their history is the same object. */
+  readonly apiOwned: ReadonlyMap<string, { readonly history: PolicyHistory; readonly res: Resource }>;
 };
 
 export type DeclaredInput = {
@@ -42,6 +65,7 @@ export type PassOptions = {
    * leader wrote and only computes statuses.
    */
   readonly versioning?: 'apply' | 'observe';
+  /** Pass the same function every pass: a different one makes the next pass validate everything. */
   readonly checkGuardrailConfig?: (g: Extract<Resource, { kind: 'Guardrail' }>) => Issue[];
 };
 
@@ -73,6 +97,11 @@ const keyOf = (r: Resource): Key => ({ kind: r.kind, namespace: r.namespace, nam
  * versions for the valid objects, keep the last good version of the invalid ones, retire what
  * disappeared, and compute every object's status. Never throws for bad input; deterministic for the
  * same state, input and env.
+ *
+ * The cost follows the change: with `prev.memo` (the previous pass's), only objects whose
+ * resource, issues, last good version or the history their status reads changed are recomputed
+ * (see `revalidate`); the rest keep their status objects. The result is the same as a pass from
+ * a state without memo.
  */
 export function reconcileDeclared(
   prev: DeclaredState,
@@ -84,6 +113,10 @@ export function reconcileDeclared(
   const histories = new Map(prev.histories);
   const lastGood = new Map<string, Resource>();
   const statuses = new Map<string, ObjectStatus>();
+  /** Keys whose status may be re-used from the memo, if the history it reads is unchanged. */
+  const reusable = new Set<string>();
+  /** The declared resource each status was computed from (not for rejected documents). */
+  const sources = new Map<string, Resource>();
 
   // Objects whose new document failed the schema still count, at their last good version, for
   // the cross-object checks of the others: a broken parent must not invalidate its children.
@@ -92,14 +125,29 @@ export function reconcileDeclared(
     const good = prev.lastGood.get(k);
     return good ? [good] : [];
   });
-  const apiPolicies = apiOwnedAsResources(histories, input.resources);
-  const validated = validateResources([...input.resources, ...heldBack, ...apiPolicies], {
-    checkGuardrailConfig: opts.checkGuardrailConfig,
-  });
+  const apiOwned = apiOwnedAsResources(histories, input.resources, prev.memo?.apiOwned);
+  const previousValidation = prev.memo?.validation;
+  const validation = revalidate(
+    [...input.resources, ...heldBack, ...[...apiOwned.values()].map((a) => a.res)],
+    previousValidation && previousValidation.options.checkGuardrailConfig === opts.checkGuardrailConfig
+      ? previousValidation.options
+      : { checkGuardrailConfig: opts.checkGuardrailConfig },
+    previousValidation,
+  );
+  const validated = validation.issues;
+  const memo = prev.memo?.statuses;
 
   for (const res of input.resources) {
-    const k = keyString(keyOf(res));
+    const k = cachedResourceKey(res);
+    sources.set(k, res);
     const issues = validated.get(k) ?? [];
+    const before = memo?.get(k);
+    if (before?.res === res && before.issues === issues && before.good === prev.lastGood.get(k)) {
+      if (before.good) lastGood.set(k, before.good);
+      statuses.set(k, before.status);
+      reusable.add(k);
+      continue;
+    }
     const errors = issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       const good = prev.lastGood.get(k);
@@ -143,6 +191,8 @@ export function reconcileDeclared(
       continue;
     }
     const k = keyString(rejected.key);
+    reusable.delete(k);
+    sources.delete(k);
     const good = prev.lastGood.get(k);
     if (good) lastGood.set(k, good);
     if (!sameIssues(prev.statuses.get(k)?.issues, rejected.issues)) {
@@ -167,13 +217,36 @@ export function reconcileDeclared(
   }
 
   const next = { histories, lastGood, statuses, unreadable };
-  return { next: { ...next, statuses: withConditions(next) }, changes };
+  const withStatus = withConditions(next, sources, reusable, memo);
+  return {
+    next: {
+      ...next,
+      statuses: withStatus.statuses,
+      memo: { validation, statuses: withStatus.memo, apiOwned },
+    },
+    changes,
+  };
 }
 
-/** Attaches Accepted and Ready to every status, now that the whole pass is known. */
-function withConditions(state: DeclaredState): Map<string, ObjectStatus> {
+/**
+ * Attaches Accepted and Ready to every status, now that the whole pass is known. A `reusable`
+ * key keeps its memo's status when the history its Ready condition reads is the same object.
+ */
+function withConditions(
+  state: DeclaredState,
+  sources: ReadonlyMap<string, Resource>,
+  reusable: ReadonlySet<string>,
+  memo: ReadonlyMap<string, StatusMemo> | undefined,
+): { statuses: Map<string, ObjectStatus>; memo: Map<string, StatusMemo> } {
   const out = new Map<string, ObjectStatus>();
+  const nextMemo = new Map<string, StatusMemo>();
   for (const [k, status] of state.statuses) {
+    const before = reusable.has(k) ? memo?.get(k) : undefined;
+    if (before !== undefined && before.history === historyAt(state, before.historyKey)) {
+      out.set(k, before.status);
+      nextMemo.set(k, before);
+      continue;
+    }
     const errors = status.issues.filter((i) => i.severity === 'error');
     const accepted =
       errors.length === 0
@@ -181,10 +254,32 @@ function withConditions(state: DeclaredState): Map<string, ObjectStatus> {
         : condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '));
     const good = state.lastGood.get(k);
     const { ready, detail } = readiness(status, good, state, errors.length === 0);
-    out.set(k, { ...status, conditions: [accepted, ready], ...detail });
+    const done = { ...status, conditions: [accepted, ready], ...detail };
+    out.set(k, done);
+    const res = sources.get(k);
+    if (res === undefined) continue;
+    const hk = readHistoryKey(status.key, good);
+    nextMemo.set(k, {
+      res,
+      issues: status.issues,
+      good,
+      historyKey: hk,
+      history: historyAt(state, hk),
+      status: done,
+    });
   }
-  return out;
+  return { statuses: out, memo: nextMemo };
 }
+
+/** The key of the history whose versions an object's Ready condition reports. */
+function readHistoryKey(key: Key, good: Resource | undefined): string | undefined {
+  if (key.kind === 'Policy') return historyKey(key.namespace, key.name);
+  if (good?.kind === 'PolicyAttachment') return historyKey(key.namespace, good.spec.policy);
+  return undefined;
+}
+
+const historyAt = (state: DeclaredState, hk: string | undefined): PolicyHistory | undefined =>
+  hk === undefined ? undefined : state.histories.get(hk);
 
 function readiness(
   status: ObjectStatus,
@@ -260,32 +355,42 @@ function reasonFor(errors: readonly Issue[]): string {
 }
 
 function sameIssues(a: readonly Issue[] | undefined, b: readonly Issue[]): boolean {
-  return a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+  return a === b || (a !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }
 
 /**
  * API-created policies in production take part in validation as parents and references, unless a
- * declared object of the same name is about to adopt them.
+ * declared object of the same name is about to adopt them. Keyed by history key; an entry of
+ * `before` is re-used (the same resource object) while its history is the same object.
  */
 function apiOwnedAsResources(
   histories: ReadonlyMap<string, PolicyHistory>,
   declared: readonly Resource[],
-): Resource[] {
-  const adopting = new Set(
-    declared.flatMap((r) => (r.kind === 'Policy' ? [historyKey(r.namespace, r.name)] : [])),
-  );
-  const out: Resource[] = [];
-  for (const h of histories.values()) {
-    if (isDeclared(h) || !h.active || adopting.has(historyKey(h.namespace, h.name))) continue;
+  before: PassMemo['apiOwned'] | undefined,
+): Map<string, { readonly history: PolicyHistory; readonly res: Resource }> {
+  const out = new Map<string, { readonly history: PolicyHistory; readonly res: Resource }>();
+  for (const [hk, h] of histories) {
+    if (isDeclared(h) || !h.active) continue;
     const production = productionVersion(h);
     if (!production) continue;
-    out.push({
-      kind: 'Policy',
-      namespace: h.namespace,
-      name: h.name,
-      origin: h.origin,
-      spec: { ...production.content, versionStatus: 'production' },
-    });
+    const kept = before?.get(hk);
+    out.set(
+      hk,
+      kept?.history === h
+        ? kept
+        : {
+            history: h,
+            res: {
+              kind: 'Policy',
+              namespace: h.namespace,
+              name: h.name,
+              origin: h.origin,
+              spec: { ...production.content, versionStatus: 'production' },
+            },
+          },
+    );
   }
+  if (out.size === 0) return out;
+  for (const r of declared) if (r.kind === 'Policy') out.delete(historyKey(r.namespace, r.name));
   return out;
 }

@@ -45,23 +45,37 @@ export function readDocuments(
   }
   const documents: ReadDocument[] = [];
   const issues: ReadIssue[] = [];
-  for (const slice of documentSlices(events)) {
+  // Field offsets are found again from the text on the first `locate` of any document of the file,
+  // not kept for every document read: a server holding tens of thousands never asks.
+  let offsetsBySlice: Map<string, number>[] | undefined;
+  const offsetsOf = (slice: number): Map<string, number> => {
+    offsetsBySlice ??= documentSlices(parseEvents(text, { filename: path })).map((events) => {
+      const offsets = new Map<string, number>();
+      walkNode(events, { i: 1 }, '', undefined, text, offsets);
+      return offsets;
+    });
+    return offsetsBySlice[slice] ?? new Map();
+  };
+  let lineStartsOnce: number[] | undefined = lines;
+  const lineOf = (offset: number) => {
+    lineStartsOnce ??= lineStarts(text);
+    return lineAt(lineStartsOnce, offset);
+  };
+  documentSlices(events).forEach((events, slice) => {
     let value: unknown;
     try {
-      value = json ? jsonValue : constructFromEvents(slice, { source: text, filename: path })[0];
+      value = json ? jsonValue : constructFromEvents(events, { source: text, filename: path })[0];
     } catch (e) {
-      issues.push(syntaxIssue(path, e, lines));
-      continue;
+      issues.push(syntaxIssue(path, e, lineStarts(text)));
+      return;
     }
-    if (value === null || value === undefined) continue;
-    const offsets = new Map<string, number>();
-    walkNode(slice, { i: 1 }, '', undefined, text, offsets);
-    const lineOf = (offset: number) => lineAt(lines, offset);
-    const docLine = lineOf(offsets.get('') ?? 0);
+    if (value === null || value === undefined) return;
+    const docLine = lineOf(rootOffset(events));
     documents.push({
       value,
       line: docLine,
       locate: (fieldPath) => {
+        const offsets = offsetsOf(slice);
         for (let end = fieldPath.length; end > 0; end--) {
           if (end < fieldPath.length && fieldPath[end] !== '.' && fieldPath[end] !== '[') continue;
           const offset = offsets.get(fieldPath.slice(0, end));
@@ -70,8 +84,25 @@ export function readDocuments(
         return docLine;
       },
     });
-  }
+  });
+  lineStartsOnce = undefined;
   return { documents, issues };
+}
+
+/** The offset `walkNode` records for a document's root node (path ''), or 0. */
+function rootOffset(events: readonly Event[]): number {
+  const ev = events[1];
+  const offset =
+    ev === undefined
+      ? -1
+      : ev.type === EVENT_ID.SCALAR
+        ? ev.valueStart
+        : ev.type === EVENT_ID.ALIAS
+          ? ev.anchorStart - 1
+          : ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE
+            ? ev.start
+            : -1;
+  return Math.max(offset, 0);
 }
 
 /** The events of each document, from its DOCUMENT event to its closing POP. */

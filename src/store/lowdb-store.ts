@@ -52,13 +52,27 @@ function parseStoreFile(path: string, text: string): StoreState {
  * is up to the file system (no fsync).
  *
  * The state is serialised when `save` is called, and saves run one at a time in call order (the
- * last one wins; never two renames at once). The directory is created on the first save. A
+ * last one wins; never two renames at once). The file holds one history or attachment per line.
+ * Each object's JSON is kept (weakly) after its first save and re-used while the object lives:
+ * the registry replaces a history it changes and never mutates one, so a save costs what changed
+ * plus one write of the file, not a serialisation of everything. The directory is created on the first save. A
  * missing file loads as the empty state; an unreadable or corrupt one throws a `StoreError`
  * naming the file and what to do. One store per file: two processes writing one file race.
  */
 export function createLowdbStore(path: string): VersionStore {
   const file = new TextFile(path);
   let tail: Promise<void> = Promise.resolve();
+  const serialised = new WeakMap<object, string>();
+  const json = (item: object): string => {
+    let text = serialised.get(item);
+    if (text === undefined) {
+      text = JSON.stringify(item);
+      serialised.set(item, text);
+    }
+    return text;
+  };
+  const list = (items: readonly object[]): string =>
+    items.length === 0 ? '[]' : `[\n${items.map(json).join(',\n')}\n]`;
 
   async function write(text: string): Promise<void> {
     await mkdir(dirname(path), { recursive: true });
@@ -79,11 +93,7 @@ export function createLowdbStore(path: string): VersionStore {
       return text === null ? { policies: [], attachments: [] } : parseStoreFile(path, text);
     },
     save(state) {
-      const text = JSON.stringify(
-        { schemaVersion: STORE_SCHEMA_VERSION, policies: state.policies, attachments: state.attachments },
-        null,
-        2,
-      );
+      const text = `{"schemaVersion": ${STORE_SCHEMA_VERSION},\n"policies": ${list(state.policies)},\n"attachments": ${list(state.attachments)}}\n`;
       const done = tail.then(() => write(text));
       tail = done.catch(() => undefined);
       return done;

@@ -7,6 +7,7 @@ import {
   keyString,
   reconcileDeclared,
 } from '../../../src/reconcile/index.ts';
+import { edit, random } from '../engine/random-resources.ts';
 
 const origin = { kind: 'file', path: 'p.yaml', line: 1 } as const;
 const guardrail = (name: string): Resource => ({
@@ -188,4 +189,35 @@ describe('reconcileDeclared', () => {
     );
     expect(gone.next.histories.get('ns/base')?.active).toBe(true);
   });
+});
+
+describe('reconcileDeclared, incremental', () => {
+  for (const seed of [11, 12, 13, 14]) {
+    test(`a pass from the previous memo equals a pass without it over 150 random edits (seed ${seed})`, () => {
+      const rnd = random(seed);
+      let resources: Resource[] = [];
+      let incremental = emptyDeclaredState();
+      let full = emptyDeclaredState();
+      const check = (g: Extract<Resource, { kind: 'Guardrail' }>) =>
+        g.name === 'g2'
+          ? [{ code: 'invalid_schema' as const, severity: 'error' as const, path: 'spec', message: 'x' }]
+          : [];
+      for (let step = 0; step < 150; step++) {
+        resources = edit(rnd, resources, step);
+        const input = { resources, rejected: [] };
+        const a = reconcileDeclared(incremental, input, {
+          env: envFor(`s${step}`),
+          checkGuardrailConfig: check,
+        });
+        const { memo: _, ...fresh } = full;
+        const b = reconcileDeclared(fresh, input, { env: envFor(`s${step}`), checkGuardrailConfig: check });
+        expect(a.changes, `step ${step}`).toEqual(b.changes);
+        expect([...a.next.statuses], `step ${step}`).toEqual([...b.next.statuses]);
+        expect([...a.next.lastGood]).toEqual([...b.next.lastGood]);
+        expect([...a.next.histories]).toEqual([...b.next.histories]);
+        incremental = a.next;
+        full = b.next;
+      }
+    });
+  }
 });

@@ -1,0 +1,87 @@
+/** Random declared sets and edits over a small universe of names, for incremental-equals-full tests. */
+import type { Resource } from '../../../src/engine/types.ts';
+
+/** Small deterministic PRNG (mulberry32), so a failing sequence can be replayed from its seed. */
+export function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NAMESPACES = ['a', 'b'];
+const POLICIES = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+const GUARDRAILS = ['g0', 'g1', 'g2'];
+
+/** A random object from a small universe, so that names collide: parents, cycles, duplicates, catalogs. */
+export function randomResource(rnd: () => number, line: number): Resource {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const namespace = pick(NAMESPACES);
+  const origin = { kind: 'file', path: `f${Math.floor(rnd() * 4)}.yaml`, line } as const;
+  const roll = rnd();
+  if (roll < 0.55) {
+    const add = GUARDRAILS.filter(() => rnd() < 0.4);
+    return {
+      kind: 'Policy',
+      namespace,
+      name: pick(POLICIES),
+      origin,
+      spec: {
+        ...(rnd() < 0.6 ? { inherit: pick(POLICIES) } : {}),
+        guardrails: { add, remove: rnd() < 0.2 ? [pick(GUARDRAILS)] : [] },
+        ...(rnd() < 0.2
+          ? {
+              pipeline: {
+                steps: [{ guardrail: pick(GUARDRAILS), onPass: 'allow', onFail: 'block', passData: false }],
+              },
+            }
+          : {}),
+        ...(rnd() < 0.1 ? { condition: { model: '(' } } : {}),
+        versionStatus: 'production',
+      },
+    } as Resource;
+  }
+  if (roll < 0.8) {
+    return {
+      kind: 'PolicyAttachment',
+      namespace,
+      name: `at${Math.floor(rnd() * 4)}`,
+      origin,
+      spec: {
+        policy: pick(POLICIES),
+        teams: rnd() < 0.8 ? ['t'] : [],
+        keys: [],
+        models: [],
+        tags: [],
+        priority: 0,
+      },
+    };
+  }
+  return {
+    kind: 'Guardrail',
+    namespace,
+    name: pick(GUARDRAILS),
+    origin,
+    spec: {
+      type: rnd() < 0.3 ? 'webhook' : 'pii',
+      mode: 'pre_call',
+      failurePolicy: 'closed',
+      config: rnd() < 0.5 ? { url: 'https://x' } : {},
+    },
+  } as Resource;
+}
+
+/** One edit of the declared set: add, replace, remove or move an object. */
+export function edit(rnd: () => number, resources: readonly Resource[], line: number): Resource[] {
+  const out = [...resources];
+  const i = Math.floor(rnd() * out.length);
+  const roll = rnd();
+  if (roll < 0.35 || out.length === 0) out.push(randomResource(rnd, line));
+  else if (roll < 0.7) out[i] = randomResource(rnd, line);
+  else if (roll < 0.9) out.splice(i, 1);
+  else out.push(...out.splice(i, 1));
+  return out;
+}
