@@ -48,11 +48,19 @@ export class Metrics {
   countObjects(
     statuses: readonly { key: { kind: string }; conditions: readonly { type: string; status: string }[] }[],
   ): void {
-    this.objects.reset();
+    // Counted here first: a gauge update per object would cost more than the whole count.
+    const counts = new Map<string, { kind: string; condition: string; status: string; n: number }>();
     for (const s of statuses) {
-      for (const c of s.conditions)
-        this.objects.inc({ kind: s.key.kind, condition: c.type, status: c.status });
+      for (const c of s.conditions) {
+        const key = `${s.key.kind}/${c.type}/${c.status}`;
+        const entry = counts.get(key);
+        if (entry) entry.n++;
+        else counts.set(key, { kind: s.key.kind, condition: c.type, status: c.status, n: 1 });
+      }
     }
+    this.objects.reset();
+    for (const { kind, condition, status, n } of counts.values())
+      this.objects.set({ kind, condition, status }, n);
   }
 
   readonly decisionsTotal = new Counter({

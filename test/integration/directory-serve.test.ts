@@ -73,6 +73,9 @@ describe('railyard serve over a folder', () => {
     });
     running = await startRailyard({ args: ['--dir', dir] });
     expect(await guardrailsFor(running, 'team_alias=eng')).toEqual(['g-a']);
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).toContain('railyard_objects{kind="Policy",condition="Ready",status="True"} 1');
+    expect(metrics).toContain('railyard_objects{kind="Guardrail",condition="Accepted",status="True"} 4');
 
     await writeFile(
       join(dir, 'base.yaml'),

@@ -17,7 +17,7 @@ export type DirectorySourceOptions = {
   readonly onError: (error: Error) => void;
 };
 
-const DEFAULTS = { defaultNamespace: 'default', debounceMs: 15 } as const;
+const DEFAULTS = { defaultNamespace: 'default', debounceMs: 5 } as const;
 
 export type DirectoryView = {
   readonly resources: readonly Resource[];
