@@ -1,16 +1,22 @@
 /**
  * Synthetic policy trees for the benchmarks. Deterministic: the same size and seed always give the
- * same files and contexts. A tree of N policies has about 2N attachments (teams, team prefixes,
- * keys, key prefixes, tags, team+model, one per model prefix, three globals), inheritance chains of up
- * to five levels, model conditions on about one policy in seven, and pipelines on one in ten.
- * The value universes grow with N (a team is named by about one attachment, a key by half of one, a
- * tag by one), so a request matches about as many policies (about eight) in a big tree as in a
- * mid-sized one; `size` counts the synthetic policies, the probe policy comes on top.
+ * same files and contexts. A tree of N policies has N/2 attached policies with two attachments each
+ * (see `generateTree`), model conditions on about one policy in seven, and pipelines on one leaf in
+ * ten. Every context matches the same number of policies, each with the same inheritance depth, at
+ * every size, so that comparing sizes compares the cost of what exists, not of what matches;
+ * `size` counts the synthetic policies, the probe policy comes on top.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
-import type { RequestContext } from '../src/engine/index.ts';
+import {
+  type AttachmentSpec,
+  type CompiledCondition,
+  type Condition,
+  compileCondition,
+  type RequestContext,
+  scopeMatches,
+} from '../src/engine/index.ts';
 
 export type TreeFile = { readonly name: string; readonly text: string };
 
@@ -30,8 +36,10 @@ export const PROBE_KEY = 'bench-probe-key';
 
 const API_VERSION = 'railyard.dev/v1alpha1';
 const POLICIES_PER_FILE = 50;
-const MAX_CHAIN = 5;
-const MIN_CALLERS = 30;
+/** Levels in the chain of every attached policy: a root and a leaf. */
+const CHAIN = 2;
+/** Policies every context matches, whatever the size: the global one, a team, a key and a tag. */
+const MATCHED = 4;
 const MODELS = [
   'gpt-4o',
   'gpt-4o-mini',
@@ -92,50 +100,62 @@ function random(seed: number): () => number {
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
-/** Generates a tree of `size` policies (plus the probe policy) and `contextCount` contexts. */
+/**
+ * Generates a tree of `size` policies (plus the probe policy) and `contextCount` contexts.
+ *
+ * Policies come in pairs: a root, and a leaf that inherits from it. Only leaves are attached, so
+ * every policy a request matches has a chain of exactly `CHAIN` levels. The first leaf is global;
+ * the others take turns at team, key, tag and team+model-prefix attachments (two each; a key or tag
+ * attachment names two values, a tenth of team and key attachments are a prefix).
+ * Contexts are drawn from the values attachments name, and a context is kept only when it matches
+ * exactly `MATCHED` policies (checked against every attachment by a plain scan): the same work per
+ * request in a tree of 10 policies as in one of 10,000.
+ */
 export function generateTree(size: number, contextCount = 300, seed = 42): Tree {
   const rnd = random(seed + size);
   const int = (n: number): number => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
-  const teams = Math.max(2, Math.ceil(size / 2));
-  const keys = Math.max(2, size * 2);
-  const tags = Math.max(2, Math.ceil(size / 3));
   const team = (i: number): string => `team-${pad(i, 4)}`;
   const key = (i: number): string => `key-${pad(i, 5)}`;
-  const tag = (i: number): string => `tag-${pad(i, 3)}`;
+  const tag = (i: number): string => `tag-${pad(i, 4)}`;
+  const named = { teams: [] as string[], keys: [] as string[], tags: [] as string[] };
+  const counter = { teams: 0, keys: 0, tags: 0 };
+  const fresh = (dim: 'teams' | 'keys' | 'tags'): string => {
+    const value = (dim === 'teams' ? team : dim === 'keys' ? key : tag)(counter[dim]++);
+    named[dim].push(value);
+    return value;
+  };
 
   const docs: { file: number; doc: Record<string, unknown> }[] = [];
-  const depth: number[] = [];
-  let attachments = 0;
+  const specs: Selector[] = [];
+  const conditions = new Map<string, CompiledCondition>();
   const attach = (file: number, policy: string, selector: Record<string, unknown>): void => {
-    attachments++;
+    specs.push({ policy, teams: [], keys: [], models: [], tags: [], ...selector } as Selector);
     docs.push({
       file,
       doc: {
         apiVersion: API_VERSION,
         kind: 'PolicyAttachment',
-        metadata: { name: `${policy}-a${attachments}` },
+        metadata: { name: `${policy}-a${specs.length}` },
         spec: { policy, ...selector, ...(rnd() < 0.3 ? { priority: int(200) } : {}) },
       },
     });
   };
+  const ROLES = ['teams', 'keys', 'tags', 'team+model'] as const;
   for (let i = 0; i < size; i++) {
     const name = `policy-${pad(i, 5)}`;
     const file = Math.floor(i / POLICIES_PER_FILE);
-    const candidate = i > 0 && rnd() < 0.7 ? int(i) : undefined;
-    const parent =
-      candidate !== undefined && (depth[candidate] as number) < MAX_CHAIN - 1 ? candidate : undefined;
-    depth.push(parent === undefined ? 0 : (depth[parent] as number) + 1);
-    const inherit = parent === undefined ? undefined : `policy-${pad(parent, 5)}`;
+    const leaf = i % CHAIN === CHAIN - 1;
     const add = [...new Set([pick(GUARDRAILS).name, pick(GUARDRAILS).name, pick(RUNNABLE)])].sort();
     const remove = rnd() < 0.2 ? [pick(GUARDRAILS).name].filter((g) => !add.includes(g)) : [];
     const spec: Record<string, unknown> = {
       description: `Synthetic policy ${i}`,
       guardrails: { add, remove },
     };
-    if (inherit) spec.inherit = inherit;
+    if (leaf) spec.inherit = `policy-${pad(i - 1, 5)}`;
     if (rnd() < 0.15) spec.condition = { model: pick(CONDITIONS) };
-    if (rnd() < 0.1) {
+    conditions.set(name, compileCondition(spec.condition as Condition | undefined));
+    if (leaf && rnd() < 0.1) {
       spec.pipeline = {
         mode: 'pre_call',
         steps: add.map((g, s) => ({
@@ -146,16 +166,20 @@ export function generateTree(size: number, contextCount = 300, seed = 42): Tree 
       };
     }
     docs.push({ file, doc: { apiVersion: API_VERSION, kind: 'Policy', metadata: { name }, spec } });
-    if (i < 3) attach(file, name, { scope: '*' });
-    if (i >= 3 && i < 3 + MODEL_PREFIXES.length) attach(file, name, { models: [MODEL_PREFIXES[i - 3]] });
+    if (!leaf) continue;
+    const l = (i - (CHAIN - 1)) / CHAIN;
+    if (l === 0) {
+      attach(file, name, { scope: '*' });
+      continue;
+    }
+    const role = ROLES[(l - 1) % ROLES.length] as (typeof ROLES)[number];
     for (let a = 0; a < 2; a++) {
-      const r = rnd();
-      if (r < 0.3) attach(file, name, { teams: [team(int(teams))] });
-      else if (r < 0.32) attach(file, name, { teams: [`${team(int(teams)).slice(0, -1)}*`] });
-      else if (r < 0.57) attach(file, name, { keys: [key(int(keys)), key(int(keys))] });
-      else if (r < 0.62) attach(file, name, { keys: [`${key(int(keys)).slice(0, -1)}*`] });
-      else if (r < 0.8) attach(file, name, { tags: [tag(int(tags))] });
-      else attach(file, name, { teams: [team(int(teams))], models: [pick(MODEL_PREFIXES)] });
+      if (role === 'team+model')
+        attach(file, name, { teams: [fresh('teams')], models: [pick(MODEL_PREFIXES)] });
+      else if (role !== 'tags' && rnd() < 0.1)
+        attach(file, name, { [role]: [`${fresh(role).slice(0, -1)}*`] });
+      else if (role === 'teams') attach(file, name, { teams: [fresh('teams')] });
+      else attach(file, name, { [role]: [fresh(role), fresh(role)] });
     }
   }
   docs.push({ file: 0, doc: probePolicy('keywords-a') });
@@ -175,19 +199,36 @@ export function generateTree(size: number, contextCount = 300, seed = 42): Tree 
     ...[...byFile].map(([n, texts]) => ({ name: `policies-${pad(n, 4)}.yaml`, text: texts.join('---\n') })),
   ];
 
-  // Callers outnumber the keys that attachments name, so small trees still get distinct contexts.
-  const callers = Math.max(keys, MIN_CALLERS);
   const contexts = new Map<string, RequestContext>();
-  while (contexts.size < contextCount) {
+  for (let tries = 0; contexts.size < contextCount; tries++) {
+    if (tries > contextCount * 1000)
+      throw new Error(`only ${contexts.size} contexts match ${MATCHED} policies`);
     const ctx: RequestContext = {
-      teamAlias: team(int(teams)),
-      keyAlias: key(int(callers)),
+      teamAlias: pick(named.teams),
+      keyAlias: pick(named.keys),
       model: pick(MODELS),
-      tags: rnd() < 0.6 ? [...new Set([tag(int(tags)), tag(int(tags))])] : undefined,
+      tags: [pick(named.tags)],
     };
-    contexts.set(JSON.stringify(ctx), ctx);
+    if (matchedCount(specs, conditions, ctx) === MATCHED) contexts.set(JSON.stringify(ctx), ctx);
   }
-  return { policies: size, attachments, files, contexts: [...contexts.values()] };
+  return { policies: size, attachments: specs.length, files, contexts: [...contexts.values()] };
+}
+
+/** An attachment as the generator wrote it, in the engine's form (priority does not change what matches). */
+type Selector = Omit<AttachmentSpec, 'priority'>;
+
+/** How many distinct policies `ctx` matches whose own condition passes: a plain scan, no index. */
+function matchedCount(
+  specs: readonly Selector[],
+  conditions: ReadonlyMap<string, CompiledCondition>,
+  ctx: RequestContext,
+): number {
+  const matched = new Set<string>();
+  for (const spec of specs) {
+    if (scopeMatches({ ...spec, priority: 0 }, ctx) && conditions.get(spec.policy)?.test(ctx.model) !== false)
+      matched.add(spec.policy);
+  }
+  return matched.size;
 }
 
 function guardrailDoc(name: string, spec: Record<string, unknown>): Record<string, unknown> {

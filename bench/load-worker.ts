@@ -1,15 +1,15 @@
 /**
- * The load generator's own process: `node bench/load-worker.ts '<LoadSpec JSON>'` runs autocannon
- * once and prints one `LoadResult` JSON line, so the generator never shares an event loop with the
- * server it measures. Spawned by `load.ts`; not meant to be run by hand.
+ * The peak-throughput generator's own process: `node bench/load-worker.ts '<LoadSpec JSON>'` runs
+ * autocannon once (closed loop, as fast as the server answers) and prints one `LoadResult` JSON
+ * line. Spawned by `load.ts`; not meant to be run by hand. Not for latency at a given rate:
+ * autocannon's rate limit lets each connection send its whole per-second quota at the start of
+ * every second and then pause, so the latencies it reports are those of bursts.
  */
 import { createRequire } from 'node:module';
 import type { LoadResult, LoadSpec } from './load.ts';
 
-type Histogram = { readonly average: number; readonly p50: number; readonly p99: number };
 type AutocannonResult = {
-  readonly requests: Histogram;
-  readonly latency: Histogram;
+  readonly requests: { readonly average: number };
   readonly errors: number;
   readonly timeouts: number;
   readonly '2xx': number;
@@ -26,12 +26,9 @@ const result = await autocannon({
   duration: spec.durationSeconds,
   headers: spec.headers,
   requests: spec.requests.map((r) => ({ method: 'GET', ...r })),
-  ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),
 });
 const out: LoadResult = {
   requestsPerSecond: result.requests.average,
-  latencyP50Ms: result.latency.p50,
-  latencyP99Ms: result.latency.p99,
   ok: result['2xx'],
   notModified: result['3xx'],
   failed: result.errors + result.timeouts + result.non2xx - result['3xx'],

@@ -1,4 +1,9 @@
-/** HTTP load from autocannon, run in its own child process (`load-worker.ts`). */
+/**
+ * HTTP load, each run in its own child process so the generator never shares an event loop with
+ * the server it measures: autocannon for peak throughput (`load-worker.ts`, closed loop: every
+ * connection sends its next request as soon as the last one is answered) and loadtest for latency
+ * at a constant rate (`paced-load-worker.ts`, open loop: requests evenly spread in time).
+ */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -11,29 +16,63 @@ export type LoadSpec = {
   readonly headers: Readonly<Record<string, string>>;
   readonly connections: number;
   readonly durationSeconds: number;
-  /** Requests per second over all connections; unset means as fast as the server answers. */
-  readonly overallRate?: number;
 };
 
 export type LoadResult = {
   readonly requestsPerSecond: number;
-  /** Corrected for coordinated omission when `overallRate` is set (autocannon's default). */
-  readonly latencyP50Ms: number;
-  readonly latencyP99Ms: number;
   readonly ok: number;
   readonly notModified: number;
   /** Connection errors, timeouts and statuses other than 2xx and 3xx. */
   readonly failed: number;
 };
 
-const WORKER = join(import.meta.dirname, 'load-worker.ts');
+export type PacedSpec = {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  /** Requests sent in turn, in order; their headers replace `headers`. Each must be answered 200. */
+  readonly requests: readonly LoadRequest[];
+  readonly headers: Readonly<Record<string, string>>;
+  /** A JSON body sent with every request. */
+  readonly body?: string;
+  readonly requestsPerSecond: number;
+  /** Sent first and not counted. */
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+};
 
-/** Runs one load and returns its summary; rejects when the worker fails or any request failed. */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+export type PacedResult = {
+  /** Answers counted per second of the measured part: about `requestsPerSecond` when the generator kept pace. */
+  readonly requestsPerSecond: number;
+  /** From writing the request to the end of its response, over the measured part. */
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly latencyMaxMs: number;
+  /** Keep-alive connections the generator opened. */
+  readonly connections: number;
+  readonly ok: number;
+  /** Connection errors and answers other than 200. */
+  readonly failed: number;
+};
+
+/** Runs one closed-loop load (autocannon); rejects when the worker fails or any request failed. */
+export const runLoad = (spec: LoadSpec): Promise<LoadResult> => runWorker('load-worker.ts', spec);
+
+/** Runs one open-loop load at a constant rate (loadtest); rejects when the worker fails or any request failed. */
+export const runPacedLoad = (spec: PacedSpec): Promise<PacedResult> =>
+  runWorker('paced-load-worker.ts', spec);
+
+function runWorker<T extends { readonly failed: number }>(
+  file: string,
+  spec: { readonly url: string },
+): Promise<T> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [WORKER, JSON.stringify(spec)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--no-deprecation', join(import.meta.dirname, file), JSON.stringify(spec)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => {
@@ -44,8 +83,8 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
     });
     child.once('error', fail);
     child.once('exit', (code) => {
-      if (code !== 0) return fail(new Error(`load worker exited ${code}: ${stderr}`));
-      const result = JSON.parse(stdout) as LoadResult;
+      if (code !== 0) return fail(new Error(`${file} exited ${code}: ${stderr}`));
+      const result = JSON.parse(stdout) as T;
       if (result.failed > 0) return fail(new Error(`${result.failed} requests failed against ${spec.url}`));
       ok(result);
     });

@@ -5,6 +5,7 @@
  * Exits 0 whether or not targets are met: a missed target is a finding, not a crash.
  */
 import { join } from 'node:path';
+import { measureEnforce } from './enforce.ts';
 import { generateTree } from './generate-tree.ts';
 import { measureHttpResolve } from './http-resolve.ts';
 import { measureEdit } from './policy-edit.ts';
@@ -17,6 +18,7 @@ const FULL = {
   resolveRuns: 7,
   editRuns: 9,
   http: { runs: 3, durationSeconds: 5, connections: 50 },
+  enforce: { runs: 3, durationSeconds: 10, requestsPerSecond: 500 },
   propagation: 25,
   startup: 3,
 };
@@ -24,6 +26,7 @@ const QUICK = {
   resolveRuns: 3,
   editRuns: 3,
   http: { runs: 1, durationSeconds: 3, connections: 50 },
+  enforce: { runs: 1, durationSeconds: 5, requestsPerSecond: 500 },
   propagation: 8,
   startup: 1,
 };
@@ -50,11 +53,9 @@ const step = async (name: string, measure: () => Promise<Row[]>): Promise<void> 
 await step('in-process resolve', () => measureResolve([small, medium, large], plan.resolveRuns));
 await step('one policy edit', () => measureEdit(large, plan.editRuns));
 await step('GET /v1/resolve over HTTP', () => measureHttpResolve(large, plan.http));
+await step('pre-call decision (enforcement)', () => measureEnforce(plan.enforce));
 await step('propagation', () => measurePropagation(large, plan.propagation));
 await step('start-up', () => measureStartup(large, plan.startup));
-log(
-  'pre-call decision (enforcement routes): left for later (src/enforce/ did not exist when this bench was written)',
-);
 
 const report = buildReport(rows, startedAt, new Date());
 process.stdout.write(`${formatTable(rows)}\n\n`);

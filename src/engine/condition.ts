@@ -49,19 +49,35 @@ export function conditionPatterns(c: Condition | undefined): readonly string[] |
   return model === undefined ? undefined : typeof model === 'string' ? [model] : model;
 }
 
-/** Compiles a condition once; the result is safe to share and to call concurrently. */
+/** Models whose answer one compiled condition remembers; past that, answers are computed each time. */
+const MEMO_LIMIT = 256;
+
+/**
+ * Compiles a condition once; the result is safe to share and to call concurrently. It remembers
+ * its answer for the first `MEMO_LIMIT` distinct models it is asked about (requests name few
+ * models, and running the regex costs far more than a lookup); the answers are the same either way.
+ */
 export function compileCondition(c: Condition | undefined): CompiledCondition {
   const patterns = conditionPatterns(c);
   if (patterns === undefined) return ALWAYS;
   const regexes = patterns.map((p) => compilePattern(p).regex);
+  const match = (model: string): boolean => {
+    for (let i = 0; i < patterns.length; i++) {
+      if (patterns[i] === model || regexes[i]?.testExact(model) === true) return true;
+    }
+    return false;
+  };
+  const memo = new Map<string, boolean>();
   return {
     always: false,
     test(model) {
       if (model === null || model === undefined) return false;
-      for (let i = 0; i < patterns.length; i++) {
-        if (patterns[i] === model || regexes[i]?.testExact(model) === true) return true;
+      let answer = memo.get(model);
+      if (answer === undefined) {
+        answer = match(model);
+        if (memo.size < MEMO_LIMIT) memo.set(model, answer);
       }
-      return false;
+      return answer;
     },
   };
 }

@@ -33,6 +33,8 @@ export type IndexedPolicy = {
   readonly guardrails: readonly string[];
   /** No level above the policy itself has a condition: once its own condition passed, `guardrails` is the answer. */
   readonly ancestorsUnconditional: boolean;
+  /** Memo of `resolvePolicyGuardrails(chain, {model})` by model, bounded; see `chainGuardrails`. */
+  readonly byModel: Map<string, readonly string[]>;
 };
 
 /**
@@ -61,6 +63,8 @@ export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
   /** Every attachment, in rank order (`attachments[i].rank === i`). */
   readonly attachments: readonly IndexedAttachment[];
+  /** The indexed policy of each attachment, by rank; undefined for a dangling one. */
+  readonly policyAt: readonly (IndexedPolicy | undefined)[];
   /** Ranks of the global and `always` attachments, ascending: candidates of every request. */
   readonly alwaysCandidates: readonly number[];
   readonly buckets: Readonly<Record<Dimension, Buckets>>;
@@ -141,6 +145,7 @@ function indexPolicies(
       versions: chain.map((level) => level.ref),
       guardrails: resolvePolicyGuardrails(chain),
       ancestorsUnconditional: chain.every((level) => level === own || level.condition.always),
+      byModel: new Map(),
     });
   }
   return policies;
@@ -223,7 +228,8 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     sameItems(from.attachments, input.attachments) &&
     sameNames(previous.policies, policies)
   ) {
-    const index = { ...previous, policies };
+    const policyAt = previous.attachments.map((a) => policies.get(a.record.spec.policy));
+    const index = { ...previous, policies, policyAt };
     builtFrom.set(index, built);
     return index;
   }
@@ -267,7 +273,8 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     const lengths = [...new Set([...p.keys()].map((k) => k.length))].sort((x, y) => x - y);
     buckets[dim] = { exact: exact[d] as Map<string, number[]>, prefix: p, prefixLengths: lengths };
   });
-  const index = { policies, attachments, alwaysCandidates, buckets };
+  const policyAt = attachments.map((a) => policies.get(a.record.spec.policy));
+  const index = { policies, attachments, policyAt, alwaysCandidates, buckets };
   builtFrom.set(index, built);
   return index;
 }
@@ -327,7 +334,24 @@ export function policyGuardrails(
   if (policy === undefined) return undefined;
   if (ctx === undefined) return policy.guardrails;
   if (policy.ancestorsUnconditional && policy.condition.test(ctx.model)) return policy.guardrails;
-  return resolvePolicyGuardrails(policy.chain, ctx);
+  return chainGuardrails(policy, ctx.model);
+}
+
+/** Chains whose answers by model are remembered; past that, answers are computed each time. */
+const BY_MODEL_LIMIT = 64;
+
+/**
+ * `resolvePolicyGuardrails(policy.chain, ctx)` for any context with this model (conditions only
+ * read the model), remembered for the first `BY_MODEL_LIMIT` models of each policy. Sorted.
+ */
+export function chainGuardrails(policy: IndexedPolicy, model: string | null | undefined): readonly string[] {
+  if (model === null || model === undefined) return resolvePolicyGuardrails(policy.chain, { model });
+  let guardrails = policy.byModel.get(model);
+  if (guardrails === undefined) {
+    guardrails = resolvePolicyGuardrails(policy.chain, { model });
+    if (policy.byModel.size < BY_MODEL_LIMIT) policy.byModel.set(model, guardrails);
+  }
+  return guardrails;
 }
 
 export type IndexEntryLevel = {

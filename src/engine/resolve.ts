@@ -3,9 +3,8 @@
  * The hot path: it visits only the index's candidates and allocates little beyond its answer.
  */
 
-import { resolvePolicyGuardrails } from './inherit.ts';
 import { matchedVia, scopeMatches } from './match.ts';
-import { candidateRanks, type IndexedPolicy, type PolicyIndex } from './policy-index.ts';
+import { candidateRanks, chainGuardrails, type IndexedPolicy, type PolicyIndex } from './policy-index.ts';
 import type { AttachmentRecord, MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
 /** A policy the context selects: its first matching attachment, and its own condition passed. */
@@ -18,22 +17,21 @@ type Selection = { readonly attachment: AttachmentRecord; readonly policy: Index
  */
 function selectPolicies(index: PolicyIndex, ctx: RequestContext): Selection[] {
   const selected: Selection[] = [];
-  let seen: Set<string> | undefined;
+  const seen: IndexedPolicy[] = []; // a handful: a scan beats a Set
   for (const rank of candidateRanks(index, ctx)) {
+    const policy = index.policyAt[rank];
+    if (policy === undefined || seen.includes(policy)) continue;
     const attachment = (index.attachments[rank] as PolicyIndex['attachments'][number]).record;
-    const name = attachment.spec.policy;
-    if (seen?.has(name) || !scopeMatches(attachment.spec, ctx)) continue;
-    seen ??= new Set();
-    seen.add(name);
-    const policy = index.policies.get(name);
-    if (policy?.condition.test(ctx.model)) selected.push({ attachment, policy });
+    if (!scopeMatches(attachment.spec, ctx)) continue;
+    seen.push(policy);
+    if (policy.condition.test(ctx.model)) selected.push({ attachment, policy });
   }
   return selected;
 }
 
 /** A selected policy's guardrails: its own condition passed, so only ancestors' conditions matter. */
 export function selectedGuardrails(policy: IndexedPolicy, ctx: RequestContext): readonly string[] {
-  return policy.ancestorsUnconditional ? policy.guardrails : resolvePolicyGuardrails(policy.chain, ctx);
+  return policy.ancestorsUnconditional ? policy.guardrails : chainGuardrails(policy, ctx.model);
 }
 
 const NOTHING: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };

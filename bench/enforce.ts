@@ -1,0 +1,79 @@
+/**
+ * The pre-call decision on the real `railyard serve` over `examples/`: LiteLLM's Generic Guardrail
+ * API called with `benchmarkCall()` (team healthcare-team, a 2 KB prompt holding an e-mail address;
+ * its pipeline masks PII, then checks for prompt injection, and the other matched policies add
+ * their own guardrails), evenly paced, beside the bare baseline answering a constant body of the
+ * same size at the same rate. Every run measures both, back to back.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchmarkCall } from '../src/enforce/index.ts';
+import { LITELLM_PATH } from '../src/http/index.ts';
+import { latencyRows } from './http-resolve.ts';
+import { type PacedResult, type PacedSpec, runPacedLoad } from './load.ts';
+import type { Row } from './report.ts';
+import { AUTH_HEADERS, startBaseline, startServe, waitReady } from './servers.ts';
+
+export type EnforceOptions = {
+  readonly runs: number;
+  readonly durationSeconds: number;
+  readonly requestsPerSecond: number;
+};
+
+const EXAMPLES = join(import.meta.dirname, '..', 'examples');
+
+export async function measureEnforce(opts: EnforceOptions): Promise<Row[]> {
+  const body = JSON.stringify(benchmarkCall().litellm);
+  const railyard = await startServe(EXAMPLES);
+  try {
+    await waitReady(railyard.url);
+    const first = await fetch(`${railyard.url}${LITELLM_PATH}`, {
+      method: 'POST',
+      headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
+      body,
+    });
+    const answer = await first.text();
+    if (!answer.includes('"GUARDRAIL_INTERVENED"') || !answer.includes('[EMAIL]'))
+      throw new Error(`the benchmark call was not masked: ${first.status} ${answer.slice(0, 200)}`);
+    const baseline = await startBaseline(answer, await mkdtemp(join(tmpdir(), 'railyard-bench-enforce-')));
+    try {
+      const paced = (url: string, path: string): PacedSpec => ({
+        url,
+        method: 'POST',
+        requests: [{ path }],
+        headers: AUTH_HEADERS,
+        body,
+        requestsPerSecond: opts.requestsPerSecond,
+        warmupSeconds: 1,
+        durationSeconds: opts.durationSeconds,
+      });
+      const latency = { bare: [] as PacedResult[], railyard: [] as PacedResult[] };
+      for (let r = 0; r < opts.runs; r++) {
+        latency.bare.push(await runPacedLoad(paced(baseline.url, '/')));
+        latency.railyard.push(await runPacedLoad(paced(railyard.url, LITELLM_PATH)));
+      }
+      const decisions = railyard.logs.filter((l) => l.msg === 'decision');
+      if (decisions.some((l) => l.verdict !== 'mask')) throw new Error('a benchmark decision was not a mask');
+      return [
+        ...latencyRows(
+          'pre-call decision, 2 KB prompt, PII + injection pipeline (POST /litellm/…)',
+          latency.railyard,
+          opts.requestsPerSecond,
+          opts,
+          5,
+        ),
+        ...latencyRows(
+          `bare node:http baseline, same POST, constant ${answer.length}-byte answer`,
+          latency.bare,
+          opts.requestsPerSecond,
+          opts,
+        ),
+      ];
+    } finally {
+      await baseline.stop();
+    }
+  } finally {
+    await railyard.stop();
+  }
+}
