@@ -206,6 +206,7 @@ export class App {
         attachments: [...declaredAttachments, ...this.#apiAttachments.values()],
         guardrails,
         statuses: this.#declared.statuses.values(),
+        unreadable: this.#declared.unreadable.values(),
       },
       this.#snapshot,
     );

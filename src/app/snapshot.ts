@@ -7,6 +7,7 @@ import {
   productionVersion,
 } from '../engine/index.ts';
 import type { ObjectStatus } from '../reconcile/index.ts';
+import type { RejectedDocument } from '../resources/index.ts';
 
 /** Everything one namespace serves: built once per change, never mutated, swapped whole. */
 export type NamespaceView = {
@@ -25,6 +26,8 @@ export type Snapshot = {
   readonly namespaces: ReadonlyMap<string, NamespaceView>;
   /** Every declared object with its conditions, sorted by key. */
   readonly statuses: readonly ObjectStatus[];
+  /** Documents that could not even be named (YAML syntax errors, no kind or name), with where. */
+  readonly unreadable: readonly RejectedDocument[];
 };
 
 export type SnapshotInput = {
@@ -36,6 +39,7 @@ export type SnapshotInput = {
     readonly spec: GuardrailSpec;
   }>;
   readonly statuses: Iterable<ObjectStatus>;
+  readonly unreadable?: Iterable<RejectedDocument>;
 };
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -89,7 +93,7 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
     namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
   }
   const statuses = sortBy([...input.statuses], (s) => `${s.key.namespace}/${s.key.kind}/${s.key.name}`);
-  return { revision, namespaces, statuses };
+  return { revision, namespaces, statuses, unreadable: [...(input.unreadable ?? [])] };
 }
 
 /**

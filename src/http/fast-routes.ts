@@ -96,6 +96,7 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
           revision: snapshot.revision,
           synced: deps.app.synced(),
           objects: snapshot.statuses,
+          unreadable_documents: snapshot.unreadable,
         });
       },
     },

@@ -122,6 +122,10 @@ describe('railyard serve over a folder', () => {
       'apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: [\n',
     );
     await running.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('broken.yaml:'));
+    const { unreadable_documents } = await running.json<{
+      unreadable_documents: { origin: { path: string } }[];
+    }>('/v1/status');
+    expect(unreadable_documents.map((d) => d.origin.path)).toEqual([join(dir, 'broken.yaml')]);
     expect(await guardrailsFor(running, 'team_alias=eng')).toEqual(['g-a', 'g-b']);
 
     // A semantic error (unknown parent) is reported the same way.
