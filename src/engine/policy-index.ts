@@ -57,7 +57,16 @@ type Buckets = {
   readonly prefix: ReadonlyMap<string, readonly number[]>;
   /** The distinct lengths of the keys of `prefix`, ascending: a query slices only these. */
   readonly prefixLengths: readonly number[];
+  /**
+   * The ranks found for a value (exact and prefix hits together), remembered: request values
+   * repeat, and a repeat then costs one lookup instead of one per prefix length. Bounded; the
+   * buckets never change, so an entry never goes stale.
+   */
+  readonly byValue: Map<string, readonly number[]>;
 };
+
+/** Values remembered per dimension before the memo starts over. */
+const BY_VALUE_LIMIT = 10_000;
 
 export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
@@ -271,7 +280,12 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
   DIMENSIONS.forEach((dim, d) => {
     const p = prefix[d] as Map<string, number[]>;
     const lengths = [...new Set([...p.keys()].map((k) => k.length))].sort((x, y) => x - y);
-    buckets[dim] = { exact: exact[d] as Map<string, number[]>, prefix: p, prefixLengths: lengths };
+    buckets[dim] = {
+      exact: exact[d] as Map<string, number[]>,
+      prefix: p,
+      prefixLengths: lengths,
+      byValue: new Map(),
+    };
   });
   const policyAt = attachments.map((a) => policies.get(a.record.spec.policy));
   const index = { policies, attachments, policyAt, alwaysCandidates, buckets };
@@ -290,13 +304,23 @@ function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unkno
 }
 
 function collect(b: Buckets, value: string, out: number[]): void {
-  const hit = b.exact.get(value);
-  if (hit !== undefined) for (const r of hit) out.push(r);
+  let found = b.byValue.get(value);
+  if (found === undefined) {
+    found = lookup(b, value);
+    if (b.byValue.size >= BY_VALUE_LIMIT) b.byValue.clear();
+    b.byValue.set(value, found);
+  }
+  for (const r of found) out.push(r);
+}
+
+function lookup(b: Buckets, value: string): number[] {
+  const found: number[] = [...(b.exact.get(value) ?? [])];
   for (const length of b.prefixLengths) {
     if (length > value.length) break;
     const ranks = b.prefix.get(value.slice(0, length));
-    if (ranks !== undefined) for (const r of ranks) out.push(r);
+    if (ranks !== undefined) found.push(...ranks);
   }
+  return found;
 }
 
 /**
