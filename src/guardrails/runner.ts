@@ -134,14 +134,17 @@ export function createGuardrailRunner(
   catalog: ReadonlyMap<string, GuardrailSpec>,
   opts: RunnerOptions = {},
 ): RunGuardrail {
-  const cache = new Map<string, { readonly key: string; readonly compiled: Checked<CompiledGuardrail> }>();
+  // Specs are immutable: the same object means the same compiled guardrail.
+  const cache = new Map<
+    string,
+    { readonly spec: GuardrailSpec; readonly compiled: Checked<CompiledGuardrail> }
+  >();
   return async (name, mode, data, signal) => {
     const spec = catalog.get(name);
     if (!spec) return { outcome: 'error', detail: `Guardrail '${name}' not found` };
-    const key = JSON.stringify(spec);
     let entry = cache.get(name);
-    if (entry?.key !== key) {
-      entry = { key, compiled: compileGuardrail(name, spec, opts) };
+    if (entry?.spec !== spec) {
+      entry = { spec, compiled: compileGuardrail(name, spec, opts) };
       cache.set(name, entry);
     }
     if (!entry.compiled.ok) {
