@@ -181,18 +181,33 @@ async function runStep(
   const early = stop();
   if (early) return early;
 
-  const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
-  const stopped = new Promise<GuardrailVerdict>((resolve) =>
-    signal.addEventListener('abort', () => resolve(stop() ?? overrun), { once: true }),
-  );
+  // One controller per step, tied to the deadline and the caller's signal by listeners that are
+  // removed when the step ends (AbortSignal.any would keep every step's signal reachable from the
+  // long-lived caller signal until a full garbage collection).
+  const stepAbort = new AbortController();
+  let settle: (v: GuardrailVerdict) => void = () => {};
+  const stopped = new Promise<GuardrailVerdict>((resolve) => {
+    settle = resolve;
+  });
+  const abort = (): void => {
+    stepAbort.abort();
+    settle(stop() ?? overrun);
+  };
+  deadline.addEventListener('abort', abort, { once: true });
+  opts.signal?.addEventListener('abort', abort, { once: true });
   const ran = (async (): Promise<GuardrailVerdict> => {
     try {
-      return await run(step.guardrail, mode, data, signal);
+      return await run(step.guardrail, mode, data, stepAbort.signal);
     } catch (err) {
       return { outcome: 'error', detail: err instanceof Error ? err.message : String(err) };
     }
   })();
-  return Promise.race([ran, stopped]);
+  try {
+    return await Promise.race([ran, stopped]);
+  } finally {
+    deadline.removeEventListener('abort', abort);
+    opts.signal?.removeEventListener('abort', abort);
+  }
 }
 
 function sameData(a: PipelineData, b: PipelineData): boolean {
