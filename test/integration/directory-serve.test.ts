@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { eventually, type RailyardProcess, startRailyard } from '../support/railyard-process.ts';
+import { writeTree } from '../support/trees.ts';
 
 const guardrail = (name: string, type = 'keywords', config = '{words: [x]}') => `
 apiVersion: railyard.dev/v1alpha1
@@ -46,12 +47,6 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function tempTree(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'railyard-dir-'));
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
-
 const guardrailsFor = async (r: RailyardProcess, query: string): Promise<string[]> =>
   (await r.json<Resolved>(`/v1/resolve?${query}`)).effective_guardrails;
 
@@ -67,7 +62,7 @@ const statusOf = async (r: RailyardProcess, kind: string, name: string) =>
 
 describe('railyard serve over a folder', () => {
   test('serves, then follows edits, additions and deletions', async () => {
-    const dir = await tempTree({
+    const dir = await writeTree({
       'catalog.yaml': CATALOG,
       'base.yaml': `${policy('base', ['g-a'])}---${attachment('base-all', 'base', 'scope: "*"')}`,
     });
@@ -96,7 +91,7 @@ describe('railyard serve over a folder', () => {
   });
 
   test('an invalid document is reported and never disturbs the others; the last good version keeps serving', async () => {
-    const dir = await tempTree({
+    const dir = await writeTree({
       'catalog.yaml': CATALOG,
       'base.yaml': `${policy('base', ['g-a'])}---${attachment('base-all', 'base', 'scope: "*"')}`,
       'eng.yaml': `${policy('eng', ['g-b'])}---${attachment('eng-team', 'eng', 'teams: [eng]')}`,
@@ -145,7 +140,7 @@ describe('railyard serve over a folder', () => {
   });
 
   test('a revert re-uses the old version number', async () => {
-    const dir = await tempTree({
+    const dir = await writeTree({
       'catalog.yaml': CATALOG,
       'base.yaml': `${policy('base', ['g-a'])}---${attachment('base-all', 'base', 'scope: "*"')}`,
     });
@@ -191,7 +186,7 @@ describe('railyard serve over a folder', () => {
   });
 
   test('stops cleanly on SIGTERM', async () => {
-    const dir = await tempTree({ 'catalog.yaml': CATALOG });
+    const dir = await writeTree({ 'catalog.yaml': CATALOG });
     const r = await startRailyard({ args: ['--dir', dir] });
     expect(await r.stop('SIGTERM')).toBe(0);
     expect(r.logs.some((l) => l.msg === 'stopped')).toBe(true);

@@ -1,20 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RailyardProcess, startRailyard } from '../support/railyard-process.ts';
+import { KW_GUARDRAIL, PII_GUARDRAIL, writeTree } from '../support/trees.ts';
 
-const TREE = `
-apiVersion: railyard.dev/v1alpha1
-kind: Guardrail
-metadata: {name: kw}
-spec: {type: keywords, mode: pre_call, config: {words: [secret]}}
----
-apiVersion: railyard.dev/v1alpha1
-kind: Guardrail
-metadata: {name: pii}
-spec: {type: pii, mode: pre_call, config: {entities: [EMAIL], action: mask}}
----
+const TREE = `${KW_GUARDRAIL}---${PII_GUARDRAIL}---
 apiVersion: railyard.dev/v1alpha1
 kind: Policy
 metadata: {name: declared-base}
@@ -46,8 +34,7 @@ type Resolved = {
 
 let r: RailyardProcess;
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'railyard-att-'));
-  await writeFile(join(dir, 'tree.yaml'), TREE);
+  const dir = await writeTree({ 'tree.yaml': TREE }, 'railyard-att-');
   r = await startRailyard({ args: ['--dir', dir] });
   await ok('POST', '/policies', { policy_name: 'masking', guardrails_add: ['pii'] });
 });

@@ -1,6 +1,3 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   ADMIN_TOKEN,
@@ -8,13 +5,9 @@ import {
   READER_TOKEN,
   startRailyard,
 } from '../support/railyard-process.ts';
+import { KW_GUARDRAIL, writeTree } from '../support/trees.ts';
 
-const TREE = `
-apiVersion: railyard.dev/v1alpha1
-kind: Guardrail
-metadata: {name: kw}
-spec: {type: keywords, mode: pre_call, config: {words: [secret]}}
----
+const TREE = `${KW_GUARDRAIL}---
 apiVersion: railyard.dev/v1alpha1
 kind: Policy
 metadata: {name: base}
@@ -23,8 +16,7 @@ spec: {guardrails: {add: [kw]}}
 
 let r: RailyardProcess;
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'railyard-auth-'));
-  await writeFile(join(dir, 'tree.yaml'), TREE);
+  const dir = await writeTree({ 'tree.yaml': TREE }, 'railyard-auth-');
   r = await startRailyard({ args: ['--dir', dir] });
 });
 afterAll(async () => {

@@ -7,18 +7,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildSnapshot, runTestPipeline } from '../../src/app/index.ts';
 import { createPolicy, type GuardrailSpec } from '../../src/engine/index.ts';
 import { eventually, type RailyardProcess, startRailyard } from '../support/railyard-process.ts';
+import { KW_GUARDRAIL, PII_GUARDRAIL } from '../support/trees.ts';
 
-const GUARDRAILS = `
-apiVersion: railyard.dev/v1alpha1
-kind: Guardrail
-metadata: {name: kw}
-spec: {type: keywords, mode: pre_call, config: {words: [secret]}}
----
-apiVersion: railyard.dev/v1alpha1
-kind: Guardrail
-metadata: {name: pii}
-spec: {type: pii, mode: pre_call, config: {entities: [EMAIL], action: mask}}
----
+const GUARDRAILS = `${KW_GUARDRAIL}---${PII_GUARDRAIL}---
 apiVersion: railyard.dev/v1alpha1
 kind: Guardrail
 metadata: {name: outbound}
