@@ -131,10 +131,15 @@ export class App {
     return this.#exclusive(async () => {
       const before = this.#declared.histories;
       const { next, changes } = this.#pass(input, actor, this.#versioning);
-      if (next.histories !== before && changedHistories(before, next.histories))
-        await this.#persist(next.histories);
+      // The snapshot is built while the store writes; it is published only once the write is done.
+      const persisting =
+        next.histories !== before && changedHistories(before, next.histories)
+          ? this.#persist(next.histories)
+          : undefined;
+      const snapshot = this.#nextSnapshot(next, this.#apiAttachments);
+      await persisting;
       this.#declared = next;
-      this.#publish();
+      this.#swap(snapshot);
       this.#opts.onChanges?.(changes);
       return changes;
     });
@@ -188,29 +193,38 @@ export class App {
   }
 
   #publish(): void {
+    this.#swap(this.#nextSnapshot(this.#declared, this.#apiAttachments));
+  }
+
+  /** The snapshot of a state; building it reads nothing else, so it can run ahead of a write. */
+  #nextSnapshot(declared: DeclaredState, apiAttachments: ReadonlyMap<string, AttachmentRecord>): Snapshot {
     const declaredAttachments: AttachmentRecord[] = [];
     const guardrails: {
       namespace: string;
       name: string;
       spec: Extract<Resource, { kind: 'Guardrail' }>['spec'];
     }[] = [];
-    for (const res of this.#declared.lastGood.values()) {
+    for (const res of declared.lastGood.values()) {
       if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
       if (res.kind === 'Guardrail')
         guardrails.push({ namespace: res.namespace, name: res.name, spec: res.spec });
     }
-    this.#snapshot = buildSnapshot(
+    return buildSnapshot(
       this.#snapshot.revision + 1,
       {
-        histories: this.#declared.histories.values(),
-        attachments: [...declaredAttachments, ...this.#apiAttachments.values()],
+        histories: declared.histories.values(),
+        attachments: [...declaredAttachments, ...apiAttachments.values()],
         guardrails,
-        statuses: this.#declared.statuses.values(),
-        unreadable: this.#declared.unreadable.values(),
+        statuses: declared.statuses.values(),
+        unreadable: declared.unreadable.values(),
       },
       this.#snapshot,
     );
-    this.#opts.onPublish?.(this.#snapshot);
+  }
+
+  #swap(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#opts.onPublish?.(snapshot);
     for (const wake of [...this.#waiters]) wake();
   }
 
