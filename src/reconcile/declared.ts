@@ -11,13 +11,14 @@ import {
   type PolicyHistory,
   productionVersion,
   type Resource,
+  resourceKey,
   revalidate,
   type Validation,
   type VersionChange,
   type VersionEnv,
 } from '../engine/index.ts';
 import type { RejectedDocument } from '../resources/index.ts';
-import { condition, keyString, type ObjectStatus, renderIssue } from './status.ts';
+import { condition, type ObjectStatus, renderIssue } from './status.ts';
 
 /**
  * What the reconciler keeps between passes. `lastGood` holds, per declared key, the version of the
@@ -120,7 +121,7 @@ export function reconcileDeclared(
 
   // Objects whose new document failed the schema still count, at their last good version, for
   // the cross-object checks of the others: a broken parent must not invalidate its children.
-  const rejectedKeys = new Set(input.rejected.flatMap((r) => (r.key ? [keyString(r.key)] : [])));
+  const rejectedKeys = new Set(input.rejected.flatMap((r) => (r.key ? [resourceKey(r.key)] : [])));
   const heldBack = [...rejectedKeys].flatMap((k) => {
     const good = prev.lastGood.get(k);
     return good ? [good] : [];
@@ -190,7 +191,7 @@ export function reconcileDeclared(
       }
       continue;
     }
-    const k = keyString(rejected.key);
+    const k = resourceKey(rejected.key);
     reusable.delete(k);
     sources.delete(k);
     const good = prev.lastGood.get(k);

@@ -12,7 +12,6 @@ export {
   type ConditionType,
   condition,
   isReady,
-  keyString,
   type ObjectStatus,
   type PolicyStatusDetail,
   renderIssue,

@@ -33,10 +33,6 @@ export type ObjectStatus = {
   readonly attachment?: { readonly policyHasProduction: boolean };
 };
 
-export function keyString(key: Key): string {
-  return `${key.kind}/${key.namespace}/${key.name}`;
-}
-
 /** `spec.inherit: parent policy "x" not found …` — the one rendering of an issue everywhere. */
 export function renderIssue(issue: Issue): string {
   return issue.path ? `${issue.path}: ${issue.message}` : issue.message;

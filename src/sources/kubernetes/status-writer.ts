@@ -7,8 +7,8 @@
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Snapshot } from '../../app/index.ts';
-import { type Key, policyGuardrails } from '../../engine/index.ts';
-import { keyString, type ObjectStatus, WorkQueue } from '../../reconcile/index.ts';
+import { type Key, policyGuardrails, resourceKey } from '../../engine/index.ts';
+import { type ObjectStatus, WorkQueue } from '../../reconcile/index.ts';
 import { kubeError } from './client.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from './kubernetes-source.ts';
 
@@ -161,7 +161,7 @@ export class StatusWriter {
   enqueueDiffs(): void {
     if (!this.#running) return;
     const snapshot = this.#o.snapshot();
-    for (const s of snapshot.statuses) if (this.#pending(s, snapshot)) this.#queue.add(keyString(s.key));
+    for (const s of snapshot.statuses) if (this.#pending(s, snapshot)) this.#queue.add(resourceKey(s.key));
   }
 
   /** Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches end. */
@@ -191,7 +191,7 @@ export class StatusWriter {
     if (this.#index?.revision !== snapshot.revision) {
       this.#index = {
         revision: snapshot.revision,
-        byKey: new Map(snapshot.statuses.map((s) => [keyString(s.key), s])),
+        byKey: new Map(snapshot.statuses.map((s) => [resourceKey(s.key), s])),
       };
     }
     return this.#index.byKey;

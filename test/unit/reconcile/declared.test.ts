@@ -1,10 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import type { PolicyHistory, Resource } from '../../../src/engine/index.ts';
+import { type PolicyHistory, type Resource, resourceKey } from '../../../src/engine/index.ts';
 import {
   type DeclaredInput,
   type DeclaredState,
   emptyDeclaredState,
-  keyString,
   reconcileDeclared,
 } from '../../../src/reconcile/index.ts';
 import { edit, random } from '../engine/random-resources.ts';
@@ -47,7 +46,7 @@ const pass = (prev: DeclaredState, input: Partial<DeclaredInput>) =>
 
 const catalog = ['g-a', 'g-b'].map(guardrail);
 const status = (s: DeclaredState, kind: string, name: string) =>
-  s.statuses.get(keyString({ kind: kind as Resource['kind'], namespace: 'ns', name }));
+  s.statuses.get(resourceKey({ kind: kind as Resource['kind'], namespace: 'ns', name }));
 const condition = (s: DeclaredState, kind: string, name: string, type: string) =>
   status(s, kind, name)?.conditions.find((c) => c.type === type);
 
