@@ -34,7 +34,8 @@ export function selectedGuardrails(policy: IndexedPolicy, ctx: RequestContext): 
   return policy.ancestorsUnconditional ? policy.guardrails : chainGuardrails(policy, ctx.model);
 }
 
-const NOTHING: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
+/** What a request that matches nothing gets (and what is answered where nothing is served). */
+export const NO_RESOLUTION: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
 
 /**
  * What applies to a request: the matched policies in deterministic order, each with its chain's
@@ -43,7 +44,7 @@ const NOTHING: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
  */
 export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
   const selected = selectPolicies(index, ctx);
-  if (selected.length === 0) return NOTHING;
+  if (selected.length === 0) return NO_RESOLUTION;
   const matchedPolicies = selected.map(
     ({ attachment, policy }): MatchedPolicy => ({
       policyName: policy.name,

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { NamespaceView, Snapshot } from '../app/index.ts';
-import { indexEntries, productionVersion, type RequestContext, resolve } from '../engine/index.ts';
+import {
+  indexEntries,
+  NO_RESOLUTION,
+  productionVersion,
+  type RequestContext,
+  resolve,
+} from '../engine/index.ts';
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
@@ -59,7 +65,7 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
         const cached = resolveCache.get(snapshot.revision, query, () => {
           const params = parseQuery(query);
           const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
-          const resolution = view ? resolve(view.index, contextFromQuery(params)) : EMPTY_RESOLUTION;
+          const resolution = view ? resolve(view.index, contextFromQuery(params)) : NO_RESOLUTION;
           return withEtag(toWireResolution(resolution, snapshot.revision));
         });
         return sendCached(req, res, cached);
@@ -103,8 +109,6 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
   ];
   return new Map(routes.map((r) => [`GET ${r.name}`, r]));
 }
-
-const EMPTY_RESOLUTION = { effectiveGuardrails: [], matchedPolicies: [] } as const;
 
 function json(res: ServerResponse, status: number, body: unknown): number {
   sendJson(res, status, body);

@@ -7,6 +7,7 @@ import { chooseNamespace } from '../../app/index.ts';
 import {
   type Explanation,
   explain,
+  NO_RESOLUTION,
   type RequestContext,
   type Resolution,
   resolve,
@@ -28,8 +29,6 @@ export type ResolveArgs = {
   readonly preview?: PreviewStage;
   readonly defaultNamespace?: string;
 };
-
-const NOTHING: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
 
 /**
  * Prints the resolution (or explanation). Exit code: 0 when answered, 2 when a path does not exist
@@ -62,7 +61,7 @@ export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number>
   if (args.explain) {
     const e: Explanation = view
       ? explain(view.index, args.context)
-      : { context: args.context, resolution: NOTHING, attachments: [], notCandidates: 0, policies: [] };
+      : { context: args.context, resolution: NO_RESOLUTION, attachments: [], notCandidates: 0, policies: [] };
     io.stdout.write(
       args.format === 'json'
         ? `${JSON.stringify(toWireExplanation(e, snapshot.revision), null, 2)}\n`
@@ -70,7 +69,7 @@ export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number>
     );
     return 0;
   }
-  const r = view ? resolve(view.index, args.context) : NOTHING;
+  const r = view ? resolve(view.index, args.context) : NO_RESOLUTION;
   io.stdout.write(
     args.format === 'json'
       ? `${JSON.stringify(toWireResolution(r, snapshot.revision), null, 2)}\n`

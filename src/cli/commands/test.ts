@@ -3,7 +3,7 @@
  * against the snapshot the server would serve, and reports like a test runner.
  */
 import { runTestPipeline } from '../../app/index.ts';
-import { resolve } from '../../engine/index.ts';
+import { NO_RESOLUTION, resolve } from '../../engine/index.ts';
 import type { Io } from '../io.ts';
 import {
   type CliState,
@@ -91,7 +91,7 @@ async function runCase(state: CliState, doc: PolicyTestDocument, c: TestCase): P
   const view = state.snapshot.namespaces.get(doc.namespace);
   switch (c.kind) {
     case 'context': {
-      const r = view ? resolve(view.index, c.context) : { effectiveGuardrails: [], matchedPolicies: [] };
+      const r = view ? resolve(view.index, c.context) : NO_RESOLUTION;
       const failures: string[] = [];
       const gotGuardrails = r.effectiveGuardrails;
       const want = c.expect.guardrails && [...c.expect.guardrails].sort();

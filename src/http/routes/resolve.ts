@@ -5,7 +5,13 @@
 import type { JSONSchemaType } from 'ajv';
 import type { Express, Request } from 'express';
 import type { NamespaceView, Snapshot } from '../../app/index.ts';
-import { type Explanation, explain, type RequestContext, resolve } from '../../engine/index.ts';
+import {
+  type Explanation,
+  explain,
+  NO_RESOLUTION,
+  type RequestContext,
+  resolve,
+} from '../../engine/index.ts';
 import { bodyParser } from '../body.ts';
 import { selectNamespace } from '../namespace.ts';
 import type { ServerDeps } from '../server.ts';
@@ -50,7 +56,7 @@ function readContextRequest(req: Request, deps: ServerDeps): ContextRequest {
 export function registerResolveRoutes(api: Express, deps: ServerDeps): void {
   api.post('/policies/resolve', (req, res) => {
     const { snapshot, view, ctx } = readContextRequest(req, deps);
-    const resolution = view ? resolve(view.index, ctx) : nothingServed(ctx).resolution;
+    const resolution = view ? resolve(view.index, ctx) : NO_RESOLUTION;
     res.json(toWireResolution(resolution, snapshot.revision));
   });
 
@@ -61,6 +67,5 @@ export function registerResolveRoutes(api: Express, deps: ServerDeps): void {
 }
 
 function nothingServed(context: RequestContext): Explanation {
-  const resolution = { effectiveGuardrails: [], matchedPolicies: [] };
-  return { context, resolution, attachments: [], notCandidates: 0, policies: [] };
+  return { context, resolution: NO_RESOLUTION, attachments: [], notCandidates: 0, policies: [] };
 }
