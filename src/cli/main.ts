@@ -3,9 +3,8 @@ import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
 import type { EnforceOptions } from '../http/index.ts';
 import { registerCommands } from './commands/register.ts';
 import type { Io } from './io.ts';
+import { collect, UsageError, wholeNumber } from './options.ts';
 import { type KubernetesServeOptions, serveCommand } from './serve.ts';
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /**
  * Parses argv and runs one command. Returns the exit code; never calls process.exit, so tests run
@@ -24,7 +23,9 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     .description('Reconcile policies from folders of YAML (or Kubernetes) and serve them over HTTP')
     .option('--dir <path>', 'folder of Policy/PolicyAttachment/Guardrail YAML (repeatable)', collect)
     .option('--data <path>', 'folder for the version history and the generated token', '.railyard')
-    .addOption(new Option('--port <n>', 'HTTP port').env('PORT').default('8080'))
+    .addOption(
+      new Option('--port <n>', 'HTTP port').env('PORT').argParser(wholeNumber(0, 65_535)).default(8080),
+    )
     .option('--host <addr>', 'address to listen on', '0.0.0.0')
     .option(
       '--namespace <ns>',
@@ -32,21 +33,24 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       collect,
     )
     .option('--token-file <path>', 'file of "admin <token>" / "reader <token>" lines')
-    .option('--body-limit <bytes>', 'largest accepted JSON body', String(1024 * 1024))
+    .option('--body-limit <bytes>', 'largest accepted JSON body', wholeNumber(1, 1 << 30), 1024 * 1024)
     .option(
       '--decision-deadline <ms>',
       'budget of one enforcement decision; past it the proxy fail mode applies',
-      '2000',
+      wholeNumber(1, 600_000),
+      2000,
     )
     .option(
       '--max-concurrent-decisions <n>',
       'enforcement decisions running at once; beyond, the proxy fail mode applies',
-      '256',
+      wholeNumber(1, 1_000_000),
+      256,
     )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
       '--agentgateway-port <n>',
       'also serve agentgateway /request and /response at the root of this port',
+      wholeNumber(0, 65_535),
     )
     .option(
       '--agentgateway-header <field=name>',
@@ -75,13 +79,13 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
         {
           dir: o.dir ?? ['examples'],
           data: o.data,
-          port: Number(o.port),
+          port: o.port,
           host: o.host,
           namespace: o.namespace?.[0] ?? 'default',
           tokenFile: o.tokenFile,
-          bodyLimitBytes: Number(o.bodyLimit),
+          bodyLimitBytes: o.bodyLimit,
           enforce: enforceOptions(o),
-          ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: Number(o.agentgatewayPort) }),
+          ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: o.agentgatewayPort }),
           ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),
         },
         io,
@@ -98,6 +102,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof UsageError) {
+      io.stderr.write(`railyard: ${error.message}\n`);
+      return 2;
+    }
     throw error;
   }
 }
@@ -108,15 +116,15 @@ function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
   for (const pair of (o.agentgatewayHeader as string[] | undefined) ?? []) {
     const [field, name] = pair.split('=', 2).map((s) => s.trim());
     if (!field || !name || !(field in AGENTGATEWAY_HEADER_DEFAULTS)) {
-      throw new Error(
+      throw new UsageError(
         `--agentgateway-header "${pair}": expected <field>=<header name> with field one of ${Object.keys(AGENTGATEWAY_HEADER_DEFAULTS).join(', ')}`,
       );
     }
     headers[field] = name.toLowerCase();
   }
   return {
-    decisionDeadlineMs: Number(o.decisionDeadline),
-    maxConcurrentDecisions: Number(o.maxConcurrentDecisions),
+    decisionDeadlineMs: o.decisionDeadline as number,
+    maxConcurrentDecisions: o.maxConcurrentDecisions as number,
     baselineContext: o.enforceBaselineContext === true,
     agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
   };
@@ -143,7 +151,7 @@ function kubernetesOptions(o: Record<string, unknown>): KubernetesServeOptions {
 function durationMs(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m)
-    throw new Error(
+    throw new UsageError(
       `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} "${text}": expected a duration such as 500ms, 3s or 1m`,
     );
   const unit = { ms: 1, s: 1000, m: 60_000 }[m[2] ?? 'ms'] ?? 1;

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { App } from '../app/index.ts';
@@ -15,6 +16,7 @@ import { DirectorySource } from '../sources/directory/index.ts';
 import type { Operator, OperatorConfig } from '../sources/kubernetes/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import type { Io } from './io.ts';
+import { UsageError } from './options.ts';
 
 export type ServeOptions = {
   readonly dir: readonly string[];
@@ -48,6 +50,7 @@ export type KubernetesServeOptions = Partial<
  * or SIGINT, then stop accepting, finish what is in flight and return 0.
  */
 export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSignal): Promise<number> {
+  if (!opts.kubernetes) await requireFolders(opts.dir);
   const log = createLogger({ destination: io.stdout });
   const metrics = new Metrics();
   const stopping = new AbortController();
@@ -69,6 +72,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     adminTokens: process.env.RAILYARD_ADMIN_TOKEN,
     tokenFile: opts.tokenFile,
     dataDir: opts.data,
+  }).catch((e: Error) => {
+    throw new UsageError(e.message);
   });
   if (tokens.generatedAt) {
     log.warn(
@@ -181,4 +186,16 @@ async function startOperatorFor(
     log,
     metrics,
   });
+}
+
+/** A `--dir` that is not a folder is a typo, not an empty policy set: refuse to start. */
+async function requireFolders(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new UsageError(
+        `--dir ${dir}: no such folder; pass the folder that holds your Policy, PolicyAttachment and Guardrail YAML`,
+      );
+    }
+  }
 }

@@ -89,7 +89,15 @@ export async function loadTokens(
     ...splitList(src.readTokens).map((token) => ({ token, role: 'reader' as const })),
     ...splitList(src.adminTokens).map((token) => ({ token, role: 'admin' as const })),
   ];
-  if (src.tokenFile) tokens.push(...parseTokenFile(await readFile(src.tokenFile, 'utf8'), src.tokenFile));
+  if (src.tokenFile) {
+    const path = src.tokenFile;
+    const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new Error(
+        `--token-file ${path}: cannot be read (${e.code ?? e.message}); check the path and its permissions`,
+      );
+    });
+    tokens.push(...parseTokenFile(text, path));
+  }
   if (tokens.length > 0) return { authenticator: new Authenticator(tokens) };
 
   const path = join(src.dataDir, 'admin.token');

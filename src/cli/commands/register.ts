@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from 'commander';
 import type { Io } from '../io.ts';
+import { collect, commaList } from '../options.ts';
 import { DIFF_FORMATS, type DiffFormat, diffCommand } from './diff.ts';
 import { importLitellmCommand } from './import-litellm.ts';
 import { DEFAULT_NAMESPACE, PREVIEW_STAGES, type PreviewStage } from './load-state.ts';
@@ -11,13 +12,6 @@ import { RESOLVE_FORMATS, type ResolveFormat, resolveCommand } from './resolve.t
 import { testCommand } from './test.ts';
 import { TEST_PIPELINE_FORMATS, type TestPipelineFormat, testPipelineCommand } from './test-pipeline.ts';
 import { VALIDATE_FORMATS, type ValidateFormat, validateCommand } from './validate.ts';
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-const commaList = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 
 const formatOption = (formats: readonly string[]) =>
   new Option('--format <format>', 'output format').choices(formats).default(formats[0]);
