@@ -24,7 +24,7 @@ export type Snapshot = {
   /** Increases by one with every swap; with the query it makes the ETag. */
   readonly revision: number;
   readonly namespaces: ReadonlyMap<string, NamespaceView>;
-  /** Every declared object with its conditions, sorted by key. */
+  /** Every declared object with its conditions, sorted by key (on first read). */
   readonly statuses: readonly ObjectStatus[];
   /** Documents that could not even be named (YAML syntax errors, no kind or name), with where. */
   readonly unreadable: readonly RejectedDocument[];
@@ -92,8 +92,21 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
         );
     namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
   }
-  const statuses = sortBy([...input.statuses], (s) => `${s.key.namespace}/${s.key.kind}/${s.key.name}`);
-  return { revision, namespaces, statuses, unreadable: [...(input.unreadable ?? [])] };
+  const statuses = [...input.statuses];
+  let sorted = false;
+  return {
+    revision,
+    namespaces,
+    // Sorting tens of thousands of statuses was most of a snapshot's cost, on the path from an
+    // edit to its answer; the readers that want them (`/v1/status`, metrics scrapes, the CLI)
+    // come later, and the first one sorts them once for this snapshot.
+    get statuses() {
+      if (!sorted) sortBy(statuses, (s) => `${s.key.namespace}/${s.key.kind}/${s.key.name}`);
+      sorted = true;
+      return statuses;
+    },
+    unreadable: [...(input.unreadable ?? [])],
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { App } from '../app/index.ts';
 import { describeOrigin } from '../engine/index.ts';
 import {
@@ -50,6 +51,10 @@ export type KubernetesServeOptions = Partial<
  * or SIGINT, then stop accepting, finish what is in flight and return 0.
  */
 export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSignal): Promise<number> {
+  // Loading a large registry makes V8 allocate straight into the old generation at sites the
+  // request path shares; served requests then left ~2 KB of garbage each in the old generation
+  // and 5-8 ms scavenges (10,000 policies, bench/). Off, scavenges stay under 2 ms and the heap flat.
+  setFlagsFromString('--no-allocation-site-pretenuring');
   if (!opts.kubernetes) await requireFolders(opts.dir);
   const log = createLogger({ destination: io.stdout });
   const metrics = new Metrics();
@@ -59,11 +64,9 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const app = new App({
     store,
     onChanges: (changes) => logChanges(log, changes),
-    onPublish: (snapshot) => {
-      metrics.snapshotRevision.set(snapshot.revision);
-      metrics.countObjects(snapshot.statuses);
-    },
+    onPublish: (snapshot) => metrics.snapshotRevision.set(snapshot.revision),
   });
+  metrics.countObjectsOf(() => app.snapshot().statuses);
   await operator?.start(stopping.signal);
   await app.load();
 

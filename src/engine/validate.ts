@@ -76,6 +76,8 @@ export function validateResources(
  */
 export type Validation = {
   readonly issues: ReadonlyMap<string, Issue[]>;
+  /** The `resourceKey` of each input resource, in input order (so that callers need not compute it again). */
+  readonly keys: readonly string[];
   /** Every declaration of each key, in input order. */
   readonly declarations: ReadonlyMap<string, readonly Resource[]>;
   /** Per policy key, the keys whose checks read it: policies inheriting it, attachments of it. */
@@ -101,8 +103,10 @@ export function revalidate(
 ): Validation {
   const prev = previous?.options === options ? previous : undefined;
   const declarations = new Map<string, Resource[]>();
-  for (const r of resources) {
-    const k = cachedResourceKey(r);
+  const keys = resources.map(cachedResourceKey);
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i] as Resource;
+    const k = keys[i] as string;
     const same = declarations.get(k);
     if (same === undefined) declarations.set(k, [r]);
     else same.push(r);
@@ -150,7 +154,7 @@ export function revalidate(
     const kept = recheck.has(k) ? undefined : prev?.issues.get(k);
     issues.set(k, kept ?? keyIssues(same, lookup, maxDepth, options));
   }
-  return { issues, declarations, dependents, catalogSizes, options };
+  return { issues, keys, declarations, dependents, catalogSizes, options };
 }
 
 /** The key of the policy whose content `r`'s own checks read, if any. */

@@ -1,5 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** What the object gauge reads of a status. */
+type ObjectStatusCounts = {
+  readonly key: { readonly kind: string };
+  readonly conditions: readonly { readonly type: string; readonly status: string }[];
+};
+
 /**
  * Every metric Railyard exports, on one registry per process (tests build their own). Names follow
  * controller-runtime and client-go where one fits, so existing dashboards work.
@@ -24,12 +30,15 @@ export class Metrics {
     help: 'Revision of the snapshot being served',
     registers: [this.registry],
   });
+  /** Counted when scraped, from what `countObjectsOf` names: a count per publish would delay every swap. */
   readonly objects = new Gauge({
     name: 'railyard_objects',
     help: 'Declared objects by kind and condition (Accepted/Ready) status',
     labelNames: ['kind', 'condition', 'status'] as const,
     registers: [this.registry],
+    collect: () => this.#countObjects(),
   });
+  #objectStatuses: () => readonly ObjectStatusCounts[] = () => [];
   readonly reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
     help: 'Reconciliations by controller and result',
@@ -44,13 +53,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  /** Sets the per-kind, per-condition object counts from the statuses of a snapshot. */
-  countObjects(
-    statuses: readonly { key: { kind: string }; conditions: readonly { type: string; status: string }[] }[],
-  ): void {
-    // Counted here first: a gauge update per object would cost more than the whole count.
+  /** Where the `railyard_objects` gauge reads the statuses it counts (those being served). */
+  countObjectsOf(statuses: () => readonly ObjectStatusCounts[]): void {
+    this.#objectStatuses = statuses;
+  }
+
+  #countObjects(): void {
     const counts = new Map<string, { kind: string; condition: string; status: string; n: number }>();
-    for (const s of statuses) {
+    for (const s of this.#objectStatuses()) {
       for (const c of s.conditions) {
         const key = `${s.key.kind}/${c.type}/${c.status}`;
         const entry = counts.get(key);

@@ -1,6 +1,5 @@
 import {
   applyDeclared,
-  cachedResourceKey,
   deactivateDeclared,
   describeOrigin,
   type Issue,
@@ -138,8 +137,9 @@ export function reconcileDeclared(
   const validated = validation.issues;
   const memo = prev.memo?.statuses;
 
-  for (const res of input.resources) {
-    const k = cachedResourceKey(res);
+  for (let i = 0; i < input.resources.length; i++) {
+    const res = input.resources[i] as Resource;
+    const k = validation.keys[i] as string; // the validation's input starts with input.resources
     sources.set(k, res);
     const issues = validated.get(k) ?? [];
     const before = memo?.get(k);
