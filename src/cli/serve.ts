@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { App } from '../app/index.ts';
 import { describeOrigin } from '../engine/index.ts';
 import {
@@ -126,6 +127,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     await app.applyDeclared(view);
     if (!app.synced()) {
       app.markSynced();
+      compactHeap();
       log.info({ revision: app.snapshot().revision }, 'initial sync complete');
     }
   }, stopping.signal);
@@ -150,6 +152,16 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   );
   log.info('stopped');
   return 0;
+}
+
+/**
+ * One full garbage collection, once the initial sync is done: loading a large registry leaves its
+ * parse trees and first-pass scratch in the old generation, about 20 MB of resident memory at
+ * 10,000 policies that V8 would otherwise keep until its own next full collection.
+ */
+function compactHeap(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 function logChanges(log: Logger, changes: readonly ReconcileChange[]): void {

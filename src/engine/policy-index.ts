@@ -33,8 +33,11 @@ export type IndexedPolicy = {
   readonly guardrails: readonly string[];
   /** No level above the policy itself has a condition: once its own condition passed, `guardrails` is the answer. */
   readonly ancestorsUnconditional: boolean;
-  /** Memo of `resolvePolicyGuardrails(chain, {model})` by model, bounded; see `chainGuardrails`. */
-  readonly byModel: Map<string, readonly string[]>;
+  /**
+   * Memo of `resolvePolicyGuardrails(chain, {model})` by model, bounded; see `chainGuardrails`.
+   * Only where a request can need it: when a level above the policy has a condition.
+   */
+  readonly byModel: Map<string, readonly string[]> | undefined;
 };
 
 /**
@@ -146,6 +149,7 @@ function indexPolicies(
     }
     const chain = inheritanceChain(name, lookup).map(levelOf);
     const own = levelOf(name);
+    const ancestorsUnconditional = chain.every((level) => level === own || level.condition.always);
     policies.set(name, {
       name,
       ref: own.ref,
@@ -153,8 +157,8 @@ function indexPolicies(
       chain,
       versions: chain.map((level) => level.ref),
       guardrails: resolvePolicyGuardrails(chain),
-      ancestorsUnconditional: chain.every((level) => level === own || level.condition.always),
-      byModel: new Map(),
+      ancestorsUnconditional,
+      byModel: ancestorsUnconditional ? undefined : new Map(),
     });
   }
   return policies;
@@ -366,14 +370,17 @@ const BY_MODEL_LIMIT = 64;
 
 /**
  * `resolvePolicyGuardrails(policy.chain, ctx)` for any context with this model (conditions only
- * read the model), remembered for the first `BY_MODEL_LIMIT` models of each policy. Sorted.
+ * read the model), remembered for the first `BY_MODEL_LIMIT` models of each policy that has a
+ * memo. Sorted.
  */
 export function chainGuardrails(policy: IndexedPolicy, model: string | null | undefined): readonly string[] {
-  if (model === null || model === undefined) return resolvePolicyGuardrails(policy.chain, { model });
-  let guardrails = policy.byModel.get(model);
+  const memo = policy.byModel;
+  if (model === null || model === undefined || memo === undefined)
+    return resolvePolicyGuardrails(policy.chain, { model });
+  let guardrails = memo.get(model);
   if (guardrails === undefined) {
     guardrails = resolvePolicyGuardrails(policy.chain, { model });
-    if (policy.byModel.size < BY_MODEL_LIMIT) policy.byModel.set(model, guardrails);
+    if (memo.size < BY_MODEL_LIMIT) memo.set(model, guardrails);
   }
   return guardrails;
 }

@@ -251,7 +251,7 @@ function withConditions(
     const errors = status.issues.filter((i) => i.severity === 'error');
     const accepted =
       errors.length === 0
-        ? condition('Accepted', true, 'Valid', 'The spec is valid')
+        ? ACCEPTED
         : condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '));
     const good = state.lastGood.get(k);
     const { ready, detail } = readiness(status, good, state, errors.length === 0);
@@ -271,6 +271,10 @@ function withConditions(
   }
   return { statuses: out, memo: nextMemo };
 }
+
+// Conditions every valid object (every guardrail) shares: one object each, not one per status.
+const ACCEPTED = condition('Accepted', true, 'Valid', 'The spec is valid');
+const GUARDRAIL_READY = condition('Ready', true, 'InCatalog', 'The guardrail is in the catalog');
 
 /** The key of the history whose versions an object's Ready condition reports. */
 function readHistoryKey(key: Key, good: Resource | undefined): string | undefined {
@@ -343,7 +347,7 @@ function readiness(
       };
     }
     case 'Guardrail':
-      return { ready: condition('Ready', true, 'InCatalog', 'The guardrail is in the catalog'), detail: {} };
+      return { ready: GUARDRAIL_READY, detail: {} };
   }
 }
 

@@ -35,11 +35,12 @@ export const CLI_KINDS = ['PolicyTest'] as const;
  * thrown.
  */
 export function resourcesFromText(path: string, text: string, defaultNamespace: string): LoadedFile {
-  const { documents, issues } = readDocuments(path, text);
+  const { documents, issues, locator } = readDocuments(path, text);
   const resources: Resource[] = [];
   const rejected: RejectedDocument[] = [];
   const extras: ExtraDocument[] = [];
-  const locators = new Map<number, (fieldPath: string) => number>();
+  /** Each document's position in the file, by its line: what `locator` needs, without the document. */
+  const slices = new Map<number, number>();
   for (const problem of issues) {
     rejected.push({
       origin: { kind: 'file', path, line: problem.line },
@@ -48,7 +49,7 @@ export function resourcesFromText(path: string, text: string, defaultNamespace: 
   }
   for (const doc of documents) {
     const origin: Origin = { kind: 'file', path, line: doc.line };
-    locators.set(doc.line, doc.locate);
+    slices.set(doc.line, doc.slice);
     const head = documentHead(doc.value);
     if (!head.apiVersion?.startsWith('railyard.dev/')) continue;
     if ((CLI_KINDS as readonly string[]).includes(head.kind ?? '')) {
@@ -61,7 +62,8 @@ export function resourcesFromText(path: string, text: string, defaultNamespace: 
   }
   const locate = (_key: Key | undefined, origin: Origin, fieldPath: string): number => {
     if (origin.kind !== 'file') return 0;
-    return locators.get(origin.line)?.(fieldPath) ?? origin.line;
+    const slice = slices.get(origin.line);
+    return slice === undefined ? origin.line : locator.locate(slice, origin.line, fieldPath);
   };
   return { path, resources, rejected, extras, locate };
 }

@@ -10,6 +10,8 @@ export type ReadDocument = {
   readonly value: unknown;
   /** 1-based line where the document's content starts: unique per document in a file. */
   readonly line: number;
+  /** The document's position among the file's documents (as `FileLocator.locate` takes it). */
+  readonly slice: number;
   /**
    * The 1-based line of a field path such as `spec.pipeline.steps[1].guardrail` (the line of its
    * key, or of the item for list elements); for a path that does not exist, the line of its deepest
@@ -17,6 +19,67 @@ export type ReadDocument = {
    */
   locate(fieldPath: string): number;
 };
+
+/**
+ * Field lines of one file's documents. Offsets are found again from the text on the first
+ * `locate`, not kept for every document read: a server holding tens of thousands never asks.
+ */
+export class FileLocator {
+  readonly #path: string;
+  readonly #text: string;
+  #offsetsBySlice: Map<string, number>[] | undefined;
+  #lineStarts: number[] | undefined;
+
+  constructor(path: string, text: string) {
+    this.#path = path;
+    this.#text = text;
+  }
+
+  /** `ReadDocument.locate` for the document at `slice`, whose content starts at `docLine`. */
+  locate(slice: number, docLine: number, fieldPath: string): number {
+    const offsets = this.#offsets(slice);
+    for (let end = fieldPath.length; end > 0; end--) {
+      if (end < fieldPath.length && fieldPath[end] !== '.' && fieldPath[end] !== '[') continue;
+      const offset = offsets.get(fieldPath.slice(0, end));
+      if (offset !== undefined) return this.#lineOf(offset);
+    }
+    return docLine;
+  }
+
+  #lineOf(offset: number): number {
+    this.#lineStarts ??= lineStarts(this.#text);
+    return lineAt(this.#lineStarts, offset);
+  }
+
+  #offsets(slice: number): Map<string, number> {
+    const text = this.#text;
+    this.#offsetsBySlice ??= documentSlices(parseEvents(text, { filename: this.#path })).map((events) => {
+      const offsets = new Map<string, number>();
+      walkNode(events, { i: 1 }, '', undefined, text, offsets);
+      return offsets;
+    });
+    return this.#offsetsBySlice[slice] ?? new Map();
+  }
+}
+
+/** One document read, with no closure of its own: tens of thousands of them stay small. */
+class Document implements ReadDocument {
+  readonly value: unknown;
+  readonly line: number;
+  readonly slice: number;
+  readonly file: FileLocator;
+
+  constructor(value: unknown, line: number, slice: number, file: FileLocator) {
+    this.value = value;
+    this.line = line;
+    this.slice = slice;
+    this.file = file;
+  }
+
+  locate(fieldPath: string): number {
+    return this.file.locate(this.slice, this.line, fieldPath);
+  }
+}
 
 /** A file that could not be read: `path` is the file, `line` is 1-based. */
 export type ReadIssue = { readonly path: string; readonly line: number; readonly message: string };
@@ -32,7 +95,7 @@ export type ReadIssue = { readonly path: string; readonly line: number; readonly
 export function readDocuments(
   path: string,
   text: string,
-): { documents: ReadDocument[]; issues: ReadIssue[] } {
+): { documents: ReadDocument[]; issues: ReadIssue[]; locator: FileLocator } {
   const lines = lineStarts(text);
   const json = /\.json$/i.test(path);
   let jsonValue: unknown;
@@ -41,52 +104,23 @@ export function readDocuments(
     if (json) jsonValue = JSON.parse(text);
     events = parseEvents(text, { filename: path });
   } catch (e) {
-    return { documents: [], issues: [syntaxIssue(path, e, lines)] };
+    return { documents: [], issues: [syntaxIssue(path, e, lines)], locator: new FileLocator(path, text) };
   }
   const documents: ReadDocument[] = [];
   const issues: ReadIssue[] = [];
-  // Field offsets are found again from the text on the first `locate` of any document of the file,
-  // not kept for every document read: a server holding tens of thousands never asks.
-  let offsetsBySlice: Map<string, number>[] | undefined;
-  const offsetsOf = (slice: number): Map<string, number> => {
-    offsetsBySlice ??= documentSlices(parseEvents(text, { filename: path })).map((events) => {
-      const offsets = new Map<string, number>();
-      walkNode(events, { i: 1 }, '', undefined, text, offsets);
-      return offsets;
-    });
-    return offsetsBySlice[slice] ?? new Map();
-  };
-  let lineStartsOnce: number[] | undefined = lines;
-  const lineOf = (offset: number) => {
-    lineStartsOnce ??= lineStarts(text);
-    return lineAt(lineStartsOnce, offset);
-  };
+  const file = new FileLocator(path, text);
   documentSlices(events).forEach((events, slice) => {
     let value: unknown;
     try {
       value = json ? jsonValue : constructFromEvents(events, { source: text, filename: path })[0];
     } catch (e) {
-      issues.push(syntaxIssue(path, e, lineStarts(text)));
+      issues.push(syntaxIssue(path, e, lines));
       return;
     }
     if (value === null || value === undefined) return;
-    const docLine = lineOf(rootOffset(events));
-    documents.push({
-      value,
-      line: docLine,
-      locate: (fieldPath) => {
-        const offsets = offsetsOf(slice);
-        for (let end = fieldPath.length; end > 0; end--) {
-          if (end < fieldPath.length && fieldPath[end] !== '.' && fieldPath[end] !== '[') continue;
-          const offset = offsets.get(fieldPath.slice(0, end));
-          if (offset !== undefined) return lineOf(offset);
-        }
-        return docLine;
-      },
-    });
+    documents.push(new Document(value, lineAt(lines, rootOffset(events)), slice, file));
   });
-  lineStartsOnce = undefined;
-  return { documents, issues };
+  return { documents, issues, locator: file };
 }
 
 /** The offset `walkNode` records for a document's root node (path ''), or 0. */
