@@ -38,7 +38,7 @@ export function createHttpServer(deps: ServerDeps): Server {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const route = routes.get(`${req.method} ${path}`);
-    if (route) void serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
+    if (route) serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
     else management(req, res);
   });
   server.keepAliveTimeout = 65_000;
@@ -54,7 +54,7 @@ export function createFastRouteServer(routes: ReadonlyMap<string, FastRoute>, de
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const route = routes.get(`${req.method} ${q === -1 ? url : url.slice(0, q)}`);
-    if (route) void serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
+    if (route) serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
     else
       sendJson(res, 404, {
         detail: `no route ${req.method} ${url} here; use POST ${[...routes.values()].map((r) => r.name).join(' or ')}`,
@@ -64,20 +64,29 @@ export function createFastRouteServer(routes: ReadonlyMap<string, FastRoute>, de
   return server;
 }
 
-async function serveFast(
+/**
+ * Runs a fast route with authentication, error rendering and metrics. A route that answers
+ * synchronously (resolve, health) is finished in this call: no promise, no microtask per request.
+ */
+function serveFast(
   route: FastRoute,
   req: IncomingMessage,
   res: ServerResponse,
   query: string,
   deps: ServerDeps,
-): Promise<void> {
+): void {
   const started = performance.now();
-  let code: number;
+  const failed = (error: unknown): number =>
+    sendError(res, error, (bug) => deps.log.error({ err: bug, route: route.name }, 'request failed'));
+  const observe = (code: number): void =>
+    deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
+  let answered: number | Promise<number>;
   try {
     if (route.access !== 'open') deps.auth.authenticate(req.headers, route.access);
-    code = await route.handle(req, res, query);
+    answered = route.handle(req, res, query);
   } catch (error) {
-    code = sendError(res, error, (bug) => deps.log.error({ err: bug, route: route.name }, 'request failed'));
+    answered = failed(error);
   }
-  deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
+  if (typeof answered === 'number') observe(answered);
+  else void answered.then(observe, (error: unknown) => observe(failed(error)));
 }
