@@ -60,6 +60,23 @@ const MEMO_LIMIT = 256;
 export function compileCondition(c: Condition | undefined): CompiledCondition {
   const patterns = conditionPatterns(c);
   if (patterns === undefined) return ALWAYS;
+  const key = JSON.stringify(patterns);
+  let condition = conditions.get(key);
+  if (condition === undefined) {
+    condition = compilePatterns(patterns);
+    conditions.set(key, condition);
+  }
+  return condition;
+}
+
+/**
+ * Compiled conditions by their pattern list, for the life of the process like `compiled`: the
+ * policies of a registry share a handful of conditions, and sharing one object (and its memo)
+ * keeps what a request reads in cache.
+ */
+const conditions = new Map<string, CompiledCondition>();
+
+function compilePatterns(patterns: readonly string[]): CompiledCondition {
   const regexes = patterns.map((p) => compilePattern(p).regex);
   const match = (model: string): boolean => {
     for (let i = 0; i < patterns.length; i++) {

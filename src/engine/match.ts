@@ -56,14 +56,20 @@ export function contextValue(
  * The first dimension (in `DIMENSIONS` order) on which the attachment does not match the context,
  * or undefined when it matches (reference 2.2: AND across dimensions). A global attachment always
  * matches: its tags are dropped. Empty tags are not checked; non-empty tags need a non-empty
- * context tag list with some tag matching some pattern.
+ * context tag list with some tag matching some pattern. A `known` dimension (one the caller has
+ * already matched, as the index's buckets do) is not checked again.
  */
-export function scopeMismatch(spec: AttachmentSpec, ctx: RequestContext): Dimension | undefined {
+export function scopeMismatch(
+  spec: AttachmentSpec,
+  ctx: RequestContext,
+  known?: Dimension | 'global' | 'always' | 'dangling',
+): Dimension | undefined {
   if (isGlobal(spec)) return undefined;
-  if (!selectorMatches(ctx.teamAlias, spec.teams)) return 'teams';
-  if (!selectorMatches(ctx.keyAlias, spec.keys)) return 'keys';
-  if (!selectorMatches(ctx.model, spec.models)) return 'models';
-  if (spec.tags.length > 0 && firstMatchingTag(ctx, spec.tags) === undefined) return 'tags';
+  if (known !== 'teams' && !selectorMatches(ctx.teamAlias, spec.teams)) return 'teams';
+  if (known !== 'keys' && !selectorMatches(ctx.keyAlias, spec.keys)) return 'keys';
+  if (known !== 'models' && !selectorMatches(ctx.model, spec.models)) return 'models';
+  if (known !== 'tags' && spec.tags.length > 0 && firstMatchingTag(ctx, spec.tags) === undefined)
+    return 'tags';
   return undefined;
 }
 

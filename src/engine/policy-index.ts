@@ -52,6 +52,15 @@ export type IndexedAttachment = {
   /** Position in the deterministic order: priority desc, then policy name, then attachment id. */
   readonly rank: number;
   readonly anchor: Anchor;
+  /**
+   * `record.spec` and `record.attachmentId` again, copied when the index is built so that what a
+   * request reads of each attachment sits together in memory: in a large registry the candidates
+   * of one request are scattered, and every separate object read is a cache miss.
+   */
+  readonly spec: AttachmentSpec;
+  readonly attachmentId: string;
+  /** The indexed policy it attaches; undefined for a dangling one. */
+  readonly policy: IndexedPolicy | undefined;
 };
 
 type Buckets = {
@@ -75,8 +84,6 @@ export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
   /** Every attachment, in rank order (`attachments[i].rank === i`). */
   readonly attachments: readonly IndexedAttachment[];
-  /** The indexed policy of each attachment, by rank; undefined for a dangling one. */
-  readonly policyAt: readonly (IndexedPolicy | undefined)[];
   /** Ranks of the global and `always` attachments, ascending: candidates of every request. */
   readonly alwaysCandidates: readonly number[];
   readonly buckets: Readonly<Record<Dimension, Buckets>>;
@@ -123,14 +130,15 @@ function indexPolicies(
   previous: { readonly index: PolicyIndex; readonly from: BuiltFrom } | undefined,
 ): Map<string, IndexedPolicy> {
   const levels = new Map<string, ChainLevel>();
+  const names = new Map<string, string>();
   const levelOf = (name: string): ChainLevel => {
     let level = levels.get(name);
     if (level === undefined) {
       const v = versions.get(name) as PolicyVersion;
       const { add, remove } = v.content.guardrails;
       level = {
-        add,
-        remove,
+        add: internNames(add, names),
+        remove: internNames(remove, names),
         condition: compileCondition(v.content.condition),
         ref: versionRef(v),
         content: v.content,
@@ -241,8 +249,8 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     sameItems(from.attachments, input.attachments) &&
     sameNames(previous.policies, policies)
   ) {
-    const policyAt = previous.attachments.map((a) => policies.get(a.record.spec.policy));
-    const index = { ...previous, policies, policyAt };
+    const attachments = previous.attachments.map((a) => ({ ...a, policy: policies.get(a.spec.policy) }));
+    const index = { ...previous, policies, attachments };
     builtFrom.set(index, built);
     return index;
   }
@@ -267,7 +275,15 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
   const prefix = DIMENSIONS.map(() => new Map<string, number[]>());
   const alwaysCandidates: number[] = [];
   const attachments = sorted.map((record, rank): IndexedAttachment => {
-    if (!policies.has(record.spec.policy)) return { record, rank, anchor: 'dangling' };
+    const indexed = (anchor: Anchor): IndexedAttachment => ({
+      record,
+      rank,
+      anchor,
+      spec: compactCopy(record.spec),
+      attachmentId: record.attachmentId,
+      policy: policies.get(record.spec.policy),
+    });
+    if (!policies.has(record.spec.policy)) return indexed('dangling');
     const anchor = isGlobal(record.spec) ? 'global' : (chooseAnchor(record.spec, counts) ?? 'always');
     if (anchor === 'global' || anchor === 'always') {
       alwaysCandidates.push(rank);
@@ -278,7 +294,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
         else pushRank(exact[d] as Map<string, number[]>, p, rank);
       }
     }
-    return { record, rank, anchor };
+    return indexed(anchor);
   });
   const buckets = {} as Record<Dimension, Buckets>;
   DIMENSIONS.forEach((dim, d) => {
@@ -291,10 +307,35 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       byValue: new Map(),
     };
   });
-  const policyAt = attachments.map((a) => policies.get(a.record.spec.policy));
-  const index = { policies, attachments, policyAt, alwaysCandidates, buckets };
+  const index = { policies, attachments, alwaysCandidates, buckets };
   builtFrom.set(index, built);
   return index;
+}
+
+/** A fresh copy of a spec, its lists allocated right after it (see `IndexedAttachment.spec`). */
+function compactCopy(spec: AttachmentSpec): AttachmentSpec {
+  return {
+    policy: spec.policy,
+    ...(spec.scope === undefined ? {} : { scope: spec.scope }),
+    teams: [...spec.teams],
+    keys: [...spec.keys],
+    models: [...spec.models],
+    tags: [...spec.tags],
+    priority: spec.priority,
+  };
+}
+
+/**
+ * One string object per guardrail name across the index: requests merge the guardrail lists of
+ * several policies, and equal names that are one object compare at once and share cache lines.
+ */
+function internNames(names: readonly string[], pool: Map<string, string>): string[] {
+  return names.map((name) => {
+    const known = pool.get(name);
+    if (known !== undefined) return known;
+    pool.set(name, name);
+    return name;
+  });
 }
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {

@@ -3,12 +3,18 @@
  * The hot path: it visits only the index's candidates and allocates little beyond its answer.
  */
 
-import { matchedVia, scopeMatches } from './match.ts';
-import { candidateRanks, chainGuardrails, type IndexedPolicy, type PolicyIndex } from './policy-index.ts';
-import type { AttachmentRecord, MatchedPolicy, RequestContext, Resolution } from './types.ts';
+import { matchedVia, scopeMismatch } from './match.ts';
+import {
+  candidateRanks,
+  chainGuardrails,
+  type IndexedAttachment,
+  type IndexedPolicy,
+  type PolicyIndex,
+} from './policy-index.ts';
+import type { MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
 /** A policy the context selects: its first matching attachment, and its own condition passed. */
-type Selection = { readonly attachment: AttachmentRecord; readonly policy: IndexedPolicy };
+type Selection = { readonly attachment: IndexedAttachment; readonly policy: IndexedPolicy };
 
 /**
  * The policies an index applies to `ctx`, in attachment order (priority desc, policy name,
@@ -19,10 +25,11 @@ function selectPolicies(index: PolicyIndex, ctx: RequestContext): Selection[] {
   const selected: Selection[] = [];
   const seen: IndexedPolicy[] = []; // a handful: a scan beats a Set
   for (const rank of candidateRanks(index, ctx)) {
-    const policy = index.policyAt[rank];
+    const attachment = index.attachments[rank] as IndexedAttachment;
+    const policy = attachment.policy;
     if (policy === undefined || seen.includes(policy)) continue;
-    const attachment = (index.attachments[rank] as PolicyIndex['attachments'][number]).record;
-    if (!scopeMatches(attachment.spec, ctx)) continue;
+    // A candidate found in its anchor's buckets matches on that dimension already.
+    if (scopeMismatch(attachment.spec, ctx, attachment.anchor) !== undefined) continue;
     seen.push(policy);
     if (policy.condition.test(ctx.model)) selected.push({ attachment, policy });
   }
