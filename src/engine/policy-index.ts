@@ -312,15 +312,20 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
   return index;
 }
 
+/** The empty list of every compact copy: most attachments leave most selectors empty. */
+const NONE: readonly string[] = Object.freeze([]);
+
+const listCopy = (list: readonly string[]): readonly string[] => (list.length === 0 ? NONE : [...list]);
+
 /** A fresh copy of a spec, its lists allocated right after it (see `IndexedAttachment.spec`). */
 function compactCopy(spec: AttachmentSpec): AttachmentSpec {
   return {
     policy: spec.policy,
     ...(spec.scope === undefined ? {} : { scope: spec.scope }),
-    teams: [...spec.teams],
-    keys: [...spec.keys],
-    models: [...spec.models],
-    tags: [...spec.tags],
+    teams: listCopy(spec.teams),
+    keys: listCopy(spec.keys),
+    models: listCopy(spec.models),
+    tags: listCopy(spec.tags),
     priority: spec.priority,
   };
 }
@@ -371,10 +376,12 @@ function lookup(b: Buckets, value: string): number[] {
 /**
  * The ranks of the attachments that may match `ctx`, ascending and unique: every attachment that
  * matches is among them (a superset; verify each with `scopeMatches`). Dangling attachments are
- * never candidates.
+ * never candidates. Written into `into` when given (its content is replaced).
  */
-export function candidateRanks(index: PolicyIndex, ctx: RequestContext): number[] {
-  const out = index.alwaysCandidates.slice();
+export function candidateRanks(index: PolicyIndex, ctx: RequestContext, into: number[] = []): number[] {
+  const out = into;
+  out.length = 0;
+  for (const r of index.alwaysCandidates) out.push(r);
   const { buckets } = index;
   for (const dim of ['teams', 'keys', 'models'] as const) {
     const value = contextValue(dim, ctx);

@@ -13,27 +13,34 @@ import {
 } from './policy-index.ts';
 import type { MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
-/** A policy the context selects: its first matching attachment, and its own condition passed. */
-type Selection = { readonly attachment: IndexedAttachment; readonly policy: IndexedPolicy };
+/** Candidate ranks of the call in progress: `resolve` runs to completion, so one buffer serves every call. */
+const scratch: number[] = [];
 
 /**
  * The policies an index applies to `ctx`, in attachment order (priority desc, policy name,
  * attachment id), one per policy name (the first matching attachment wins), keeping only those
  * whose top-level condition passes. Attachments whose policy is not in the index never match.
  */
-function selectPolicies(index: PolicyIndex, ctx: RequestContext): Selection[] {
-  const selected: Selection[] = [];
+function matchPolicies(index: PolicyIndex, ctx: RequestContext): MatchedPolicy[] {
+  const matched: MatchedPolicy[] = [];
   const seen: IndexedPolicy[] = []; // a handful: a scan beats a Set
-  for (const rank of candidateRanks(index, ctx)) {
+  for (const rank of candidateRanks(index, ctx, scratch)) {
     const attachment = index.attachments[rank] as IndexedAttachment;
     const policy = attachment.policy;
     if (policy === undefined || seen.includes(policy)) continue;
     // A candidate found in its anchor's buckets matches on that dimension already.
     if (scopeMismatch(attachment.spec, ctx, attachment.anchor) !== undefined) continue;
     seen.push(policy);
-    if (policy.condition.test(ctx.model)) selected.push({ attachment, policy });
+    if (!policy.condition.test(ctx.model)) continue;
+    matched.push({
+      policyName: policy.name,
+      matchedVia: matchedVia(attachment.spec, ctx),
+      attachment: attachment.attachmentId,
+      guardrailsAdded: selectedGuardrails(policy, ctx),
+      versions: policy.versions,
+    });
   }
-  return selected;
+  return matched;
 }
 
 /** A selected policy's guardrails: its own condition passed, so only ancestors' conditions matter. */
@@ -50,17 +57,8 @@ export const NO_RESOLUTION: Resolution = { effectiveGuardrails: [], matchedPolic
  * sorted union. Never throws; the same index and context always give deep-equal answers.
  */
 export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
-  const selected = selectPolicies(index, ctx);
-  if (selected.length === 0) return NO_RESOLUTION;
-  const matchedPolicies = selected.map(
-    ({ attachment, policy }): MatchedPolicy => ({
-      policyName: policy.name,
-      matchedVia: matchedVia(attachment.spec, ctx),
-      attachment: attachment.attachmentId,
-      guardrailsAdded: selectedGuardrails(policy, ctx),
-      versions: policy.versions,
-    }),
-  );
+  const matchedPolicies = matchPolicies(index, ctx);
+  if (matchedPolicies.length === 0) return NO_RESOLUTION;
   return { effectiveGuardrails: union(matchedPolicies), matchedPolicies };
 }
 
