@@ -6,7 +6,7 @@
 import { conditionPatterns } from './condition.ts';
 import { contextValue, type Dimension, matchedVia, scopeMismatch } from './match.ts';
 import type { Anchor, IndexedPolicy, PolicyIndex } from './policy-index.ts';
-import { candidateRanks } from './policy-index.ts';
+import { candidates } from './policy-index.ts';
 import { resolve, selectedGuardrails } from './resolve.ts';
 import type { AttachmentSpec, Condition, RequestContext, Resolution, VersionRef } from './types.ts';
 
@@ -123,9 +123,8 @@ export function explain(index: PolicyIndex, ctx: RequestContext): Explanation {
   const attachments: AttachmentExplanation[] = [];
   const policies: PolicyExplanation[] = [];
   const selectedBy = new Map<string, string>();
-  const ranks = candidateRanks(index, ctx);
-  for (const rank of ranks) {
-    const { record, anchor } = index.attachments[rank] as PolicyIndex['attachments'][number];
+  const considered = candidates(index, ctx);
+  for (const { record, anchor } of considered) {
     const { spec, attachmentId } = record;
     const base = { attachment: attachmentId, policy: spec.policy, priority: spec.priority, anchor };
     const dim = scopeMismatch(spec, ctx);
@@ -168,7 +167,7 @@ export function explain(index: PolicyIndex, ctx: RequestContext): Explanation {
     context: ctx,
     resolution: resolve(index, ctx),
     attachments,
-    notCandidates: index.attachments.length - ranks.length - dangling,
+    notCandidates: index.attachments.length - considered.length - dangling,
     policies,
   };
 }

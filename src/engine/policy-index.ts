@@ -70,11 +70,11 @@ type Buckets = {
   /** The distinct lengths of the keys of `prefix`, ascending: a query slices only these. */
   readonly prefixLengths: readonly number[];
   /**
-   * The ranks found for a value (exact and prefix hits together), remembered: request values
-   * repeat, and a repeat then costs one lookup instead of one per prefix length. Bounded; the
-   * buckets never change, so an entry never goes stale.
+   * The attachments found for a value (exact and prefix hits together, ascending rank),
+   * remembered: request values repeat, and a repeat then costs one lookup instead of one per
+   * prefix length. Bounded; each index has its own, so an entry never goes stale.
    */
-  readonly byValue: Map<string, readonly number[]>;
+  readonly byValue: Map<string, readonly IndexedAttachment[]>;
 };
 
 /** Values remembered per dimension before the memo starts over. */
@@ -84,8 +84,8 @@ export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
   /** Every attachment, in rank order (`attachments[i].rank === i`). */
   readonly attachments: readonly IndexedAttachment[];
-  /** Ranks of the global and `always` attachments, ascending: candidates of every request. */
-  readonly alwaysCandidates: readonly number[];
+  /** The global and `always` attachments, ascending rank: candidates of every request. */
+  readonly alwaysCandidates: readonly IndexedAttachment[];
   readonly buckets: Readonly<Record<Dimension, Buckets>>;
 };
 
@@ -250,7 +250,12 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     sameNames(previous.policies, policies)
   ) {
     const attachments = previous.attachments.map((a) => ({ ...a, policy: policies.get(a.spec.policy) }));
-    const index = { ...previous, policies, attachments };
+    const index = {
+      policies,
+      attachments,
+      alwaysCandidates: previous.alwaysCandidates.map((a) => attachments[a.rank] as IndexedAttachment),
+      buckets: withFreshMemo(previous.buckets),
+    };
     builtFrom.set(index, built);
     return index;
   }
@@ -273,7 +278,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
   }
   const exact = DIMENSIONS.map(() => new Map<string, number[]>());
   const prefix = DIMENSIONS.map(() => new Map<string, number[]>());
-  const alwaysCandidates: number[] = [];
+  const alwaysRanks: number[] = [];
   const attachments = sorted.map((record, rank): IndexedAttachment => {
     const indexed = (anchor: Anchor): IndexedAttachment => ({
       record,
@@ -286,7 +291,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     if (!policies.has(record.spec.policy)) return indexed('dangling');
     const anchor = isGlobal(record.spec) ? 'global' : (chooseAnchor(record.spec, counts) ?? 'always');
     if (anchor === 'global' || anchor === 'always') {
-      alwaysCandidates.push(rank);
+      alwaysRanks.push(rank);
     } else {
       const d = DIMENSIONS.indexOf(anchor);
       for (const p of record.spec[anchor]) {
@@ -307,9 +312,17 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       byValue: new Map(),
     };
   });
+  const alwaysCandidates = alwaysRanks.map((rank) => attachments[rank] as IndexedAttachment);
   const index = { policies, attachments, alwaysCandidates, buckets };
   builtFrom.set(index, built);
   return index;
+}
+
+/** The same buckets with empty value memos: the memos hold the attachment objects of one index. */
+function withFreshMemo(buckets: Readonly<Record<Dimension, Buckets>>): Record<Dimension, Buckets> {
+  const out = {} as Record<Dimension, Buckets>;
+  for (const dim of DIMENSIONS) out[dim] = { ...buckets[dim], byValue: new Map() };
+  return out;
 }
 
 /** The empty list of every compact copy: most attachments leave most selectors empty. */
@@ -353,14 +366,14 @@ function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unkno
   return true;
 }
 
-function collect(b: Buckets, value: string, out: number[]): void {
+function collect(index: PolicyIndex, b: Buckets, value: string, out: IndexedAttachment[]): void {
   let found = b.byValue.get(value);
   if (found === undefined) {
-    found = lookup(b, value);
+    found = lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment);
     if (b.byValue.size >= BY_VALUE_LIMIT) b.byValue.clear();
     b.byValue.set(value, found);
   }
-  for (const r of found) out.push(r);
+  for (const a of found) out.push(a);
 }
 
 function lookup(b: Buckets, value: string): number[] {
@@ -370,28 +383,40 @@ function lookup(b: Buckets, value: string): number[] {
     const ranks = b.prefix.get(value.slice(0, length));
     if (ranks !== undefined) found.push(...ranks);
   }
-  return found;
+  return found.sort((x, y) => x - y);
 }
 
 /**
- * The ranks of the attachments that may match `ctx`, ascending and unique: every attachment that
- * matches is among them (a superset; verify each with `scopeMatches`). Dangling attachments are
- * never candidates. Written into `into` when given (its content is replaced).
+ * The attachments that may match `ctx`, ascending rank and unique: every attachment that matches
+ * is among them (a superset; verify each with `scopeMatches`). Dangling attachments are never
+ * candidates. Written into `into` when given (its content is replaced).
  */
-export function candidateRanks(index: PolicyIndex, ctx: RequestContext, into: number[] = []): number[] {
+export function candidates(
+  index: PolicyIndex,
+  ctx: RequestContext,
+  into: IndexedAttachment[] = [],
+): IndexedAttachment[] {
   const out = into;
   out.length = 0;
-  for (const r of index.alwaysCandidates) out.push(r);
+  for (const a of index.alwaysCandidates) out.push(a);
   const { buckets } = index;
   for (const dim of ['teams', 'keys', 'models'] as const) {
     const value = contextValue(dim, ctx);
-    if (value !== null && value !== undefined) collect(buckets[dim], value, out);
+    if (value !== null && value !== undefined) collect(index, buckets[dim], value, out);
   }
-  if (ctx.tags) for (const tag of ctx.tags) collect(buckets.tags, tag, out);
+  if (ctx.tags) for (const tag of ctx.tags) collect(index, buckets.tags, tag, out);
   if (out.length === index.alwaysCandidates.length) return out; // already sorted and unique
-  out.sort((a, b) => a - b);
+  // A handful of items from a few sorted runs: an insertion sort, dropping repeats, in place.
   let n = 0;
-  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i] as number;
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i] as IndexedAttachment;
+    let j = n;
+    while (j > 0 && (out[j - 1] as IndexedAttachment).rank > a.rank) j--;
+    if (j > 0 && out[j - 1] === a) continue;
+    for (let k = n; k > j; k--) out[k] = out[k - 1] as IndexedAttachment;
+    out[j] = a;
+    n++;
+  }
   out.length = n;
   return out;
 }

@@ -5,7 +5,7 @@
 
 import { matchedVia, scopeMismatch } from './match.ts';
 import {
-  candidateRanks,
+  candidates,
   chainGuardrails,
   type IndexedAttachment,
   type IndexedPolicy,
@@ -13,8 +13,8 @@ import {
 } from './policy-index.ts';
 import type { MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
-/** Candidate ranks of the call in progress: `resolve` runs to completion, so one buffer serves every call. */
-const scratch: number[] = [];
+/** Candidates of the call in progress: `resolve` runs to completion, so one buffer serves every call. */
+const scratch: IndexedAttachment[] = [];
 
 /**
  * The policies an index applies to `ctx`, in attachment order (priority desc, policy name,
@@ -24,8 +24,7 @@ const scratch: number[] = [];
 function matchPolicies(index: PolicyIndex, ctx: RequestContext): MatchedPolicy[] {
   const matched: MatchedPolicy[] = [];
   const seen: IndexedPolicy[] = []; // a handful: a scan beats a Set
-  for (const rank of candidateRanks(index, ctx, scratch)) {
-    const attachment = index.attachments[rank] as IndexedAttachment;
+  for (const attachment of candidates(index, ctx, scratch)) {
     const policy = attachment.policy;
     if (policy === undefined || seen.includes(policy)) continue;
     // A candidate found in its anchor's buckets matches on that dimension already.
