@@ -71,9 +71,9 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
   for (const ns of [...groups.keys()].sort(byString)) {
     const g = groups.get(ns);
     if (!g) continue;
-    const histories = sortBy(g.histories, (h) => h.name);
-    const attachments = sortBy(g.attachments, (a) => a.attachmentId);
     const before = previous?.namespaces.get(ns);
+    const histories = sortBy(g.histories, (h) => h.name, before?.histories);
+    const attachments = sortBy(g.attachments, (a) => a.attachmentId, before?.attachments);
     const unchanged =
       before !== undefined &&
       sameItems(before.histories, histories) &&
@@ -110,18 +110,43 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
 }
 
 /**
- * Sorts `items` in place by a string key computed once per item, and returns it. Input that is
- * already in order (the usual case from one pass to the next) costs one comparison per item.
+ * Sorts `items` in place by a string key computed once per item, and returns it. Input already in
+ * order costs one comparison per item. Otherwise the order of `previous` (the same kind of items,
+ * sorted the same way) is taken when it holds the same keys: an edit replaces a few objects and
+ * keeps every name, and looking each one up costs far less than sorting tens of thousands of
+ * strings again.
  */
-function sortBy<T>(items: T[], keyOf: (item: T) => string): T[] {
+function sortBy<T>(items: T[], keyOf: (item: T) => string, previous?: readonly T[]): T[] {
   const keys = items.map(keyOf);
   let sorted = true;
   for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) <= (keys[i] as string);
   if (sorted) return items;
+  const reordered = previous && inOrderOf(previous, items, keys, keyOf);
+  if (reordered) return reordered;
   const order = keys.map((_, i) => i).sort((a, b) => byString(keys[a] as string, keys[b] as string));
   const copy = items.slice();
   for (let i = 0; i < order.length; i++) items[i] = copy[order[i] as number] as T;
   return items;
+}
+
+/** `items` in the order of `previous` by key, or undefined when their keys are not the same set. */
+function inOrderOf<T>(
+  previous: readonly T[],
+  items: readonly T[],
+  keys: readonly string[],
+  keyOf: (item: T) => string,
+): T[] | undefined {
+  if (previous.length !== items.length) return undefined;
+  const byKey = new Map<string, T>();
+  for (let i = 0; i < items.length; i++) byKey.set(keys[i] as string, items[i] as T);
+  if (byKey.size !== items.length) return undefined;
+  const out: T[] = [];
+  for (const p of previous) {
+    const item = byKey.get(keyOf(p));
+    if (item === undefined) return undefined;
+    out.push(item);
+  }
+  return out;
 }
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {

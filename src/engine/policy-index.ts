@@ -249,7 +249,10 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     sameItems(from.attachments, input.attachments) &&
     sameNames(previous.policies, policies)
   ) {
-    const attachments = previous.attachments.map((a) => ({ ...a, policy: policies.get(a.spec.policy) }));
+    const attachments = previous.attachments.map((a) => {
+      const policy = policies.get(a.spec.policy);
+      return policy === a.policy ? a : { ...a, policy };
+    });
     const index = {
       policies,
       attachments,
