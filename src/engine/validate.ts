@@ -85,6 +85,14 @@ export type Validation = {
   /** How many guardrail names each namespace's catalog holds. */
   readonly catalogSizes: ReadonlyMap<string, number>;
   readonly options: ValidateOptions;
+  /** The input, so that the next validation can tell what changed position by position. */
+  readonly resources: readonly Resource[];
+  /**
+   * The keys re-checked (their issue arrays are new), when this validation differs from the one
+   * it re-used only by objects replaced under the same keys; undefined after any other change
+   * (keys added, removed or duplicated) or without a previous validation.
+   */
+  readonly rechecked?: ReadonlySet<string>;
 };
 
 /**
@@ -102,22 +110,20 @@ export function revalidate(
   previous?: Validation,
 ): Validation {
   const prev = previous?.options === options ? previous : undefined;
-  const declarations = new Map<string, Resource[]>();
-  const keys = resources.map(cachedResourceKey);
-  for (let i = 0; i < resources.length; i++) {
-    const r = resources[i] as Resource;
-    const k = keys[i] as string;
-    const same = declarations.get(k);
-    if (same === undefined) declarations.set(k, [r]);
-    else same.push(r);
-  }
+  const replaced = prev && replacements(prev, resources);
+  const { declarations, keys } = replaced
+    ? { declarations: withReplaced(prev.declarations, replaced), keys: prev.keys }
+    : declare(resources);
   const prevDeclarations = prev?.declarations ?? new Map<string, readonly Resource[]>();
   const changed: string[] = [];
-  for (const [k, same] of declarations) if (!sameItems(prevDeclarations.get(k), same)) changed.push(k);
-  for (const k of prevDeclarations.keys()) if (!declarations.has(k)) changed.push(k);
+  if (replaced) for (const { key } of replaced) changed.push(key);
+  else {
+    for (const [k, same] of declarations) if (!sameItems(prevDeclarations.get(k), same)) changed.push(k);
+    for (const k of prevDeclarations.keys()) if (!declarations.has(k)) changed.push(k);
+  }
 
   const catalogSizes = new Map(prev?.catalogSizes);
-  const dependents = new Map(prev?.dependents);
+  let dependents = prev?.dependents ?? new Map<string, ReadonlySet<string>>();
   const touchedCatalogs = new Set<string>();
   for (const k of changed) {
     const before = prevDeclarations.get(k) ?? [];
@@ -127,8 +133,13 @@ export function revalidate(
       catalogSizes.set(first.namespace, (catalogSizes.get(first.namespace) ?? 0) + (after.length ? 1 : -1));
       touchedCatalogs.add(first.namespace);
     }
-    for (const r of before) editDependents(dependents, dependencyOf(r), k, 'delete');
-    for (const r of after) editDependents(dependents, dependencyOf(r), k, 'add');
+    const was = before.map(dependencyOf);
+    const is = after.map(dependencyOf);
+    if (sameItems(was, is)) continue;
+    if (dependents === prev?.dependents) dependents = new Map(dependents);
+    const editable = dependents as Map<string, ReadonlySet<string>>;
+    for (const target of was) editDependents(editable, target, k, 'delete');
+    for (const target of is) editDependents(editable, target, k, 'add');
   }
 
   const recheck = new Set<string>(changed);
@@ -149,12 +160,78 @@ export function revalidate(
 
   const lookup = new Lookup(declarations, catalogSizes);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const issues = new Map<string, Issue[]>();
-  for (const [k, same] of declarations) {
-    const kept = recheck.has(k) ? undefined : prev?.issues.get(k);
-    issues.set(k, kept ?? keyIssues(same, lookup, maxDepth, options));
+  const check = (k: string): Issue[] => keyIssues(declarations.get(k) ?? [], lookup, maxDepth, options);
+  let issues: Map<string, Issue[]>;
+  if (replaced) {
+    // The same keys in the same order: the previous issues with the re-checked ones replaced.
+    issues = recheck.size === 0 ? (prev.issues as Map<string, Issue[]>) : new Map(prev.issues);
+    for (const k of recheck) issues.set(k, check(k));
+  } else {
+    issues = new Map();
+    for (const k of declarations.keys()) {
+      const kept = recheck.has(k) ? undefined : prev?.issues.get(k);
+      issues.set(k, kept ?? check(k));
+    }
   }
-  return { issues, keys, declarations, dependents, catalogSizes, options };
+  return {
+    issues,
+    keys,
+    declarations,
+    dependents,
+    catalogSizes,
+    options,
+    resources,
+    ...(replaced ? { rechecked: recheck } : {}),
+  };
+}
+
+/** Every declaration of each key in input order, and each input resource's key. */
+function declare(resources: readonly Resource[]): {
+  declarations: Map<string, Resource[]>;
+  keys: string[];
+} {
+  const declarations = new Map<string, Resource[]>();
+  const keys = resources.map(cachedResourceKey);
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i] as Resource;
+    const k = keys[i] as string;
+    const same = declarations.get(k);
+    if (same === undefined) declarations.set(k, [r]);
+    else same.push(r);
+  }
+  return { declarations, keys };
+}
+
+type Replacement = { readonly key: string; readonly resource: Resource };
+
+/**
+ * The objects of `resources` that replace, at the same position and under the same key, an
+ * object declared once in `prev`'s input; undefined when anything else differs (a key added,
+ * removed, moved or duplicated). An edit to an object in a file is this case: a re-read file
+ * keeps the identity of the objects it declares unchanged, so the comparison is by identity.
+ */
+function replacements(prev: Validation, resources: readonly Resource[]): Replacement[] | undefined {
+  const before = prev.resources;
+  if (before.length !== resources.length) return undefined;
+  const out: Replacement[] = [];
+  for (let i = 0; i < resources.length; i++) {
+    const resource = resources[i] as Resource;
+    if (resource === before[i]) continue;
+    const key = cachedResourceKey(resource);
+    if (key !== prev.keys[i] || prev.declarations.get(key)?.length !== 1) return undefined;
+    out.push({ key, resource });
+  }
+  return out;
+}
+
+function withReplaced(
+  declarations: ReadonlyMap<string, readonly Resource[]>,
+  replaced: readonly Replacement[],
+): ReadonlyMap<string, readonly Resource[]> {
+  if (replaced.length === 0) return declarations;
+  const out = new Map(declarations);
+  for (const { key, resource } of replaced) out.set(key, [resource]);
+  return out;
 }
 
 /** The key of the policy whose content `r`'s own checks read, if any. */

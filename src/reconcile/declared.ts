@@ -50,6 +50,10 @@ type PassMemo = {
   readonly statuses: ReadonlyMap<string, StatusMemo>;
   /** API-owned policies as resources, by history key, re-used while their history is the same object. */
   readonly apiOwned: ReadonlyMap<string, { readonly history: PolicyHistory; readonly res: Resource }>;
+  /** The histories the pass left: a state whose histories are another map was changed since. */
+  readonly histories: ReadonlyMap<string, PolicyHistory>;
+  readonly rejected: number;
+  readonly versioning: 'apply' | 'observe';
 };
 
 export type DeclaredInput = {
@@ -109,14 +113,9 @@ export function reconcileDeclared(
   opts: PassOptions,
 ): { next: DeclaredState; changes: ReconcileChange[] } {
   const changes: ReconcileChange[] = [];
-  const applying = opts.versioning !== 'observe';
+  const versioning = opts.versioning ?? 'apply';
+  const applying = versioning === 'apply';
   const histories = new Map(prev.histories);
-  const lastGood = new Map<string, Resource>();
-  const statuses = new Map<string, ObjectStatus>();
-  /** Keys whose status may be re-used from the memo, if the history it reads is unchanged. */
-  const reusable = new Set<string>();
-  /** The declared resource each status was computed from (not for rejected documents). */
-  const sources = new Map<string, Resource>();
 
   // Objects whose new document failed the schema still count, at their last good version, for
   // the cross-object checks of the others: a broken parent must not invalidate its children.
@@ -136,19 +135,47 @@ export function reconcileDeclared(
   );
   const validated = validation.issues;
   const memo = prev.memo?.statuses;
+  /**
+   * When the input differs from the last pass's only by objects replaced under the same keys
+   * (an edit), and nothing else moved (no rejected documents, no API-owned policies, histories
+   * untouched since), only the keys validation re-checked are visited: every other object has
+   * the same resource, issues, last good version and history to read, so its status is the one
+   * the memo holds.
+   */
+  const dirty =
+    prev.memo !== undefined &&
+    validation.rechecked !== undefined &&
+    input.rejected.length === 0 &&
+    prev.memo.rejected === 0 &&
+    prev.memo.histories === prev.histories &&
+    prev.memo.versioning === versioning &&
+    apiOwned.size === 0
+      ? validation.rechecked
+      : undefined;
+
+  const lastGood = dirty ? new Map(prev.lastGood) : new Map<string, Resource>();
+  /** Statuses before conditions; with `dirty`, only those of dirty keys. */
+  const statuses = new Map<string, ObjectStatus>();
+  /** Keys whose status may be re-used from the memo, if the history it reads is unchanged. */
+  const reusable = new Set<string>();
+  /** The declared resource each status was computed from (not for rejected documents). */
+  const sources = new Map<string, Resource>();
 
   for (let i = 0; i < input.resources.length; i++) {
-    const res = input.resources[i] as Resource;
     const k = validation.keys[i] as string; // the validation's input starts with input.resources
+    if (dirty && !dirty.has(k)) continue;
+    const res = input.resources[i] as Resource;
     sources.set(k, res);
     const issues = validated.get(k) ?? [];
     const before = memo?.get(k);
+    if (dirty) lastGood.delete(k);
     if (before?.res === res && before.issues === issues && before.good === prev.lastGood.get(k)) {
       if (before.good) lastGood.set(k, before.good);
       statuses.set(k, before.status);
       reusable.add(k);
       continue;
     }
+    reusable.delete(k);
     const errors = issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       const good = prev.lastGood.get(k);
@@ -208,25 +235,64 @@ export function reconcileDeclared(
     });
   }
 
-  for (const [k, gone] of prev.lastGood) {
-    if (lastGood.has(k) || statuses.has(k)) continue;
-    changes.push({ kind: 'removed', key: keyOf(gone) });
-    if (gone.kind !== 'Policy' || !applying) continue;
-    const hk = historyKey(gone.namespace, gone.name);
-    const history = histories.get(hk);
-    if (history && isDeclared(history)) histories.set(hk, deactivateDeclared(history));
+  // With `dirty` every key of the last pass is still declared: nothing can have gone.
+  if (!dirty) {
+    for (const [k, gone] of prev.lastGood) {
+      if (lastGood.has(k) || statuses.has(k)) continue;
+      changes.push({ kind: 'removed', key: keyOf(gone) });
+      if (gone.kind !== 'Policy' || !applying) continue;
+      const hk = historyKey(gone.namespace, gone.name);
+      const history = histories.get(hk);
+      if (history && isDeclared(history)) histories.set(hk, deactivateDeclared(history));
+    }
   }
 
   const next = { histories, lastGood, statuses, unreadable };
-  const withStatus = withConditions(next, sources, reusable, memo);
+  const withStatus = dirty
+    ? withConditionsOf(dirty, next, prev, { sources, reusable, memo })
+    : withConditions(next, sources, reusable, memo);
   return {
     next: {
       ...next,
       statuses: withStatus.statuses,
-      memo: { validation, statuses: withStatus.memo, apiOwned },
+      memo: {
+        validation,
+        statuses: withStatus.memo,
+        apiOwned,
+        histories,
+        rejected: input.rejected.length,
+        versioning,
+      },
     },
     changes,
   };
+}
+
+type StatusInputs = {
+  readonly sources: ReadonlyMap<string, Resource>;
+  readonly reusable: ReadonlySet<string>;
+  readonly memo: ReadonlyMap<string, StatusMemo> | undefined;
+};
+
+/**
+ * `withConditions` for the `dirty` keys only; every other status and memo entry is the previous
+ * pass's. That is complete: a history changes only when its policy was visited, and validation
+ * re-checks (so the pass visits) every object that reads a visited policy, its attachments and
+ * the policies inheriting from it.
+ */
+function withConditionsOf(
+  dirty: ReadonlySet<string>,
+  state: DeclaredState,
+  prev: DeclaredState,
+  inputs: StatusInputs,
+): { statuses: Map<string, ObjectStatus>; memo: Map<string, StatusMemo> } {
+  const out = new Map(prev.statuses);
+  const nextMemo = new Map(inputs.memo);
+  for (const k of dirty) {
+    const status = state.statuses.get(k);
+    if (status !== undefined) conditionsOf(k, status, state, inputs, out, nextMemo);
+  }
+  return { statuses: out, memo: nextMemo };
 }
 
 /**
@@ -241,35 +307,49 @@ function withConditions(
 ): { statuses: Map<string, ObjectStatus>; memo: Map<string, StatusMemo> } {
   const out = new Map<string, ObjectStatus>();
   const nextMemo = new Map<string, StatusMemo>();
-  for (const [k, status] of state.statuses) {
-    const before = reusable.has(k) ? memo?.get(k) : undefined;
-    if (before !== undefined && before.history === historyAt(state, before.historyKey)) {
-      out.set(k, before.status);
-      nextMemo.set(k, before);
-      continue;
-    }
-    const errors = status.issues.filter((i) => i.severity === 'error');
-    const accepted =
-      errors.length === 0
-        ? ACCEPTED
-        : condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '));
-    const good = state.lastGood.get(k);
-    const { ready, detail } = readiness(status, good, state, errors.length === 0);
-    const done = { ...status, conditions: [accepted, ready], ...detail };
-    out.set(k, done);
-    const res = sources.get(k);
-    if (res === undefined) continue;
-    const hk = readHistoryKey(status.key, good);
-    nextMemo.set(k, {
-      res,
-      issues: status.issues,
-      good,
-      historyKey: hk,
-      history: historyAt(state, hk),
-      status: done,
-    });
-  }
+  for (const [k, status] of state.statuses)
+    conditionsOf(k, status, state, { sources, reusable, memo }, out, nextMemo);
   return { statuses: out, memo: nextMemo };
+}
+
+/** One key's status with its conditions, into `out`, and what it was computed from, into `nextMemo`. */
+function conditionsOf(
+  k: string,
+  status: ObjectStatus,
+  state: DeclaredState,
+  { sources, reusable, memo }: StatusInputs,
+  out: Map<string, ObjectStatus>,
+  nextMemo: Map<string, StatusMemo>,
+): void {
+  const before = reusable.has(k) ? memo?.get(k) : undefined;
+  if (before !== undefined && before.history === historyAt(state, before.historyKey)) {
+    out.set(k, before.status);
+    nextMemo.set(k, before);
+    return;
+  }
+  const errors = status.issues.filter((i) => i.severity === 'error');
+  const accepted =
+    errors.length === 0
+      ? ACCEPTED
+      : condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '));
+  const good = state.lastGood.get(k);
+  const { ready, detail } = readiness(status, good, state, errors.length === 0);
+  const done = { ...status, conditions: [accepted, ready], ...detail };
+  out.set(k, done);
+  const res = sources.get(k);
+  if (res === undefined) {
+    nextMemo.delete(k);
+    return;
+  }
+  const hk = readHistoryKey(status.key, good);
+  nextMemo.set(k, {
+    res,
+    issues: status.issues,
+    good,
+    historyKey: hk,
+    history: historyAt(state, hk),
+    status: done,
+  });
 }
 
 // Conditions every valid object (every guardrail) shares: one object each, not one per status.

@@ -79,9 +79,19 @@ export function edit(rnd: () => number, resources: readonly Resource[], line: nu
   const out = [...resources];
   const i = Math.floor(rnd() * out.length);
   const roll = rnd();
-  if (roll < 0.35 || out.length === 0) out.push(randomResource(rnd, line));
-  else if (roll < 0.7) out[i] = randomResource(rnd, line);
+  if (roll < 0.3 || out.length === 0) out.push(randomResource(rnd, line));
+  else if (roll < 0.5) out[i] = randomResource(rnd, line);
+  else if (roll < 0.7) out[i] = sameKeyVariant(rnd, out[i] as Resource, line);
   else if (roll < 0.9) out.splice(i, 1);
   else out.push(...out.splice(i, 1));
   return out;
+}
+
+/** A new object declared under `r`'s key (an edit of one object in place), where the kind allows. */
+export function sameKeyVariant(rnd: () => number, r: Resource, line: number): Resource {
+  for (let tries = 0; tries < 20; tries++) {
+    const candidate = randomResource(rnd, line);
+    if (candidate.kind === r.kind) return { ...candidate, namespace: r.namespace, name: r.name } as Resource;
+  }
+  return r;
 }

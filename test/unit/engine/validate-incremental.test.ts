@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Issue, Resource } from '../../../src/engine/types.ts';
 import { revalidate, type ValidateOptions, validateResources } from '../../../src/engine/validate.ts';
-import { edit, random, randomResource } from './random-resources.ts';
+import { edit, random, randomResource, sameKeyVariant } from './random-resources.ts';
 
 const render = (m: ReadonlyMap<string, Issue[]>) => [...m];
 
@@ -26,6 +26,33 @@ describe('revalidate', () => {
         expect(render(state.issues), `seed ${seed} step ${step}`).toEqual(
           render(validateResources(resources, options)),
         );
+      }
+    });
+  }
+
+  for (const seed of [21, 22, 23]) {
+    test(`objects edited in place (same keys, same positions) re-check only what they reach (seed ${seed})`, () => {
+      const rnd = random(seed);
+      // One declaration per key, as in a registry without duplicates.
+      const byKey = new Map<string, Resource>();
+      for (let i = 0; i < 80; i++) {
+        const r = randomResource(rnd, i);
+        byKey.set(`${r.kind}/${r.namespace}/${r.name}`, r);
+      }
+      let resources = [...byKey.values()];
+      let state = revalidate(resources, options);
+      for (let step = 0; step < 200; step++) {
+        const at = Math.floor(rnd() * resources.length);
+        resources = resources.slice();
+        resources[at] = sameKeyVariant(rnd, resources[at] as Resource, 1000 + step);
+        const before = state;
+        state = revalidate(resources, options, before);
+        expect(state.rechecked, `step ${step}`).toBeDefined();
+        expect(render(state.issues), `seed ${seed} step ${step}`).toEqual(
+          render(validateResources(resources, options)),
+        );
+        for (const [k, issues] of state.issues)
+          if (!state.rechecked?.has(k)) expect(issues).toBe(before.issues.get(k));
       }
     });
   }
