@@ -4,13 +4,6 @@ import { InvalidArgumentError } from 'commander';
 /** A repeatable option: each occurrence is appended. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** `a, b,c` → `['a', 'b', 'c']`; empty items are dropped. */
-export const commaList = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-
 /**
  * A mistake in how the command was called (a missing folder, an unreadable token file): printed
  * as one line that says what to fix, exit code 2, never a stack trace.

@@ -2,7 +2,7 @@
  * Readers for the loosely typed JSON bodies proxies send: `null` means absent, unknown fields are
  * ignored, and a field of the wrong type is an `Issue` naming its path.
  */
-import type { Issue } from '../engine/index.ts';
+import { commaList, type Issue } from '../engine/index.ts';
 
 export type Json = Readonly<Record<string, unknown>>;
 
@@ -48,9 +48,12 @@ export class WireReader {
   }
 }
 
-/** `a, b,,c` → `['a','b','c']`; a list is trimmed the same way. Undefined when nothing is left. */
+/**
+ * Tags from a header (`a, b,,c`, see `commaList`) or a JSON list (each item trimmed; an item is one
+ * tag, commas and all, as the proxy sent it). Undefined when nothing is left.
+ */
 export function tagList(value: string | readonly string[] | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const items = (typeof value === 'string' ? value.split(',') : value).map((t) => t.trim()).filter(Boolean);
+  const items =
+    typeof value === 'string' ? commaList(value) : (value ?? []).map((t) => t.trim()).filter(Boolean);
   return items.length > 0 ? items : undefined;
 }

@@ -1,3 +1,4 @@
+export * from './comma-list.ts';
 export * from './condition.ts';
 export * from './digest.ts';
 export * from './explain.ts';

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { commaList } from '../engine/index.ts';
 import { HttpError } from './errors.ts';
 
 export const ROLES = ['reader', 'admin'] as const;
@@ -70,12 +71,6 @@ export type TokenSources = {
   readonly dataDir: string;
 };
 
-const splitList = (v: string | undefined): string[] =>
-  (v ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-
 /**
  * Tokens from `RAILYARD_READ_TOKEN` / `RAILYARD_ADMIN_TOKEN` (comma-separated) and `--token-file`
  * (lines `admin <token>` or `reader <token>`, `#` comments). With none configured, an admin token
@@ -86,8 +81,8 @@ export async function loadTokens(
   src: TokenSources,
 ): Promise<{ authenticator: Authenticator; generatedAt?: string }> {
   const tokens: { token: string; role: Role }[] = [
-    ...splitList(src.readTokens).map((token) => ({ token, role: 'reader' as const })),
-    ...splitList(src.adminTokens).map((token) => ({ token, role: 'admin' as const })),
+    ...commaList(src.readTokens).map((token) => ({ token, role: 'reader' as const })),
+    ...commaList(src.adminTokens).map((token) => ({ token, role: 'admin' as const })),
   ];
   if (src.tokenFile) {
     const path = src.tokenFile;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { NamespaceView, Snapshot } from '../app/index.ts';
 import {
+  commaList,
   indexEntries,
   NO_RESOLUTION,
   productionVersion,
@@ -143,10 +144,7 @@ const single = (v: string | string[] | undefined): string | undefined => (Array.
 export function contextFromQuery(params: Record<string, string | string[] | undefined>): RequestContext {
   const text = (name: string): string | undefined => single(params[name]) || undefined;
   const raw = params.tags;
-  const tags = (Array.isArray(raw) ? raw : raw ? [raw] : [])
-    .flatMap((t) => t.split(','))
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const tags = (Array.isArray(raw) ? raw : [raw]).flatMap(commaList);
   return {
     teamAlias: text('team_alias'),
     keyAlias: text('key_alias'),

@@ -3,8 +3,9 @@
  * hands its exit code to `setExitCode`; the work is in the command's own module.
  */
 import { type Command, Option } from 'commander';
+import { commaList } from '../../engine/index.ts';
 import type { Io } from '../io.ts';
-import { collect, commaList } from '../options.ts';
+import { collect } from '../options.ts';
 import { DIFF_FORMATS, type DiffFormat, diffCommand } from './diff.ts';
 import { importLitellmCommand } from './import-litellm.ts';
 import { DEFAULT_NAMESPACE, PREVIEW_STAGES, type PreviewStage } from './load-state.ts';
