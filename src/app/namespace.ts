@@ -1,11 +1,14 @@
 import type { NamespaceView, Snapshot } from './snapshot.ts';
 
-export type NamespaceChoice = { ok: true; view: NamespaceView | undefined } | { ok: false; message: string };
+export type NamespaceChoice =
+  | { ok: true; view: NamespaceView | undefined }
+  /** `message` lists the namespaces served, for readers of the registry; `requested` is the one named. */
+  | { ok: false; requested: string; message: string };
 
 /**
  * The namespace a request is about: the one it names, else the only one served, else the
  * configured default. `view` is undefined when nothing is served yet; naming a namespace that is
- * not served is an error value. The server and the CLI both choose through here.
+ * not served is an error value. The server, enforcement and the CLI all choose through here.
  */
 export function chooseNamespace(
   snapshot: Snapshot,
@@ -16,7 +19,11 @@ export function chooseNamespace(
     const view = snapshot.namespaces.get(requested);
     if (view) return { ok: true, view };
     const served = [...snapshot.namespaces.keys()].join(', ') || 'none';
-    return { ok: false, message: `namespace "${requested}" is not served here (served: ${served})` };
+    return {
+      ok: false,
+      requested,
+      message: `namespace "${requested}" is not served here (served: ${served})`,
+    };
   }
   if (snapshot.namespaces.size === 1) return { ok: true, view: snapshot.namespaces.values().next().value };
   return { ok: true, view: snapshot.namespaces.get(defaultNamespace) };

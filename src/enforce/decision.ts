@@ -3,7 +3,7 @@
  * pipelines and remaining guardrails say about the messages of one phase, and the one verdict a
  * proxy acts on. No wire types: the LiteLLM and agentgateway adapters translate to and from this.
  */
-import type { NamespaceView, Snapshot } from '../app/index.ts';
+import { chooseNamespace, type NamespaceView, type Snapshot } from '../app/index.ts';
 import {
   executePipeline,
   type GuardrailSpec,
@@ -162,20 +162,6 @@ const undecided = (reason: string, namespace: string | null = null): Omit<Decisi
   external: [],
 });
 
-function selectView(
-  snapshot: Snapshot,
-  requested: string | undefined,
-  fallback: string,
-): { ok: true; view: NamespaceView | undefined } | { ok: false; reason: string } {
-  if (requested === undefined) {
-    const only = snapshot.namespaces.size === 1 ? snapshot.namespaces.values().next().value : undefined;
-    return { ok: true, view: only ?? snapshot.namespaces.get(fallback) };
-  }
-  const view = snapshot.namespaces.get(requested);
-  if (view) return { ok: true, view };
-  return { ok: false, reason: `namespace "${requested}" is not served here` };
-}
-
 async function decideOnce(
   input: DecisionInput,
   opts: DeciderOptions,
@@ -184,8 +170,9 @@ async function decideOnce(
   started: number,
 ): Promise<Omit<Decision, 'durationMs'>> {
   if (!opts.synced()) return undecided('policies are not loaded yet (initial sync not finished)');
-  const selected = selectView(opts.snapshot(), input.namespace, opts.defaultNamespace);
-  if (!selected.ok) return undecided(selected.reason);
+  const selected = chooseNamespace(opts.snapshot(), input.namespace, opts.defaultNamespace);
+  // The reason reaches the proxy's caller: it names the namespace asked for, not those served.
+  if (!selected.ok) return undecided(`namespace "${selected.requested}" is not served here`);
   const view = selected.view;
   if (!view)
     return { verdict: { kind: 'allow' }, namespace: null, policies: [], guardrails: [], external: [] };
