@@ -104,8 +104,9 @@ const keyOf = (r: Resource): Key => ({ kind: r.kind, namespace: r.namespace, nam
  *
  * The cost follows the change: with `prev.memo` (the previous pass's), only objects whose
  * resource, issues, last good version or the history their status reads changed are recomputed
- * (see `revalidate`); the rest keep their status objects. The result is the same as a pass from
- * a state without memo.
+ * (see `revalidate`); the rest keep their status objects, and an edit in place visits only the
+ * keys it reaches (see `dirty` below). The result is the same as a pass from a state without
+ * memo, up to the order of the maps.
  */
 export function reconcileDeclared(
   prev: DeclaredState,
@@ -175,7 +176,6 @@ export function reconcileDeclared(
       reusable.add(k);
       continue;
     }
-    reusable.delete(k);
     const errors = issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       const good = prev.lastGood.get(k);
