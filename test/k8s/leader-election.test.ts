@@ -40,7 +40,12 @@ describeKube('LeaderElector on a real Lease', () => {
     await kube?.stop();
   });
 
-  function replica(lease: string, identity: string, config: KubeConfig = kc): Replica {
+  function replica(
+    lease: string,
+    identity: string,
+    config: KubeConfig = kc,
+    now: () => Date = () => new Date(),
+  ): Replica {
     const log: string[] = [];
     const seen: { signal?: AbortSignal } = {};
     const elector = new LeaderElector(config, {
@@ -48,6 +53,7 @@ describeKube('LeaderElector on a real Lease', () => {
       name: lease,
       identity,
       ...TIMING,
+      now,
       onStartedLeading: (signal) => {
         seen.signal = signal;
         log.push('started');
@@ -120,6 +126,18 @@ describeKube('LeaderElector on a real Lease', () => {
     expect(spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
   });
 
+  test('a replica whose clock runs ahead does not take over a lease that is being renewed', async () => {
+    const a = replica('skew', 'a');
+    await vi.waitFor(() => expect(a.elector.isLeader()).toBe(true), { timeout: 3_000 });
+    // b's clock is 10 s ahead: by the holder's renewTime the lease always looks expired to it.
+    const b = replica('skew', 'b', kc, () => new Date(Date.now() + 10_000));
+    for (let i = 0; i < 30; i++) {
+      expect(leaders([a, b]).map((r) => r.elector.status().identity)).toEqual(['a']);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(b.elector.status()).toMatchObject({ leader: false, observedHolder: 'a' });
+  });
+
   test('release hands over well before the lease would expire', async () => {
     const a = replica('release', 'a');
     await vi.waitFor(() => expect(a.elector.isLeader()).toBe(true), { timeout: 3_000 });
@@ -169,39 +187,12 @@ describeKube('LeaderElector on a real Lease', () => {
 });
 
 describe('expired', () => {
-  const now = new Date('2025-01-01T00:00:10.000Z');
+  const seen = Date.parse('2025-01-01T00:00:00Z');
   const cases = [
-    {
-      note: 'renewed 5 s ago for 15 s: valid',
-      renewTime: '2025-01-01T00:00:05.000000Z',
-      seconds: 15,
-      want: false,
-    },
-    {
-      note: 'renewed 16 s ago for 15 s: expired',
-      renewTime: '2024-12-31T23:59:54.000000Z',
-      seconds: 15,
-      want: true,
-    },
-    {
-      note: 'exactly at the boundary: still valid',
-      renewTime: '2024-12-31T23:59:55.000000Z',
-      seconds: 15,
-      want: false,
-    },
-    {
-      note: 'a Date works as well as the wire string',
-      renewTime: new Date('2025-01-01T00:00:09Z'),
-      seconds: 2,
-      want: false,
-    },
-    { note: 'no renewTime: expired', renewTime: undefined, seconds: 15, want: true },
-    {
-      note: 'no duration: expired',
-      renewTime: '2025-01-01T00:00:09.000000Z',
-      seconds: undefined,
-      want: true,
-    },
+    { note: 'seen changing 5 s ago, 15 s lease: valid', now: seen + 5_000, seconds: 15, want: false },
+    { note: 'unchanged for 16 s, 15 s lease: expired', now: seen + 16_000, seconds: 15, want: true },
+    { note: 'exactly at the boundary: still valid', now: seen + 15_000, seconds: 15, want: false },
+    { note: 'no duration: expired', now: seen + 1, seconds: undefined, want: true },
   ];
-  for (const c of cases) test(c.note, () => expect(expired(c.renewTime, c.seconds, now)).toBe(c.want));
+  for (const c of cases) test(c.note, () => expect(expired(seen, c.seconds, c.now)).toBe(c.want));
 });

@@ -1,7 +1,9 @@
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, following client-go's `leaderelection`:
- * - a candidate acquires the Lease when it is missing, has no holder, or has expired
- *   (`renewTime + leaseDurationSeconds < now`), retrying every `retryPeriodMs` (jittered);
+ * - a candidate acquires the Lease when it is missing, has no holder, or has expired: it has not
+ *   changed (same resourceVersion) for `leaseDurationSeconds` by the candidate's own clock, as
+ *   client-go judges it, so clocks that disagree between nodes cannot shorten a lease; attempts
+ *   are every `retryPeriodMs` (jittered);
  * - the leader renews every `retryPeriodMs` with a resourceVersion-checked replace (a 409 means
  *   someone else wrote the Lease first);
  * - when it has not renewed for `renewDeadlineMs`, or it sees another holder, it stops leading at
@@ -85,6 +87,8 @@ export class LeaderElector {
   #running: Promise<void> | undefined;
   #leading: AbortController | undefined;
   #observedHolder: string | undefined;
+  /** The Lease version last read, and when it was first seen, on this replica's clock. */
+  #observed: { resourceVersion: string; at: number } | undefined;
   #lastError: KubeError | undefined;
 
   /** Stores its arguments only; `run` does the work. */
@@ -229,8 +233,15 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity || undefined;
     this.#observedHolder = holder;
+    const version = lease.metadata?.resourceVersion ?? '';
+    if (this.#observed?.resourceVersion !== version)
+      this.#observed = { resourceVersion: version, at: now.getTime() };
     const mine = holder === c.identity;
-    if (holder !== undefined && !mine && !expired(spec.renewTime, spec.leaseDurationSeconds, now))
+    if (
+      holder !== undefined &&
+      !mine &&
+      !expired(this.#observed.at, spec.leaseDurationSeconds, now.getTime())
+    )
       return 'taken';
     const transitions = spec.leaseTransitions ?? 0;
     try {
@@ -271,9 +282,13 @@ export class LeaderElector {
   }
 }
 
-/** True when a lease renewed at `renewTime` for `seconds` is no longer valid at `now`. Missing times count as expired. */
-export function expired(renewTime: unknown, seconds: number | undefined, now: Date): boolean {
-  const renewed = renewTime instanceof Date ? renewTime.getTime() : Date.parse(String(renewTime));
-  if (Number.isNaN(renewed) || seconds === undefined) return true;
-  return renewed + seconds * 1000 < now.getTime();
+/**
+ * True when a lease last seen changing at `observedAt` (this replica's clock, ms) is no longer
+ * valid at `now` for a duration of `seconds`. The holder's `renewTime` is not compared with the
+ * local clock (client-go does not either): a node whose clock runs ahead would take over early.
+ * A missing duration counts as expired.
+ */
+export function expired(observedAt: number, seconds: number | undefined, now: number): boolean {
+  if (seconds === undefined) return true;
+  return observedAt + seconds * 1000 < now;
 }
