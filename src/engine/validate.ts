@@ -161,18 +161,15 @@ export function revalidate(
   const lookup = new Lookup(declarations, catalogSizes);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const check = (k: string): Issue[] => keyIssues(declarations.get(k) ?? [], lookup, maxDepth, options);
-  let issues: Map<string, Issue[]>;
-  if (replaced) {
-    // The same keys in the same order: the previous issues with the re-checked ones replaced.
-    issues = recheck.size === 0 ? (prev.issues as Map<string, Issue[]>) : new Map(prev.issues);
-    for (const k of recheck) issues.set(k, check(k));
-  } else {
-    issues = new Map();
-    for (const k of declarations.keys()) {
-      const kept = recheck.has(k) ? undefined : prev?.issues.get(k);
-      issues.set(k, kept ?? check(k));
-    }
-  }
+  // With `replaced`, the keys are the same in the same order: only the re-checked ones change.
+  const issues = replaced
+    ? withRechecked(prev.issues, recheck, check)
+    : new Map(
+        [...declarations.keys()].map((k) => [
+          k,
+          (recheck.has(k) ? undefined : prev?.issues.get(k)) ?? check(k),
+        ]),
+      );
   return {
     issues,
     keys,
@@ -221,6 +218,17 @@ function replacements(prev: Validation, resources: readonly Resource[]): Replace
     if (key !== prev.keys[i] || prev.declarations.get(key)?.length !== 1) return undefined;
     out.push({ key, resource });
   }
+  return out;
+}
+
+function withRechecked(
+  issues: ReadonlyMap<string, Issue[]>,
+  rechecked: ReadonlySet<string>,
+  check: (key: string) => Issue[],
+): ReadonlyMap<string, Issue[]> {
+  if (rechecked.size === 0) return issues;
+  const out = new Map(issues);
+  for (const k of rechecked) out.set(k, check(k));
   return out;
 }
 
