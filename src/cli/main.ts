@@ -57,6 +57,14 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       'agentgateway context header name: team, keyAlias, model, tags or token (repeatable)',
       collect,
     )
+    .addOption(
+      new Option(
+        '--agentgateway-response-block <how>',
+        'answer a block on /response with a Reject (agentgateway) or a Mask emptying every choice (kgateway, Gloo)',
+      )
+        .choices(['reject', 'mask'])
+        .default('reject'),
+    )
     .option('--kubernetes', "reconcile the cluster's railyard.dev objects instead of folders")
     .option(
       '--kubeconfig <path>',
@@ -127,6 +135,7 @@ function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
     maxConcurrentDecisions: o.maxConcurrentDecisions as number,
     baselineContext: o.enforceBaselineContext === true,
     agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
+    agentgatewayResponseBlock: o.agentgatewayResponseBlock as EnforceOptions['agentgatewayResponseBlock'],
   };
 }
 

@@ -99,13 +99,25 @@ export function credentialHeaders(
 }
 
 /**
+ * How a block is answered on `/response`: `reject` (agentgateway), or `mask`, every choice
+ * emptied, for kgateway and Gloo AI Gateway, which accept only Pass and Mask there and would
+ * otherwise take a Reject for an invalid answer and fall back on their failure mode.
+ */
+export type ResponseBlock = 'reject' | 'mask';
+
+/**
  * The answer (§4.3), always a JSON body: allow `{"action":{"reason"}}`; block (Reject)
- * `{"action":{"body":<message>,"status_code":403,"reason"}}`; mask `{"action":{"body":{"messages"}}}`
+ * `{"action":{"body":<message>,"status_code":403,"reason"}}`, or on `/response` with
+ * `responseBlock: 'mask'` a Mask of `choices` empty choices; mask `{"action":{"body":{"messages"}}}`
  * on `/request` (every message, in order, same roles) or `{"action":{"body":{"choices"}}}` on
  * `/response` (one per choice). Cannot decide is HTTP 503 with `{"error"}` and no `action`, so the
  * gateway's `failureMode` applies (the gateway ignores the status; the body decides).
  */
-export function agentgatewayAnswer(phase: Phase, decision: Decision): WireAnswer {
+export function agentgatewayAnswer(
+  phase: Phase,
+  decision: Decision,
+  responseBlock: { readonly as: ResponseBlock; readonly choices: number } = { as: 'reject', choices: 1 },
+): WireAnswer {
   const verdict = decision.verdict;
   switch (verdict.kind) {
     case 'allow': {
@@ -115,6 +127,15 @@ export function agentgatewayAnswer(phase: Phase, decision: Decision): WireAnswer
     }
     case 'block': {
       const by = verdict.guardrail ? `${verdict.policy}/${verdict.guardrail}` : verdict.policy;
+      if (phase === 'post_call' && responseBlock.as === 'mask') {
+        const choices = Array.from({ length: responseBlock.choices }, () => ({
+          message: { role: 'assistant', content: '' },
+        }));
+        return {
+          status: 200,
+          body: { action: { body: { choices }, reason: `blocked by ${by}: ${verdict.message}` } },
+        };
+      }
       return {
         status: 200,
         body: { action: { body: verdict.message, status_code: 403, reason: `blocked by ${by}` } },

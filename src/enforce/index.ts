@@ -1,4 +1,4 @@
-export type { AgentgatewayCall, AgentgatewayHeaderNames } from './agentgateway.ts';
+export type { AgentgatewayCall, AgentgatewayHeaderNames, ResponseBlock } from './agentgateway.ts';
 export {
   AGENTGATEWAY_HEADER_DEFAULTS,
   agentgatewayAnswer,

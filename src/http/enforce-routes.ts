@@ -21,6 +21,7 @@ import {
   type ProxyName,
   parseAgentgatewayRequest,
   parseLitellmRequest,
+  type ResponseBlock,
   recordDecision,
   type WireAnswer,
 } from '../enforce/index.ts';
@@ -39,6 +40,8 @@ export type EnforceOptions = {
   /** `--enforce-baseline-context`: see `DeciderOptions.baselineContext`. */
   readonly baselineContext: boolean;
   readonly agentgatewayHeaders: AgentgatewayHeaderNames;
+  /** `--agentgateway-response-block`: see `ResponseBlock`. */
+  readonly agentgatewayResponseBlock: ResponseBlock;
   /** Pre-call models remembered by `litellm_call_id`. */
   readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
   /** The HTTP client of `webhook` guardrails. */
@@ -50,6 +53,7 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
   maxConcurrentDecisions: DECIDER_DEFAULTS.maxConcurrent,
   baselineContext: DECIDER_DEFAULTS.baselineContext,
   agentgatewayHeaders: AGENTGATEWAY_HEADER_DEFAULTS,
+  agentgatewayResponseBlock: 'reject',
   callCache: { maxEntries: CALL_CACHE_DEFAULTS.maxEntries, ttlMs: CALL_CACHE_DEFAULTS.ttlMs },
 };
 
@@ -132,7 +136,8 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       authenticateGateway(deps.auth, req, opts.agentgatewayHeaders);
       const body = await readJsonBody(req, deps.bodyLimitBytes);
       const call = checked(parseAgentgatewayRequest(phase, body, req.headers, opts.agentgatewayHeaders));
-      return enforce(res, 'agentgateway', call, namespaceOf(req), (d) => agentgatewayAnswer(phase, d));
+      const block = { as: opts.agentgatewayResponseBlock, choices: call.messages.length };
+      return enforce(res, 'agentgateway', call, namespaceOf(req), (d) => agentgatewayAnswer(phase, d, block));
     },
   });
 

@@ -253,3 +253,35 @@ describe('--enforce-baseline-context', () => {
     });
   });
 });
+
+describe('--agentgateway-response-block', () => {
+  test('a block on /response is a Reject by default, and a Mask emptying every choice with mask (kgateway, Gloo)', async () => {
+    const dir = await tempTree(
+      yaml([
+        G('leak', '{type: keywords, mode: post_call, config: {words: [falcon]}}'),
+        P('output', '{guardrails: {add: [leak]}}', 'scope: "*"'),
+      ]),
+    );
+    const leaking = response('project falcon is on', 'nothing to see');
+    const reject = await start(['--dir', dir]);
+    expect(await hook(reject.url, '/agentgateway/response', leaking)).toMatchObject({
+      status: 200,
+      body: { action: { status_code: 403, reason: 'blocked by output/leak' } },
+    });
+    const mask = await start(['--dir', dir, '--agentgateway-response-block', 'mask']);
+    const masked = await hook(mask.url, '/agentgateway/response', leaking);
+    expect(masked.status).toBe(200);
+    const action = masked.body.action as { body: unknown; reason: string };
+    expect(action.body).toEqual({
+      choices: [
+        { message: { role: 'assistant', content: '' } },
+        { message: { role: 'assistant', content: '' } },
+      ],
+    });
+    expect(action.reason).toMatch(/^blocked by output\/leak: /);
+    // Requests are unaffected: a block there is still a Reject.
+    expect((await hook(mask.url, '/agentgateway/request', request(['user', 'hello']))).body).toEqual({
+      action: { reason: 'allowed by output' },
+    });
+  });
+});

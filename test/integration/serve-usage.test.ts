@@ -24,6 +24,13 @@ const cases = [
     message: "option '--port <n>' argument 'abc' is invalid. expected a whole number from 0 to 65535",
   },
   {
+    note: 'an --agentgateway-response-block that is neither reject nor mask names the choices',
+    args: ['--agentgateway-response-block', 'drop'],
+    code: 1,
+    message:
+      "option '--agentgateway-response-block <how>' argument 'drop' is invalid. Allowed choices are reject, mask.",
+  },
+  {
     note: 'an unreadable --token-file says which file and why',
     args: ['--dir', 'examples', '--token-file', '/no/such/tokens'],
     code: 2,

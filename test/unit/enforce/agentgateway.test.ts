@@ -163,4 +163,27 @@ describe('agentgatewayAnswer', () => {
     },
   ] as const;
   for (const c of cases) test(c.note, () => expect(agentgatewayAnswer(c.phase, c.d)).toEqual(c.want));
+
+  const block = decision({ kind: 'block', message: 'no', policy: 'p1', guardrail: 'pii' });
+  test('with responseBlock mask, a block on /response empties every choice', () => {
+    expect(agentgatewayAnswer('post_call', block, { as: 'mask', choices: 2 })).toEqual({
+      status: 200,
+      body: {
+        action: {
+          body: {
+            choices: [
+              { message: { role: 'assistant', content: '' } },
+              { message: { role: 'assistant', content: '' } },
+            ],
+          },
+          reason: 'blocked by p1/pii: no',
+        },
+      },
+    });
+  });
+  test('with responseBlock mask, a block on /request is still a Reject', () => {
+    expect(agentgatewayAnswer('pre_call', block, { as: 'mask', choices: 1 })).toEqual(
+      agentgatewayAnswer('pre_call', block),
+    );
+  });
 });
