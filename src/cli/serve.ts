@@ -11,6 +11,7 @@ import {
   createHttpServer,
   type EnforceOptions,
   loadTokens,
+  type TokenVerifier,
 } from '../http/index.ts';
 import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
@@ -60,7 +61,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const log = createLogger({ destination: io.stdout });
   const metrics = new Metrics();
   const stopping = new AbortController();
-  const operator = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
+  const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
+  const operator = cluster?.operator;
   const store = operator ? operator.store : createLowdbStore(join(opts.data, 'registry.json'));
   const app = new App({
     store,
@@ -76,6 +78,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     adminTokens: process.env.RAILYARD_ADMIN_TOKEN,
     tokenFile: opts.tokenFile,
     dataDir: opts.data,
+    ...(cluster ? { verifier: cluster.verifier } : {}),
   }).catch((e: Error) => {
     throw new UsageError(e.message);
   });
@@ -192,15 +195,15 @@ async function startOperatorFor(
   options: KubernetesServeOptions,
   log: Logger,
   metrics: Metrics,
-): Promise<Operator> {
-  const { kubeConfigFrom, Operator } = await import('../sources/kubernetes/index.ts');
+): Promise<{ operator: Operator; verifier: TokenVerifier }> {
+  const { kubeConfigFrom, Operator, tokenReviewVerifier } = await import('../sources/kubernetes/index.ts');
   const { kubeconfig, ...kubernetes } = options;
-  return new Operator({
-    ...kubernetes,
-    kubeConfig: kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig }),
-    log,
-    metrics,
-  });
+  const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });
+  return {
+    operator: new Operator({ ...kubernetes, kubeConfig, log, metrics }),
+    // Cluster tokens (a proxy's ServiceAccount) are checked with the API server.
+    verifier: tokenReviewVerifier(kubeConfig),
+  };
 }
 
 /** A `--dir` that is not a folder is a typo, not an empty policy set: refuse to start. */

@@ -10,32 +10,62 @@ export type Role = (typeof ROLES)[number];
 
 export type Principal = { readonly role: Role; readonly name: string };
 
-type StoredToken = { readonly digest: Buffer; readonly role: Role; readonly name: string };
+type StoredToken = { readonly digest: Buffer; readonly principal: Principal };
 
 const digestOf = (token: string): Buffer => createHash('sha256').update(token).digest();
 
 /**
+ * Checks a bearer token that no configured token matches (Kubernetes mode: TokenReview, then
+ * SubjectAccessReview): who it is and the roles it may act in; undefined for a token that is not
+ * valid. Throws when it cannot tell (the API server is unreachable).
+ */
+export type TokenVerifier = (token: string) => Promise<{ name: string; roles: readonly Role[] } | undefined>;
+
+/** How long a verified token's answer is kept: an API server call per request is too many. */
+export const VERIFIED_TTL_MS = { valid: 60_000, invalid: 10_000 } as const;
+const VERIFIED_LIMIT = 10_000;
+
+type Verified = {
+  readonly who: { name: string; roles: readonly Role[] } | undefined;
+  readonly until: number;
+};
+
+/**
  * Bearer-token authentication. Tokens are kept as SHA-256 digests and compared with
  * `timingSafeEqual` against every configured token, so the time taken says nothing about which
- * (or whether a) token is close.
+ * (or whether a) token is close. A token none matches goes to the `verifier` when there is one
+ * (Kubernetes mode); its answers are remembered by digest for `VERIFIED_TTL_MS`, so only a
+ * request with a token not seen lately waits for it.
  */
 export class Authenticator {
   readonly #tokens: readonly StoredToken[];
+  readonly #verifier: TokenVerifier | undefined;
+  readonly #now: () => number;
+  readonly #verified = new Map<string, Verified>();
 
-  constructor(tokens: readonly { token: string; role: Role }[]) {
+  constructor(
+    tokens: readonly { token: string; role: Role }[],
+    verifier?: TokenVerifier,
+    now: () => number = Date.now,
+  ) {
     this.#tokens = tokens.map((t, i) => ({
       digest: digestOf(t.token),
-      role: t.role,
-      name: `${t.role}-${i + 1}`,
+      principal: { role: t.role, name: `${t.role}-${i + 1}` },
     }));
+    this.#verifier = verifier;
+    this.#now = now;
   }
 
   get size(): number {
     return this.#tokens.length;
   }
 
-  /** The caller, from `Authorization: Bearer <t>` or LiteLLM's `x-api-key: <t>`; throws 401/403. */
-  authenticate(headers: IncomingHttpHeaders, need: Role): Principal {
+  /**
+   * The caller, from `Authorization: Bearer <t>` or LiteLLM's `x-api-key: <t>`; throws 401/403.
+   * Synchronous for configured tokens and remembered verifications; a promise only while a new
+   * token is being verified.
+   */
+  authenticate(headers: IncomingHttpHeaders, need: Role): Principal | Promise<Principal> {
     const presented = presentedToken(headers);
     if (presented === undefined) {
       throw new HttpError('unauthorized', 'Missing credentials: send "Authorization: Bearer <token>"', {
@@ -45,16 +75,54 @@ export class Authenticator {
     const digest = digestOf(presented);
     let found: StoredToken | undefined;
     for (const t of this.#tokens) if (timingSafeEqual(t.digest, digest)) found = t;
-    if (!found) {
-      throw new HttpError('unauthorized', 'Invalid token', {
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      });
-    }
-    if (need === 'admin' && found.role !== 'admin') {
-      throw new HttpError('forbidden', 'This token may only read; use an admin token to change policies');
-    }
-    return { role: found.role, name: found.name };
+    if (found) return mayAct(found.principal, need);
+    if (this.#verifier === undefined) throw invalidToken();
+    const key = digest.toString('base64url');
+    const known = this.#verified.get(key);
+    if (known !== undefined && known.until > this.#now()) return permitted(known.who, need);
+    return this.#verify(presented, key).then((who) => permitted(who, need));
   }
+
+  async #verify(token: string, key: string): Promise<Verified['who']> {
+    let who: Verified['who'];
+    try {
+      who = await (this.#verifier as TokenVerifier)(token);
+    } catch (e) {
+      throw new HttpError(
+        'unavailable',
+        `Cannot verify the token with the Kubernetes API (${e instanceof Error ? e.message : String(e)}); retry shortly`,
+      );
+    }
+    if (this.#verified.size >= VERIFIED_LIMIT) this.#verified.clear();
+    const ttl = who ? VERIFIED_TTL_MS.valid : VERIFIED_TTL_MS.invalid;
+    this.#verified.set(key, { who, until: this.#now() + ttl });
+    return who;
+  }
+}
+
+const invalidToken = (): HttpError =>
+  new HttpError('unauthorized', 'Invalid token', {
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  });
+
+/** A verified cluster token's principal for `need`, or the 401/403 that says why not. */
+function permitted(who: Verified['who'], need: Role): Principal {
+  if (who === undefined) throw invalidToken();
+  const role: Role | undefined = who.roles.includes('admin') ? 'admin' : who.roles[0];
+  if (role === undefined) {
+    throw new HttpError(
+      'forbidden',
+      `${who.name} may neither read nor change policies; grant it get (reader) or create (admin) on policies.railyard.dev`,
+    );
+  }
+  return mayAct({ role, name: who.name }, need);
+}
+
+function mayAct(principal: Principal, need: Role): Principal {
+  if (need === 'admin' && principal.role !== 'admin') {
+    throw new HttpError('forbidden', 'This token may only read; use an admin token to change policies');
+  }
+  return principal;
 }
 
 function presentedToken(headers: IncomingHttpHeaders): string | undefined {
@@ -65,6 +133,8 @@ function presentedToken(headers: IncomingHttpHeaders): string | undefined {
 }
 
 export type TokenSources = {
+  /** Kubernetes mode: checks tokens that no configured one matches (see `TokenVerifier`). */
+  readonly verifier?: TokenVerifier;
   readonly readTokens?: string;
   readonly adminTokens?: string;
   readonly tokenFile?: string;
@@ -93,7 +163,7 @@ export async function loadTokens(
     });
     tokens.push(...parseTokenFile(text, path));
   }
-  if (tokens.length > 0) return { authenticator: new Authenticator(tokens) };
+  if (tokens.length > 0) return { authenticator: new Authenticator(tokens, src.verifier) };
 
   const path = join(src.dataDir, 'admin.token');
   let token = (await readFile(path, 'utf8').catch(() => '')).trim();
@@ -103,7 +173,7 @@ export async function loadTokens(
     await writeFile(path, `${token}\n`, { mode: 0o600 });
   }
   await chmod(path, 0o600);
-  return { authenticator: new Authenticator([{ token, role: 'admin' }]), generatedAt: path };
+  return { authenticator: new Authenticator([{ token, role: 'admin' }], src.verifier), generatedAt: path };
 }
 
 export function parseTokenFile(text: string, path: string): { token: string; role: Role }[] {

@@ -133,7 +133,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     name,
     access: 'open',
     handle: async (req, res) => {
-      authenticateGateway(deps.auth, req, opts.agentgatewayHeaders);
+      await authenticateGateway(deps.auth, req, opts.agentgatewayHeaders);
       const body = await readJsonBody(req, deps.bodyLimitBytes);
       const call = checked(parseAgentgatewayRequest(phase, body, req.headers, opts.agentgatewayHeaders));
       const block = { as: opts.agentgatewayResponseBlock, choices: call.messages.length };
@@ -156,13 +156,13 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
   };
 }
 
-/** The gateway's token header or a bearer token, as a reader at least; throws 401. */
-function authenticateGateway(
+/** The gateway's token header or a bearer token, as a reader at least; throws (or rejects) 401/403. */
+async function authenticateGateway(
   auth: Authenticator,
   req: IncomingMessage,
   names: AgentgatewayHeaderNames,
-): void {
-  auth.authenticate(credentialHeaders(req.headers, names), 'reader');
+): Promise<void> {
+  await auth.authenticate(credentialHeaders(req.headers, names), 'reader');
 }
 
 function namespaceOf(req: IncomingMessage): string | undefined {

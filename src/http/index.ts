@@ -1,4 +1,4 @@
-export { Authenticator, loadTokens, type Principal, type Role } from './auth.ts';
+export { Authenticator, loadTokens, type Principal, type Role, type TokenVerifier } from './auth.ts';
 export {
   createEnforcement,
   ENFORCE_DEFAULTS,

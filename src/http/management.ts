@@ -25,8 +25,10 @@ export function createManagementApi(deps: ServerDeps): (req: IncomingMessage, re
     next();
   });
   api.use((req: Request, res: Response, next: NextFunction) => {
-    res.locals.principal = deps.auth.authenticate(req.headers, accessFor(req));
-    next();
+    Promise.resolve(deps.auth.authenticate(req.headers, accessFor(req))).then((principal) => {
+      res.locals.principal = principal;
+      next();
+    }, next);
   });
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
   registerPolicyRoutes(api, deps);

@@ -82,8 +82,10 @@ function serveFast(
     deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
   let answered: number | Promise<number>;
   try {
-    if (route.access !== 'open') deps.auth.authenticate(req.headers, route.access);
-    answered = route.handle(req, res, query);
+    const who = route.access === 'open' ? undefined : deps.auth.authenticate(req.headers, route.access);
+    // A token not seen lately is being verified (Kubernetes mode): answer once it is.
+    answered =
+      who instanceof Promise ? who.then(() => route.handle(req, res, query)) : route.handle(req, res, query);
   } catch (error) {
     answered = failed(error);
   }

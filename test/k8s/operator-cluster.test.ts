@@ -15,6 +15,9 @@ import {
 
 const OPERATOR_TOKEN = 'railyard-operator-token';
 const OPERATOR_USER = 'railyard-operator';
+/** A proxy's ServiceAccount token, bound to the manifests' railyard-reader, and one bound to nothing. */
+const PROXY = { token: 'litellm-sa-token', user: 'system:serviceaccount:proxies:litellm' };
+const STRANGER = { token: 'other-sa-token', user: 'system:serviceaccount:proxies:other' };
 
 /** Binds the test user to exactly the manifests' ClusterRole and Role (as the ServiceAccount is). */
 const BINDINGS = `
@@ -29,6 +32,12 @@ kind: RoleBinding
 metadata: {name: railyard-test-user, namespace: railyard}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: railyard-leader-election}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_USER}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: litellm-reads-railyard}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: railyard-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: '${PROXY.user}'}]
 `;
 
 const policy = (name: string, guardrails: string[]) => `
@@ -53,7 +62,10 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
 
   beforeAll(async () => {
     kube = await startKubeApiServer({
-      extraTokens: [{ token: OPERATOR_TOKEN, user: OPERATOR_USER, groups: [] }],
+      extraTokens: [
+        { token: OPERATOR_TOKEN, user: OPERATOR_USER, groups: [] },
+        ...[PROXY, STRANGER].map((sa) => ({ ...sa, groups: ['system:serviceaccounts'] })),
+      ],
     });
     kubeconfig = await kube.kubeconfig(OPERATOR_TOKEN);
     await installCrds(kube);
@@ -74,6 +86,7 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
       [
         'ClusterRole/railyard',
+        'ClusterRole/railyard-reader',
         'ClusterRoleBinding/railyard',
         'Deployment/railyard',
         'Namespace/railyard',
@@ -84,7 +97,7 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
         'ServiceAccount/railyard',
       ].sort(),
     );
-    const role = docs.find((d) => d.kind === 'ClusterRole') as unknown as {
+    const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'railyard') as unknown as {
       rules: { verbs: string[]; resources: string[] }[];
     };
     expect(JSON.stringify(role.rules)).not.toContain('*');
@@ -130,6 +143,39 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
     expect(forbidden(a)).toEqual([]);
     const ready = await a.fetch('/readyz', { token: null });
     expect(ready.status).toBe(200);
+  });
+
+  test("a proxy's ServiceAccount token reads as RBAC allows it (TokenReview, SubjectAccessReview)", async () => {
+    const [a] = replicas;
+    if (!a) throw new Error('needs the previous test');
+    const resolve = (token: string) => a.fetch('/v1/resolve?team_alias=healthcare-team', { token });
+    const allowed = await resolve(PROXY.token);
+    expect(allowed.status).toBe(200);
+    expect(
+      ((await allowed.json()) as { matched_policies: unknown[] }).matched_policies.length,
+    ).toBeGreaterThan(0);
+    // Remembered: the second request does not wait for the API server.
+    expect((await resolve(PROXY.token)).status).toBe(200);
+    const stranger = await resolve(STRANGER.token);
+    expect(stranger.status).toBe(403);
+    expect(JSON.stringify(await stranger.json())).toContain(
+      `${STRANGER.user} may neither read nor change policies; grant it get (reader) or create (admin) on policies.railyard.dev`,
+    );
+    expect((await resolve('not-a-cluster-token')).status).toBe(401);
+    const write = await a.fetch('/policies', {
+      method: 'POST',
+      token: PROXY.token,
+      body: JSON.stringify({ policy_name: 'sneaky', guardrails_add: ['pii-mask'] }),
+    });
+    expect(write.status).toBe(403);
+    const litellm = await a.fetch('/litellm/beta/litellm_basic_guardrail_api', {
+      method: 'POST',
+      token: null,
+      headers: { 'x-api-key': PROXY.token },
+      body: JSON.stringify({ input_type: 'request', texts: ['hello'], request_data: {} }),
+    });
+    expect(litellm.status).toBe(200);
+    expect(forbidden(a)).toEqual([]);
   });
 
   test('two replicas: one leader writes; when it is killed the other takes over and both answered alike', async () => {

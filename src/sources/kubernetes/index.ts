@@ -6,3 +6,4 @@ export { type CustomObject, KubernetesSource } from './kubernetes-source.ts';
 export { LeaderElector } from './leader-election.ts';
 export { LEASE_NAME, Operator, type OperatorConfig, operatorConfig, podNamespace } from './operator.ts';
 export { desiredStatus, StatusWriter, statusPatch } from './status-writer.ts';
+export { tokenReviewVerifier } from './token-review.ts';
