@@ -17,6 +17,12 @@ export type LitellmCall = {
   /** Team and key from `request_data` (set by LiteLLM's authentication), tags; no model. */
   readonly context: Omit<RequestContext, 'model'>;
   readonly messages: readonly Message[];
+  /**
+   * The request's `structured_messages` when their text segments line up one for one with
+   * `texts`: a mask is then also answered in that shape (newest LiteLLM; the only way it can
+   * rewrite `/v1/responses` input message by message).
+   */
+  readonly structured?: readonly Json[];
 };
 
 export type WireAnswer = { readonly status: number; readonly body: unknown };
@@ -74,8 +80,9 @@ export function parseLitellmRequest(body: unknown): Checked<LitellmCall> {
     keyAlias: r.string(data?.user_api_key_alias, 'request_data.user_api_key_alias'),
     tags: tagList(headerTags) ?? extraTags,
   };
-  const roles =
-    phase === 'pre_call' ? segmentRoles(r.list(body.structured_messages, 'structured_messages')) : undefined;
+  const structured =
+    phase === 'pre_call' ? r.list(body.structured_messages, 'structured_messages') : undefined;
+  const roles = segmentRoles(structured);
   const fallback = phase === 'post_call' ? 'assistant' : 'user';
   const aligned = roles !== undefined && roles.length === texts.length;
   if (r.issues.length > 0 || phase === undefined) return { ok: false, issues: r.issues };
@@ -88,6 +95,7 @@ export function parseLitellmRequest(body: unknown): Checked<LitellmCall> {
       ...(model ? { model } : {}),
       context,
       messages: texts.map((content, i) => ({ role: aligned ? (roles[i] ?? fallback) : fallback, content })),
+      ...(aligned ? { structured: structured as Json[] } : {}),
     },
   };
 }
@@ -122,10 +130,11 @@ function segmentRoles(messages: unknown[] | undefined): string[] | undefined {
 /**
  * The answer to one call (§4.3): allow `{"action":"NONE"}` (never with texts), block
  * `{"action":"BLOCKED","blocked_reason"}`, mask `{"action":"GUARDRAIL_INTERVENED","texts"}` with
- * one text per received text (v1: `text`), all HTTP 200; cannot decide is HTTP 503 so LiteLLM's
- * `unreachable_fallback` applies.
+ * one text per received text (v1: `text`), plus `structured_messages` in the shape received when
+ * the call had them (see `LitellmCall.structured`), all HTTP 200; cannot decide is HTTP 503 so
+ * LiteLLM's `unreachable_fallback` applies.
  */
-export function litellmAnswer(call: Pick<LitellmCall, 'form'>, verdict: Verdict): WireAnswer {
+export function litellmAnswer(call: Pick<LitellmCall, 'form' | 'structured'>, verdict: Verdict): WireAnswer {
   switch (verdict.kind) {
     case 'allow':
       return { status: 200, body: { action: 'NONE' } };
@@ -138,10 +147,31 @@ export function litellmAnswer(call: Pick<LitellmCall, 'form'>, verdict: Verdict)
         body:
           call.form === 'v1'
             ? { action: 'GUARDRAIL_INTERVENED', text: texts[0] ?? '' }
-            : { action: 'GUARDRAIL_INTERVENED', texts },
+            : {
+                action: 'GUARDRAIL_INTERVENED',
+                texts,
+                ...(call.structured ? { structured_messages: withTexts(call.structured, texts) } : {}),
+              },
       };
     }
     case 'cannot_decide':
       return { status: 503, body: { detail: `Railyard cannot decide: ${verdict.reason}` } };
   }
+}
+
+/**
+ * `messages` with their text segments (in `segmentRoles` order) replaced by `texts`, everything
+ * else as received: same messages, same order, same shape.
+ */
+function withTexts(messages: readonly Json[], texts: readonly string[]): Json[] {
+  let next = 0;
+  const take = (): string => texts[next++] ?? '';
+  return messages.map((m) => {
+    if (typeof m.content === 'string') return { ...m, content: take() };
+    if (!Array.isArray(m.content)) return m;
+    const content = m.content.map((part: unknown) =>
+      isObject(part) && typeof part.text === 'string' ? { ...part, text: take() } : part,
+    );
+    return { ...m, content };
+  });
 }

@@ -67,11 +67,19 @@ describe('LiteLLM Generic Guardrail API over examples/', () => {
         request_data: { user_api_key_team_alias: 'healthcare-team', user_api_key_alias: 'clinic-app' },
       }),
     );
+    const masked = 'Patient contact: [EMAIL]. Summarise the visit.';
     expect(got).toEqual({
       status: 200,
       body: {
         action: 'GUARDRAIL_INTERVENED',
-        texts: [texts[0], 'Patient contact: [EMAIL]. Summarise the visit.', texts[2], texts[3]],
+        texts: [texts[0], masked, texts[2], texts[3]],
+        // The newest LiteLLM rewrites per message from these (the only way for /v1/responses).
+        structured_messages: [
+          { role: 'system', content: texts[0] },
+          { role: 'user', content: [{ type: 'text', text: masked }] },
+          { role: 'assistant', content: texts[2] },
+          { role: 'user', content: texts[3] },
+        ],
       },
     });
 

@@ -55,6 +55,7 @@ describe('parseLitellmRequest', () => {
           { role: 'user', content: 'see' },
           { role: 'user', content: 'this' },
         ],
+        structured: PRE_CALL.structured_messages,
       },
     },
     {
@@ -184,4 +185,43 @@ describe('litellmAnswer', () => {
   ] as const;
   for (const c of cases)
     test(c.note, () => expect(litellmAnswer({ form: c.form }, c.verdict)).toEqual(c.want));
+
+  test('a mask of a call with structured_messages also answers them, same shape, texts replaced in order', () => {
+    const call = parseLitellmRequest(PRE_CALL);
+    if (!call.ok) throw new Error('fixture does not parse');
+    const verdict = {
+      kind: 'mask',
+      messages: ['You are terse.', 'My SSN is [SSN]', 'see', 'this'].map((content) => ({
+        role: 'user',
+        content,
+      })),
+    } as const;
+    expect(litellmAnswer(call.value, verdict).body).toEqual({
+      action: 'GUARDRAIL_INTERVENED',
+      texts: ['You are terse.', 'My SSN is [SSN]', 'see', 'this'],
+      structured_messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: 'My SSN is [SSN]' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'see' },
+            { type: 'image_url', image_url: { url: 'x' } },
+            { type: 'text', text: 'this' },
+          ],
+        },
+      ],
+    });
+  });
+
+  test('structured_messages that do not line up with texts are not answered', () => {
+    const call = parseLitellmRequest({ ...PRE_CALL, texts: ['only one'] });
+    if (!call.ok) throw new Error('fixture does not parse');
+    expect(call.value.structured).toBeUndefined();
+    const verdict = { kind: 'mask', messages: [{ role: 'user', content: '[X]' }] } as const;
+    expect(litellmAnswer(call.value, verdict).body).toEqual({
+      action: 'GUARDRAIL_INTERVENED',
+      texts: ['[X]'],
+    });
+  });
 });
