@@ -24,6 +24,8 @@ export type TokenVerifier = (token: string) => Promise<{ name: string; roles: re
 /** How long a verified token's answer is kept: an API server call per request is too many. */
 export const VERIFIED_TTL_MS = { valid: 60_000, invalid: 10_000 } as const;
 const VERIFIED_LIMIT = 10_000;
+/** Verifications in flight at once: unknown tokens must not turn into a flood on the API server. */
+export const VERIFYING_LIMIT = 32;
 
 type Verified = {
   readonly who: { name: string; roles: readonly Role[] } | undefined;
@@ -42,6 +44,8 @@ export class Authenticator {
   readonly #verifier: TokenVerifier | undefined;
   readonly #now: () => number;
   readonly #verified = new Map<string, Verified>();
+  /** Verifications under way, by digest: a burst of requests with one new token asks once. */
+  readonly #verifying = new Map<string, Promise<Verified['who']>>();
 
   constructor(
     tokens: readonly { token: string; role: Role }[],
@@ -80,7 +84,17 @@ export class Authenticator {
     const key = digest.toString('base64url');
     const known = this.#verified.get(key);
     if (known !== undefined && known.until > this.#now()) return permitted(known.who, need);
-    return this.#verify(presented, key).then((who) => permitted(who, need));
+    let verifying = this.#verifying.get(key);
+    if (verifying === undefined) {
+      if (this.#verifying.size >= VERIFYING_LIMIT) {
+        return Promise.reject(
+          new HttpError('unavailable', 'Too many tokens are being verified at once; retry shortly'),
+        );
+      }
+      verifying = this.#verify(presented, key).finally(() => this.#verifying.delete(key));
+      this.#verifying.set(key, verifying);
+    }
+    return verifying.then((who) => permitted(who, need));
   }
 
   async #verify(token: string, key: string): Promise<Verified['who']> {

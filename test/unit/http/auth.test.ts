@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { VERIFIED_TTL_MS } from '../../../src/http/auth.ts';
+import { VERIFIED_TTL_MS, VERIFYING_LIMIT } from '../../../src/http/auth.ts';
 import { Authenticator, HttpError, type TokenVerifier } from '../../../src/http/index.ts';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -81,6 +81,31 @@ describe('Authenticator with a token verifier (Kubernetes mode)', () => {
     down.now = false;
     await expect(auth.authenticate(bearer('proxy-sa'), 'reader')).resolves.toMatchObject({ role: 'reader' });
     expect(calls).toEqual(['proxy-sa', 'proxy-sa']);
+  });
+
+  test('unknown tokens cannot flood the API server: past the in-flight limit they are turned away', async () => {
+    const pending: (() => void)[] = [];
+    const slow: TokenVerifier = (token) =>
+      new Promise((done) =>
+        pending.push(() => done(token === 'proxy-sa' ? { name: 'sa', roles: ['reader'] } : undefined)),
+      );
+    const auth = new Authenticator([], slow);
+    const inFlight = Array.from({ length: VERIFYING_LIMIT }, (_, i) =>
+      Promise.resolve(auth.authenticate(bearer(`junk-${i}`), 'reader')).catch((e: HttpError) => e.kind),
+    );
+    expect(await failure(() => auth.authenticate(bearer('one-more'), 'reader'))).toEqual({
+      kind: 'unavailable',
+      message: 'Too many tokens are being verified at once; retry shortly',
+    });
+    for (const release of pending.splice(0)) release();
+    expect(new Set(await Promise.all(inFlight))).toEqual(new Set(['unauthorized']));
+    // A burst with one new token asks once, however many requests carry it.
+    const burst = Array.from({ length: VERIFYING_LIMIT * 2 }, () =>
+      auth.authenticate(bearer('proxy-sa'), 'reader'),
+    );
+    expect(pending).toHaveLength(1);
+    for (const release of pending.splice(0)) release();
+    for (const who of await Promise.all(burst)) expect(who).toMatchObject({ role: 'reader' });
   });
 
   test('without a verifier an unknown token is a synchronous 401', () => {
