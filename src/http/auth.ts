@@ -129,7 +129,13 @@ function permitted(who: Verified['who'], need: Role): Principal {
       `${who.name} may neither read nor change policies; grant it get (reader) or create (admin) on policies.railyard.dev`,
     );
   }
-  return mayAct({ role, name: who.name }, need);
+  if (need === 'admin' && role !== 'admin') {
+    throw new HttpError(
+      'forbidden',
+      `${who.name} may only read; to change policies grant it create on policies.railyard.dev`,
+    );
+  }
+  return { role, name: who.name };
 }
 
 function mayAct(principal: Principal, need: Role): Principal {

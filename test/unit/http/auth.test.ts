@@ -66,7 +66,11 @@ describe('Authenticator with a token verifier (Kubernetes mode)', () => {
       message:
         'system:serviceaccount:p:other may neither read nor change policies; grant it get (reader) or create (admin) on policies.railyard.dev',
     });
-    expect((await failure(() => auth.authenticate(bearer('proxy-sa'), 'admin'))).kind).toBe('forbidden');
+    expect(await failure(() => auth.authenticate(bearer('proxy-sa'), 'admin'))).toEqual({
+      kind: 'forbidden',
+      message:
+        'system:serviceaccount:p:litellm may only read; to change policies grant it create on policies.railyard.dev',
+    });
   });
 
   test('when the cluster cannot answer, the request fails with 503 and nothing is remembered', async () => {
