@@ -27,10 +27,11 @@ const VERIFIED_LIMIT = 10_000;
 /** Verifications in flight at once: unknown tokens must not turn into a flood on the API server. */
 export const VERIFYING_LIMIT = 32;
 
-type Verified = {
-  readonly who: { name: string; roles: readonly Role[] } | undefined;
-  readonly until: number;
-};
+/**
+ * A verification, kept until `until`: no `name` for a token the cluster does not know; a `name`
+ * without `principal` for one RBAC grants nothing; else the principal it acts as.
+ */
+type Verified = { readonly name?: string; readonly principal?: Principal; readonly until: number };
 
 /**
  * Bearer-token authentication. Tokens are kept as SHA-256 digests and compared with
@@ -45,7 +46,7 @@ export class Authenticator {
   readonly #now: () => number;
   readonly #verified = new Map<string, Verified>();
   /** Verifications under way, by digest: a burst of requests with one new token asks once. */
-  readonly #verifying = new Map<string, Promise<Verified['who']>>();
+  readonly #verifying = new Map<string, Promise<Verified>>();
 
   constructor(
     tokens: readonly { token: string; role: Role }[],
@@ -83,7 +84,7 @@ export class Authenticator {
     if (this.#verifier === undefined) throw invalidToken();
     const key = digest.toString('base64url');
     const known = this.#verified.get(key);
-    if (known !== undefined && known.until > this.#now()) return permitted(known.who, need);
+    if (known !== undefined && known.until > this.#now()) return permitted(known, need);
     let verifying = this.#verifying.get(key);
     if (verifying === undefined) {
       if (this.#verifying.size >= VERIFYING_LIMIT) {
@@ -94,11 +95,11 @@ export class Authenticator {
       verifying = this.#verify(presented, key).finally(() => this.#verifying.delete(key));
       this.#verifying.set(key, verifying);
     }
-    return verifying.then((who) => permitted(who, need));
+    return verifying.then((verified) => permitted(verified, need));
   }
 
-  async #verify(token: string, key: string): Promise<Verified['who']> {
-    let who: Verified['who'];
+  async #verify(token: string, key: string): Promise<Verified> {
+    let who: Awaited<ReturnType<TokenVerifier>>;
     try {
       who = await (this.#verifier as TokenVerifier)(token);
     } catch (e) {
@@ -108,9 +109,13 @@ export class Authenticator {
       );
     }
     if (this.#verified.size >= VERIFIED_LIMIT) this.#verified.clear();
-    const ttl = who ? VERIFIED_TTL_MS.valid : VERIFIED_TTL_MS.invalid;
-    this.#verified.set(key, { who, until: this.#now() + ttl });
-    return who;
+    const until = this.#now() + (who ? VERIFIED_TTL_MS.valid : VERIFIED_TTL_MS.invalid);
+    const role: Role | undefined = who?.roles.includes('admin') ? 'admin' : who?.roles[0];
+    const verified: Verified = who
+      ? { name: who.name, ...(role ? { principal: { role, name: who.name } } : {}), until }
+      : { until };
+    this.#verified.set(key, verified);
+    return verified;
   }
 }
 
@@ -120,22 +125,22 @@ const invalidToken = (): HttpError =>
   });
 
 /** A verified cluster token's principal for `need`, or the 401/403 that says why not. */
-function permitted(who: Verified['who'], need: Role): Principal {
-  if (who === undefined) throw invalidToken();
-  const role: Role | undefined = who.roles.includes('admin') ? 'admin' : who.roles[0];
-  if (role === undefined) {
+function permitted(verified: Verified, need: Role): Principal {
+  const { name, principal } = verified;
+  if (name === undefined) throw invalidToken();
+  if (principal === undefined) {
     throw new HttpError(
       'forbidden',
-      `${who.name} may neither read nor change policies; grant it get (reader) or create (admin) on policies.railyard.dev`,
+      `${name} may neither read nor change policies; grant it get (reader) or create (admin) on policies.railyard.dev`,
     );
   }
-  if (need === 'admin' && role !== 'admin') {
+  if (need === 'admin' && principal.role !== 'admin') {
     throw new HttpError(
       'forbidden',
-      `${who.name} may only read; to change policies grant it create on policies.railyard.dev`,
+      `${name} may only read; to change policies grant it create on policies.railyard.dev`,
     );
   }
-  return { role, name: who.name };
+  return principal;
 }
 
 function mayAct(principal: Principal, need: Role): Principal {

@@ -76,10 +76,6 @@ function serveFast(
   deps: ServerDeps,
 ): void {
   const started = performance.now();
-  const failed = (error: unknown): number =>
-    sendError(res, error, (bug) => deps.log.error({ err: bug, route: route.name }, 'request failed'));
-  const observe = (code: number): void =>
-    deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
   let answered: number | Promise<number>;
   try {
     const who = route.access === 'open' ? undefined : deps.auth.authenticate(req.headers, route.access);
@@ -87,8 +83,27 @@ function serveFast(
     answered =
       who instanceof Promise ? who.then(() => route.handle(req, res, query)) : route.handle(req, res, query);
   } catch (error) {
-    answered = failed(error);
+    answered = failure(route, res, deps, error);
   }
-  if (typeof answered === 'number') observe(answered);
-  else void answered.then(observe, (error: unknown) => observe(failed(error)));
+  if (typeof answered === 'number') observe(route, req, deps, started, answered);
+  else
+    void answered.then(
+      (code) => observe(route, req, deps, started, code),
+      (error: unknown) => observe(route, req, deps, started, failure(route, res, deps, error)),
+    );
+}
+
+/** Renders a route's error; a bug is logged. Returns the status code sent. */
+function failure(route: FastRoute, res: ServerResponse, deps: ServerDeps, error: unknown): number {
+  return sendError(res, error, (bug) => deps.log.error({ err: bug, route: route.name }, 'request failed'));
+}
+
+function observe(
+  route: FastRoute,
+  req: IncomingMessage,
+  deps: ServerDeps,
+  started: number,
+  code: number,
+): void {
+  deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
 }
