@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { App } from '../app/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
@@ -33,13 +33,9 @@ export function createHttpServer(deps: ServerDeps): Server {
   const routes = fastRoutes(deps);
   for (const [key, route] of (deps.enforcement ?? createEnforcement(deps)).routes) routes.set(key, route);
   const management = createManagementApi(deps);
+  const fast = fastDispatch(routes, deps);
   const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const route = routes.get(`${req.method} ${path}`);
-    if (route) serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
-    else management(req, res);
+    if (!fast(req, res)) management(req, res);
   });
   server.keepAliveTimeout = 65_000;
   return server;
@@ -50,18 +46,42 @@ export function createHttpServer(deps: ServerDeps): Server {
  * errors and metrics: the dedicated agentgateway port for gateways that cannot override the path.
  */
 export function createFastRouteServer(routes: ReadonlyMap<string, FastRoute>, deps: ServerDeps): Server {
+  const fast = fastDispatch(routes, deps);
   const server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const route = routes.get(`${req.method} ${q === -1 ? url : url.slice(0, q)}`);
-    if (route) serveFast(route, req, res, q === -1 ? '' : url.slice(q + 1), deps);
-    else
-      sendJson(res, 404, {
-        detail: `no route ${req.method} ${url} here; use POST ${[...routes.values()].map((r) => r.name).join(' or ')}`,
-      });
+    if (fast(req, res)) return;
+    sendJson(res, 404, {
+      detail: `no route ${req.method} ${req.url} here; use POST ${[...routes.values()].map((r) => r.name).join(' or ')}`,
+    });
   });
   server.keepAliveTimeout = 65_000;
   return server;
+}
+
+type Entry = { readonly route: FastRoute; readonly series: RequestSeries };
+
+/**
+ * Answers a request whose method and path name a fast route (`"GET /v1/resolve"` keys) and returns
+ * true; false for any other. Looked up by path, then method: no key string is built per request.
+ */
+function fastDispatch(
+  routes: ReadonlyMap<string, FastRoute>,
+  deps: ServerDeps,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const byPath = new Map<string, Map<string, Entry>>();
+  for (const [key, route] of routes) {
+    const [method = '', path = ''] = key.split(' ');
+    const methods = byPath.get(path) ?? new Map<string, Entry>();
+    methods.set(method, { route, series: deps.metrics.requestSeries(route.name, method) });
+    byPath.set(path, methods);
+  }
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const entry = byPath.get(q === -1 ? url : url.slice(0, q))?.get(req.method ?? '');
+    if (entry === undefined) return false;
+    serveFast(entry, req, res, q === -1 ? '' : url.slice(q + 1), deps);
+    return true;
+  };
 }
 
 /**
@@ -69,7 +89,7 @@ export function createFastRouteServer(routes: ReadonlyMap<string, FastRoute>, de
  * synchronously (resolve, health) is finished in this call: no promise, no microtask per request.
  */
 function serveFast(
-  route: FastRoute,
+  { route, series }: Entry,
   req: IncomingMessage,
   res: ServerResponse,
   query: string,
@@ -85,25 +105,17 @@ function serveFast(
   } catch (error) {
     answered = failure(route, res, deps, error);
   }
-  if (typeof answered === 'number') observe(route, req, deps, started, answered);
+  if (typeof answered === 'number') series.record(answered, secondsSince(started));
   else
     void answered.then(
-      (code) => observe(route, req, deps, started, code),
-      (error: unknown) => observe(route, req, deps, started, failure(route, res, deps, error)),
+      (code) => series.record(code, secondsSince(started)),
+      (error: unknown) => series.record(failure(route, res, deps, error), secondsSince(started)),
     );
 }
+
+const secondsSince = (started: number): number => (performance.now() - started) / 1000;
 
 /** Renders a route's error; a bug is logged. Returns the status code sent. */
 function failure(route: FastRoute, res: ServerResponse, deps: ServerDeps, error: unknown): number {
   return sendError(res, error, (bug) => deps.log.error({ err: bug, route: route.name }, 'request failed'));
-}
-
-function observe(
-  route: FastRoute,
-  req: IncomingMessage,
-  deps: ServerDeps,
-  started: number,
-  code: number,
-): void {
-  deps.metrics.observeRequest(route.name, req.method ?? 'GET', code, (performance.now() - started) / 1000);
 }

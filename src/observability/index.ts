@@ -1,2 +1,2 @@
 export { createLogger, type Logger } from './log.ts';
-export { Metrics } from './metrics.ts';
+export { Metrics, type RequestSeries } from './metrics.ts';

@@ -71,6 +71,13 @@ describe('railyard serve over a folder', () => {
     const metrics = await (await fetch(`${running.url}/metrics`)).text();
     expect(metrics).toContain('railyard_objects{kind="Policy",condition="Ready",status="True"} 1');
     expect(metrics).toContain('railyard_objects{kind="Guardrail",condition="Accepted",status="True"} 4');
+    // The fast path records its answers; the scrape reports them.
+    expect(metrics).toMatch(
+      /^railyard_http_requests_total\{route="\/v1\/resolve",method="GET",code="200"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      /^railyard_http_request_duration_seconds_count\{route="\/v1\/resolve",method="GET"\} [1-9]/m,
+    );
 
     await writeFile(
       join(dir, 'base.yaml'),
