@@ -63,12 +63,9 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       access: 'reader',
       handle: (req, res, query) => {
         const snapshot = deps.app.snapshot();
-        const cached = resolveCache.get(snapshot.revision, query, () => {
-          const params = parseQuery(query);
-          const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
-          const resolution = view ? resolve(view.index, contextFromQuery(params)) : NO_RESOLUTION;
-          return withEtag(toWireResolution(resolution, snapshot.revision));
-        });
+        const cached =
+          resolveCache.get(snapshot.revision, query) ??
+          resolveCache.set(snapshot.revision, query, resolveBody(snapshot, query, deps));
         return sendCached(req, res, cached);
       },
     },
@@ -87,10 +84,14 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
           if (!changed) return notModified(res, `"rev-${snapshot.revision}"`);
           snapshot = changed;
         }
-        const cached = snapshotCache.get(snapshot.revision, single(params.namespace) ?? '', () => {
-          const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
-          return withEtag(snapshotBody(snapshot, view));
-        });
+        const namespace = single(params.namespace);
+        const cached =
+          snapshotCache.get(snapshot.revision, namespace ?? '') ??
+          snapshotCache.set(
+            snapshot.revision,
+            namespace ?? '',
+            withEtag(snapshotBody(snapshot, selectNamespace(snapshot, namespace, deps.defaultNamespace))),
+          );
         return sendCached(req, res, cached);
       },
     },
@@ -109,6 +110,13 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
     },
   ];
   return new Map(routes.map((r) => [`GET ${r.name}`, r]));
+}
+
+function resolveBody(snapshot: Snapshot, query: string, deps: ServerDeps): CachedBody {
+  const params = parseQuery(query);
+  const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
+  const resolution = view ? resolve(view.index, contextFromQuery(params)) : NO_RESOLUTION;
+  return withEtag(toWireResolution(resolution, snapshot.revision));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): number {
@@ -191,7 +199,10 @@ function resolvedChains(view: NamespaceView): Record<string, unknown> {
   );
 }
 
-/** A bounded per-revision memo: everything is dropped when the revision moves on. */
+/**
+ * A bounded per-revision memo: everything is dropped when the revision moves on. `get`, then `set`
+ * on a miss: a compute callback would be one more closure per request.
+ */
 class RevisionCache<T> {
   readonly #limit: number;
   #revision = -1;
@@ -201,17 +212,17 @@ class RevisionCache<T> {
     this.#limit = limit;
   }
 
-  get(revision: number, key: string, compute: () => T): T {
+  get(revision: number, key: string): T | undefined {
+    return revision === this.#revision ? this.#entries.get(key) : undefined;
+  }
+
+  set(revision: number, key: string, value: T): T {
     if (revision !== this.#revision) {
       this.#revision = revision;
       this.#entries = new Map();
     }
-    let value = this.#entries.get(key);
-    if (value === undefined) {
-      value = compute();
-      if (this.#entries.size >= this.#limit) this.#entries.clear();
-      this.#entries.set(key, value);
-    }
+    if (this.#entries.size >= this.#limit) this.#entries.clear();
+    this.#entries.set(key, value);
     return value;
   }
 }

@@ -143,8 +143,9 @@ export class RequestSeries {
 
   record(code: number, seconds: number): void {
     this.#uncounted.set(code, (this.#uncounted.get(code) ?? 0) + 1);
-    const i = this.bounds.findIndex((le) => seconds <= le);
-    if (i !== -1) this.perBucket[i] = (this.perBucket[i] as number) + 1;
+    let i = 0;
+    while (i < this.bounds.length && seconds > (this.bounds[i] as number)) i++;
+    if (i < this.bounds.length) this.perBucket[i] = (this.perBucket[i] as number) + 1;
     this.sum += seconds;
     this.count++;
   }
