@@ -4,6 +4,7 @@ import {
   type DeclaredInput,
   type DeclaredState,
   emptyDeclaredState,
+  type PassOptions,
   reconcileDeclared,
 } from '../../../src/reconcile/index.ts';
 import { edit, random, randomResource, sameKeyVariant } from '../engine/random-resources.ts';
@@ -193,6 +194,28 @@ describe('reconcileDeclared', () => {
 const sortedEntries = <T>(m: ReadonlyMap<string, T>): [string, T][] =>
   [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
+/**
+ * One step of a pass from the previous memo (`incremental`) and of a full pass (`full` without its
+ * memo), checked to agree; returns both. Each pass gets its own options (its own id sequence). The
+ * order of a state's maps is not part of the contract.
+ */
+function passBothWays(
+  incremental: DeclaredState,
+  full: DeclaredState,
+  input: DeclaredInput,
+  opts: () => PassOptions,
+  step: number,
+): { a: ReturnType<typeof reconcileDeclared>; b: ReturnType<typeof reconcileDeclared> } {
+  const a = reconcileDeclared(incremental, input, opts());
+  const { memo: _, ...fresh } = full;
+  const b = reconcileDeclared(fresh, input, opts());
+  expect(a.changes, `step ${step}`).toEqual(b.changes);
+  expect(sortedEntries(a.next.statuses), `step ${step}`).toEqual(sortedEntries(b.next.statuses));
+  expect(sortedEntries(a.next.lastGood)).toEqual(sortedEntries(b.next.lastGood));
+  expect(sortedEntries(a.next.histories)).toEqual(sortedEntries(b.next.histories));
+  return { a, b };
+}
+
 describe('reconcileDeclared, incremental', () => {
   for (const seed of [11, 12, 13, 14]) {
     test(`a pass from the previous memo equals a pass without it over 150 random edits (seed ${seed})`, () => {
@@ -207,17 +230,8 @@ describe('reconcileDeclared, incremental', () => {
       for (let step = 0; step < 150; step++) {
         resources = edit(rnd, resources, step);
         const input = { resources, rejected: [] };
-        const a = reconcileDeclared(incremental, input, {
-          env: envFor(`s${step}`),
-          checkGuardrailConfig: check,
-        });
-        const { memo: _, ...fresh } = full;
-        const b = reconcileDeclared(fresh, input, { env: envFor(`s${step}`), checkGuardrailConfig: check });
-        expect(a.changes, `step ${step}`).toEqual(b.changes);
-        // The same entries; the order of a state's maps is not part of the contract.
-        expect(sortedEntries(a.next.statuses), `step ${step}`).toEqual(sortedEntries(b.next.statuses));
-        expect(sortedEntries(a.next.lastGood)).toEqual(sortedEntries(b.next.lastGood));
-        expect(sortedEntries(a.next.histories)).toEqual(sortedEntries(b.next.histories));
+        const opts = () => ({ env: envFor(`s${step}`), checkGuardrailConfig: check });
+        const { a, b } = passBothWays(incremental, full, input, opts, step);
         incremental = a.next;
         full = b.next;
       }
@@ -241,14 +255,8 @@ describe('reconcileDeclared, incremental', () => {
         resources = resources.slice();
         resources[at] = sameKeyVariant(rnd, resources[at] as Resource, 1000 + step);
         const input = { resources, rejected: [] };
-        const a = reconcileDeclared(incremental, input, opts(step));
+        const { a, b } = passBothWays(incremental, full, input, () => opts(step), step);
         expect(a.next.memo?.validation.rechecked, `step ${step}`).toBeDefined();
-        const { memo: _, ...fresh } = full;
-        const b = reconcileDeclared(fresh, input, opts(step));
-        expect(a.changes, `step ${step}`).toEqual(b.changes);
-        expect(sortedEntries(a.next.statuses), `step ${step}`).toEqual(sortedEntries(b.next.statuses));
-        expect(sortedEntries(a.next.lastGood)).toEqual(sortedEntries(b.next.lastGood));
-        expect(sortedEntries(a.next.histories)).toEqual(sortedEntries(b.next.histories));
         incremental = a.next;
         full = b.next;
       }
