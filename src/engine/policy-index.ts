@@ -14,6 +14,7 @@ import type {
   PolicyContent,
   PolicyVersion,
   RequestContext,
+  Resolution,
   VersionRef,
 } from './types.ts';
 
@@ -77,8 +78,8 @@ type Buckets = {
   readonly byValue: Map<string, readonly IndexedAttachment[]>;
 };
 
-/** Values remembered per dimension before the memo starts over. */
-const BY_VALUE_LIMIT = 10_000;
+/** Entries a memo of the index holds before it starts over: plenty for live traffic, and bounded. */
+export const MEMO_LIMIT = 10_000;
 
 export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
@@ -87,6 +88,12 @@ export type PolicyIndex = {
   /** The global and `always` attachments, ascending rank: candidates of every request. */
   readonly alwaysCandidates: readonly IndexedAttachment[];
   readonly buckets: Readonly<Record<Dimension, Buckets>>;
+  /**
+   * Answers already given, by context key (see `resolve`): request contexts repeat (a key calls
+   * the same few models), and a repeat then costs one lookup whatever the size of the registry.
+   * Bounded like the value memos; each index has its own, so an answer never goes stale.
+   */
+  readonly byContext: Map<string, Resolution>;
 };
 
 export type PolicyIndexInput = {
@@ -258,6 +265,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       attachments,
       alwaysCandidates: previous.alwaysCandidates.map((a) => attachments[a.rank] as IndexedAttachment),
       buckets: withFreshMemo(previous.buckets),
+      byContext: new Map(),
     };
     builtFrom.set(index, built);
     return index;
@@ -316,7 +324,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     };
   });
   const alwaysCandidates = alwaysRanks.map((rank) => attachments[rank] as IndexedAttachment);
-  const index = { policies, attachments, alwaysCandidates, buckets };
+  const index = { policies, attachments, alwaysCandidates, buckets, byContext: new Map() };
   builtFrom.set(index, built);
   return index;
 }
@@ -373,7 +381,7 @@ function collect(index: PolicyIndex, b: Buckets, value: string, out: IndexedAtta
   let found = b.byValue.get(value);
   if (found === undefined) {
     found = lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment);
-    if (b.byValue.size >= BY_VALUE_LIMIT) b.byValue.clear();
+    if (b.byValue.size >= MEMO_LIMIT) b.byValue.clear();
     b.byValue.set(value, found);
   }
   for (const a of found) out.push(a);

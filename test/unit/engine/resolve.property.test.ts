@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { buildPolicyIndex } from '../../../src/engine/policy-index.ts';
-import { resolve } from '../../../src/engine/resolve.ts';
+import { resolve, resolveUncached } from '../../../src/engine/resolve.ts';
 import type {
   AttachmentRecord,
   AttachmentSpec,
@@ -174,12 +174,15 @@ function naiveResolve(
 const RUNS = { numRuns: 300 };
 
 describe('resolve (properties)', () => {
-  test('the indexed resolution equals a naive linear scan', () => {
+  test('the indexed resolution equals a naive linear scan, first time and remembered', () => {
     fc.assert(
       fc.property(scenarioArb, ({ versions, attachments, contexts }) => {
         const index = buildPolicyIndex({ policies: versions.map((version) => ({ version })), attachments });
-        for (const ctx of contexts)
-          expect(resolve(index, ctx)).toEqual(naiveResolve(versions, attachments, ctx));
+        const want = contexts.map((ctx) => naiveResolve(versions, attachments, ctx));
+        // The second pass answers from the memo, asked with equal copies of the contexts.
+        for (const pass of [contexts, contexts.map((ctx) => ({ ...ctx }))])
+          expect(pass.map((ctx) => resolve(index, ctx))).toEqual(want);
+        expect(contexts.map((ctx) => resolveUncached(index, ctx))).toEqual(want);
       }),
       RUNS,
     );
