@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { App } from '../app/index.ts';
 import { describeOrigin } from '../engine/index.ts';
 import {
@@ -18,6 +17,7 @@ import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
 import { DirectorySource } from '../sources/directory/index.ts';
 import type { Operator, OperatorConfig } from '../sources/kubernetes/index.ts';
 import { createLowdbStore } from '../store/index.ts';
+import { compactHeap, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
 
@@ -59,6 +59,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   setFlagsFromString('--no-allocation-site-pretenuring');
   if (!opts.kubernetes) await requireFolders(opts.dir);
   const log = createLogger({ destination: io.stdout });
+  if (!pinTickShape())
+    log.warn('could not pin the process.nextTick entry shape; requests may slow down after idle periods');
   const metrics = new Metrics();
   const stopping = new AbortController();
   const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
@@ -155,23 +157,6 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   );
   log.info('stopped');
   return 0;
-}
-
-/**
- * One full garbage collection, once the initial sync is done: loading a large registry leaves its
- * parse trees and first-pass scratch in the old generation, about 20 MB of resident memory at
- * 10,000 policies that V8 would otherwise keep until its own next full collection.
- *
- * A forced collection reduces memory, and so drops the map transitions no live object uses. With
- * no `process.nextTick` entry alive at that moment, Node's optimized `nextTick` lost its fast path
- * for building tick entries and every request ran about 20% slower from then on (bench/: perf
- * showed `Runtime_DefineKeyedOwnPropertyInLiteral` under `nextTick`). A pending tick keeps that
- * shape alive through the collection.
- */
-function compactHeap(): void {
-  setFlagsFromString('--expose-gc');
-  process.nextTick(() => {});
-  (runInNewContext('gc') as () => void)();
 }
 
 function logChanges(log: Logger, changes: readonly ReconcileChange[]): void {
