@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchmarkCall } from '../src/enforce/index.ts';
 import { LITELLM_PATH } from '../src/http/index.ts';
+import { toServerCore } from './cpus.ts';
 import { latencyRows } from './http-resolve.ts';
 import { type PacedResult, type PacedSpec, runPacedLoad } from './load.ts';
 import type { Row } from './report.ts';
@@ -28,6 +29,7 @@ export async function measureEnforce(opts: EnforceOptions): Promise<Row[]> {
   const railyard = await startServe(EXAMPLES);
   try {
     await waitReady(railyard.url);
+    await toServerCore(railyard.child.pid);
     const first = await fetch(`${railyard.url}${LITELLM_PATH}`, {
       method: 'POST',
       headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
@@ -38,6 +40,7 @@ export async function measureEnforce(opts: EnforceOptions): Promise<Row[]> {
       throw new Error(`the benchmark call was not masked: ${first.status} ${answer.slice(0, 200)}`);
     const baseline = await startBaseline(answer, await mkdtemp(join(tmpdir(), 'railyard-bench-enforce-')));
     try {
+      await toServerCore(baseline.child.pid);
       const paced = (url: string, path: string): PacedSpec => ({
         url,
         method: 'POST',

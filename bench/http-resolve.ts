@@ -7,6 +7,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { placement, toServerCore } from './cpus.ts';
 import { contextQuery, type Tree, writeTree } from './generate-tree.ts';
 import {
   type LoadRequest,
@@ -46,11 +47,13 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
   const railyard = await startServe(join(dir, 'tree'));
   try {
     await waitReady(railyard.url);
+    await toServerCore(railyard.child.pid);
     const known = await answers(railyard.url, tree);
     const sizes = known.map((a) => a.body.length).sort((a, b) => a - b);
     const typical = known.find((a) => a.body.length === median(sizes)) as Answer;
     const baseline = await startBaseline(typical.body, dir);
     try {
+      await toServerCore(baseline.child.pid);
       const spec = (url: string, requests: readonly LoadRequest[]): LoadSpec => ({
         url,
         requests,
@@ -104,7 +107,7 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
         latency.railyard.push(await runPacedLoad(paced(railyard.url)));
       }
       const size = tree.policies.toLocaleString('en');
-      const how = `${opts.runs} runs × ${opts.durationSeconds} s, ${opts.connections} connections, ${known.length} distinct contexts (team/key/model/tags) cycled per connection`;
+      const how = `${opts.runs} runs × ${opts.durationSeconds} s, ${opts.connections} connections, ${known.length} distinct contexts (team/key/model/tags) cycled per connection; ${placement}`;
       return [
         {
           measurement: 'bare node:http baseline (bearer check, constant JSON)',
@@ -168,7 +171,7 @@ export function latencyRows(
 ): Row[] {
   const achieved = median(runs.map((r) => r.requestsPerSecond));
   const connections = median(runs.map((r) => r.connections));
-  const how = `${runs.length} runs × ${opts.durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved; latency from writing the request to the end of the response`;
+  const how = `${runs.length} runs × ${opts.durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved; latency from writing the request to the end of the response; ${placement}`;
   const at = `at ${rate.toLocaleString('en')} req/s, evenly paced`;
   return [
     {

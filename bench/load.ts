@@ -2,10 +2,12 @@
  * HTTP load, each run in its own child process so the generator never shares an event loop with
  * the server it measures: autocannon for peak throughput (`load-worker.ts`, closed loop: every
  * connection sends its next request as soon as the last one is answered) and loadtest for latency
- * at a constant rate (`paced-load-worker.ts`, open loop: requests evenly spread in time).
+ * at a constant rate (`paced-load-worker.ts`, open loop: requests evenly spread in time). The
+ * generator runs on its own core where it can (`cpus.ts`).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { onGeneratorCore } from './cpus.ts';
 
 export type LoadRequest = { readonly path: string; readonly headers?: Readonly<Record<string, string>> };
 
@@ -66,13 +68,12 @@ function runWorker<T extends { readonly failed: number }>(
   spec: { readonly url: string },
 ): Promise<T> {
   return new Promise((ok, fail) => {
-    const child = spawn(
-      process.execPath,
-      ['--no-deprecation', join(import.meta.dirname, file), JSON.stringify(spec)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const [command, args] = onGeneratorCore(process.execPath, [
+      '--no-deprecation',
+      join(import.meta.dirname, file),
+      JSON.stringify(spec),
+    ]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => {
