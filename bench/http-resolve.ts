@@ -171,7 +171,8 @@ export function latencyRows(
 ): Row[] {
   const achieved = median(runs.map((r) => r.requestsPerSecond));
   const connections = median(runs.map((r) => r.connections));
-  const how = `${runs.length} runs × ${opts.durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved; latency from writing the request to the end of the response; ${placement}`;
+  const generatorCpu = Math.round(100 * median(runs.map((r) => r.generatorCpu)));
+  const how = `${runs.length} runs × ${opts.durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved, the generator using ${generatorCpu}% of a core; latency from writing the request to the end of the response; ${placement}`;
   const at = `at ${rate.toLocaleString('en')} req/s, evenly paced`;
   return [
     {

@@ -51,6 +51,11 @@ export type PacedResult = {
   readonly latencyMaxMs: number;
   /** Keep-alive connections the generator opened. */
   readonly connections: number;
+  /**
+   * The generator's own CPU time over the run, in cores: near 1, it was the bottleneck, and its
+   * own queueing shows in the latencies.
+   */
+  readonly generatorCpu: number;
   readonly ok: number;
   /** Connection errors and answers other than 200. */
   readonly failed: number;
