@@ -7,7 +7,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { placement, toServerCore } from './cpus.ts';
+import { type Cores, placement, placeServer } from './cpus.ts';
 import { contextQuery, type Tree, writeTree } from './generate-tree.ts';
 import {
   type LoadRequest,
@@ -41,19 +41,22 @@ async function answers(url: string, tree: Tree): Promise<Answer[]> {
   return out;
 }
 
+/** Near the peak the generator is busy: it gets a core of its own (see `cpus.ts`). */
+const CORES: Cores = 'separate';
+
 export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'railyard-bench-http-'));
   await writeTree(tree, join(dir, 'tree'));
   const railyard = await startServe(join(dir, 'tree'));
   try {
     await waitReady(railyard.url);
-    await toServerCore(railyard.child.pid);
+    await placeServer(CORES, railyard.child.pid);
     const known = await answers(railyard.url, tree);
     const sizes = known.map((a) => a.body.length).sort((a, b) => a - b);
     const typical = known.find((a) => a.body.length === median(sizes)) as Answer;
     const baseline = await startBaseline(typical.body, dir);
     try {
-      await toServerCore(baseline.child.pid);
+      await placeServer(CORES, baseline.child.pid);
       const spec = (url: string, requests: readonly LoadRequest[]): LoadSpec => ({
         url,
         requests,
@@ -69,8 +72,8 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
       const peak = { bare: [] as number[], railyard: [] as number[], ratio: [] as number[] };
       const revalidate = { bare: [] as number[], railyard: [] as number[], ratio: [] as number[] };
       for (let r = 0; r < opts.runs; r++) {
-        const bare = (await runLoad(spec(baseline.url, plain))).requestsPerSecond;
-        const ours = (await runLoad(spec(railyard.url, plain))).requestsPerSecond;
+        const bare = (await runLoad(spec(baseline.url, plain), CORES)).requestsPerSecond;
+        const ours = (await runLoad(spec(railyard.url, plain), CORES)).requestsPerSecond;
         peak.bare.push(bare);
         peak.railyard.push(ours);
         peak.ratio.push(ours / bare);
@@ -79,12 +82,14 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
             baseline.url,
             conditional(() => baselineEtag),
           ),
+          CORES,
         );
         const ours304 = await runLoad(
           spec(
             railyard.url,
             conditional((a) => a.etag),
           ),
+          CORES,
         );
         if (ours304.ok > 0 || bare304.ok > 0) throw new Error('If-None-Match requests were answered 200');
         revalidate.bare.push(bare304.requestsPerSecond);
@@ -103,11 +108,12 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
       });
       const latency = { bare: [] as PacedResult[], railyard: [] as PacedResult[] };
       for (let r = 0; r < opts.runs; r++) {
-        latency.bare.push(await runPacedLoad(paced(baseline.url)));
-        latency.railyard.push(await runPacedLoad(paced(railyard.url)));
+        latency.bare.push(await runPacedLoad(paced(baseline.url), CORES));
+        latency.railyard.push(await runPacedLoad(paced(railyard.url), CORES));
       }
       const size = tree.policies.toLocaleString('en');
-      const how = `${opts.runs} runs × ${opts.durationSeconds} s, ${opts.connections} connections, ${known.length} distinct contexts (team/key/model/tags) cycled per connection; ${placement}`;
+      const paceOf = { rate: halfPeak, cores: CORES, durationSeconds: opts.durationSeconds };
+      const how = `${opts.runs} runs × ${opts.durationSeconds} s, ${opts.connections} connections, ${known.length} distinct contexts (team/key/model/tags) cycled per connection; ${placement(CORES)}`;
       return [
         {
           measurement: 'bare node:http baseline (bearer check, constant JSON)',
@@ -128,8 +134,8 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
           target: { op: '>=', limit: 0.6 },
           detail: 'median of the per-run ratios',
         },
-        ...latencyRows(`GET /v1/resolve, ${size} policies`, latency.railyard, halfPeak, opts, 2),
-        ...latencyRows('bare node:http baseline', latency.bare, halfPeak, opts),
+        ...latencyRows(`GET /v1/resolve, ${size} policies`, latency.railyard, paceOf, 2),
+        ...latencyRows('bare node:http baseline', latency.bare, paceOf),
         {
           measurement: 'If-None-Match → 304, bare server',
           value: median(revalidate.bare),
@@ -165,14 +171,17 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
 export function latencyRows(
   subject: string,
   runs: readonly PacedResult[],
-  rate: number,
-  opts: { readonly durationSeconds: number },
+  {
+    rate,
+    cores,
+    durationSeconds,
+  }: { readonly rate: number; readonly cores: Cores; readonly durationSeconds: number },
   p99Limit?: number,
 ): Row[] {
   const achieved = median(runs.map((r) => r.requestsPerSecond));
   const connections = median(runs.map((r) => r.connections));
   const generatorCpu = Math.round(100 * median(runs.map((r) => r.generatorCpu)));
-  const how = `${runs.length} runs × ${opts.durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved, the generator using ${generatorCpu}% of a core; latency from writing the request to the end of the response; ${placement}`;
+  const how = `${runs.length} runs × ${durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved, the generator using ${generatorCpu}% of a core; latency from writing the request to the end of the response; ${placement(cores)}`;
   const at = `at ${rate.toLocaleString('en')} req/s, evenly paced`;
   return [
     {

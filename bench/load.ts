@@ -3,11 +3,11 @@
  * the server it measures: autocannon for peak throughput (`load-worker.ts`, closed loop: every
  * connection sends its next request as soon as the last one is answered) and loadtest for latency
  * at a constant rate (`paced-load-worker.ts`, open loop: requests evenly spread in time). The
- * generator runs on its own core where it can (`cpus.ts`).
+ * caller says where the generator runs (`cpus.ts`).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { onGeneratorCore } from './cpus.ts';
+import { type Cores, generatorCommand } from './cpus.ts';
 
 export type LoadRequest = { readonly path: string; readonly headers?: Readonly<Record<string, string>> };
 
@@ -62,18 +62,20 @@ export type PacedResult = {
 };
 
 /** Runs one closed-loop load (autocannon); rejects when the worker fails or any request failed. */
-export const runLoad = (spec: LoadSpec): Promise<LoadResult> => runWorker('load-worker.ts', spec);
+export const runLoad = (spec: LoadSpec, cores: Cores): Promise<LoadResult> =>
+  runWorker('load-worker.ts', spec, cores);
 
 /** Runs one open-loop load at a constant rate (loadtest); rejects when the worker fails or any request failed. */
-export const runPacedLoad = (spec: PacedSpec): Promise<PacedResult> =>
-  runWorker('paced-load-worker.ts', spec);
+export const runPacedLoad = (spec: PacedSpec, cores: Cores): Promise<PacedResult> =>
+  runWorker('paced-load-worker.ts', spec, cores);
 
 function runWorker<T extends { readonly failed: number }>(
   file: string,
   spec: { readonly url: string },
+  cores: Cores,
 ): Promise<T> {
   return new Promise((ok, fail) => {
-    const [command, args] = onGeneratorCore(process.execPath, [
+    const [command, args] = generatorCommand(cores, process.execPath, [
       '--no-deprecation',
       join(import.meta.dirname, file),
       JSON.stringify(spec),
