@@ -81,6 +81,13 @@ type Buckets = {
 /** Entries a memo of the index holds before it starts over: plenty for live traffic, and bounded. */
 export const MEMO_LIMIT = 10_000;
 
+/** Stores `value` in one of the index's memos, starting the memo over once it holds `MEMO_LIMIT`. */
+export function remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
   /** Every attachment, in rank order (`attachments[i].rank === i`). */
@@ -378,12 +385,13 @@ function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unkno
 }
 
 function collect(index: PolicyIndex, b: Buckets, value: string, out: IndexedAttachment[]): void {
-  let found = b.byValue.get(value);
-  if (found === undefined) {
-    found = lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment);
-    if (b.byValue.size >= MEMO_LIMIT) b.byValue.clear();
-    b.byValue.set(value, found);
-  }
+  const found =
+    b.byValue.get(value) ??
+    remember(
+      b.byValue,
+      value,
+      lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment),
+    );
   for (const a of found) out.push(a);
 }
 

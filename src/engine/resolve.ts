@@ -9,8 +9,8 @@ import {
   chainGuardrails,
   type IndexedAttachment,
   type IndexedPolicy,
-  MEMO_LIMIT,
   type PolicyIndex,
+  remember,
 } from './policy-index.ts';
 import type { MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
@@ -59,14 +59,7 @@ export const NO_RESOLUTION: Resolution = { effectiveGuardrails: [], matchedPolic
  */
 export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
   const key = contextKey(ctx);
-  const memo = index.byContext;
-  let resolution = memo.get(key);
-  if (resolution === undefined) {
-    resolution = resolveUncached(index, ctx);
-    if (memo.size >= MEMO_LIMIT) memo.clear();
-    memo.set(key, resolution);
-  }
-  return resolution;
+  return index.byContext.get(key) ?? remember(index.byContext, key, resolveUncached(index, ctx));
 }
 
 /** `resolve` without the memo: what the first request of each context costs. */
