@@ -74,9 +74,9 @@ export function describeKube(name: string, fn: () => void): void {
 }
 
 /**
- * Starts etcd and kube-apiserver and resolves once `/readyz` answers ok (about 3 s). Throws, with
- * the tail of the failing process's log, when the assets are missing or the server never gets ready;
- * nothing is left running in that case.
+ * Starts etcd and kube-apiserver and resolves once it is ready (about 3 s; see `waitReady`).
+ * Throws, with the tail of the failing process's log, when the assets are missing or the server
+ * never gets ready; nothing is left running in that case.
  */
 export async function startKubeApiServer(
   opts: { extraTokens?: readonly ExtraToken[] } = {},
@@ -231,6 +231,10 @@ async function kill(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
+/**
+ * Ready when `/readyz` answers ok and the `default` namespace exists: the API server's bootstrap
+ * controller creates it a moment after readiness, and tests write into it at once.
+ */
 async function waitReady(
   server: string,
   token: string,
@@ -241,20 +245,29 @@ async function waitReady(
   while (Date.now() < deadline) {
     const dead = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
     if (dead) throw new Error(`${dead.name} exited early:\n${await tail(dead.log)}`);
-    last = await readyz(server, token).catch((e: Error) => e.message);
+    last = await describeReadiness(server, token).catch((e: Error) => e.message);
     if (last === 'ok') return;
     await sleep(100);
   }
   const api = children.find((c) => c.name === 'kube-apiserver');
   throw new Error(
-    `kube-apiserver not ready after ${READY_TIMEOUT_MS} ms (last /readyz: ${last}):\n${api ? await tail(api.log) : ''}`,
+    `kube-apiserver not ready after ${READY_TIMEOUT_MS} ms (last: ${last}):\n${api ? await tail(api.log) : ''}`,
   );
 }
 
-function readyz(server: string, token: string): Promise<string> {
+/** `ok`, or what is not ready yet. */
+async function describeReadiness(server: string, token: string): Promise<string> {
+  const ready = await get(server, token, '/readyz');
+  if (ready.status !== 200 || ready.body.trim() !== 'ok')
+    return `/readyz: HTTP ${ready.status}: ${ready.body}`;
+  const namespace = await get(server, token, '/api/v1/namespaces/default');
+  return namespace.status === 200 ? 'ok' : `namespace default: HTTP ${namespace.status}`;
+}
+
+function get(server: string, token: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `${server}/readyz`,
+      `${server}${path}`,
       { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false, timeout: 2_000 },
       (res) => {
         let body = '';
@@ -262,9 +275,7 @@ function readyz(server: string, token: string): Promise<string> {
         res.on('data', (c: string) => {
           body += c;
         });
-        res.on('end', () =>
-          resolve(res.statusCode === 200 ? body.trim() : `HTTP ${res.statusCode}: ${body}`),
-        );
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
