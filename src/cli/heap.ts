@@ -1,11 +1,22 @@
 /**
- * Two V8 heap measures of `railyard serve`, each found with the benchmarks (bench/, README
- * "Performance"): one full collection after the initial sync, and the `process.nextTick` entry
- * shape kept alive so that no full collection can slow the request path down.
+ * The V8 heap measures of `railyard serve`, each found with the benchmarks (bench/, README
+ * "Performance"): no allocation-site pretenuring, one full collection after the initial sync, and
+ * the `process.nextTick` entry shape kept alive so that no full collection can slow the request
+ * path down.
  */
 import { createHook } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+
+/**
+ * Turns off allocation-site pretenuring. Loading a large registry made V8 allocate straight into
+ * the old generation at sites the request path shares; served requests then left ~2 KB of garbage
+ * each in the old generation and 5-8 ms scavenges (10,000 policies). Off, scavenges stay under
+ * 2 ms and the heap flat.
+ */
+export function disablePretenuring(): void {
+  setFlagsFromString('--no-allocation-site-pretenuring');
+}
 
 /**
  * One full garbage collection: loading a large registry leaves its parse trees and first-pass

@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { App } from '../app/index.ts';
 import { describeOrigin } from '../engine/index.ts';
 import {
@@ -17,7 +16,7 @@ import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
 import { DirectorySource } from '../sources/directory/index.ts';
 import type { Operator, OperatorConfig } from '../sources/kubernetes/index.ts';
 import { createLowdbStore } from '../store/index.ts';
-import { compactHeap, pinTickShape } from './heap.ts';
+import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
 
@@ -53,10 +52,7 @@ export type KubernetesServeOptions = Partial<
  * or SIGINT, then stop accepting, finish what is in flight and return 0.
  */
 export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSignal): Promise<number> {
-  // Loading a large registry makes V8 allocate straight into the old generation at sites the
-  // request path shares; served requests then left ~2 KB of garbage each in the old generation
-  // and 5-8 ms scavenges (10,000 policies, bench/). Off, scavenges stay under 2 ms and the heap flat.
-  setFlagsFromString('--no-allocation-site-pretenuring');
+  disablePretenuring();
   if (!opts.kubernetes) await requireFolders(opts.dir);
   const log = createLogger({ destination: io.stdout });
   if (!pinTickShape())
