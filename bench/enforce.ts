@@ -2,8 +2,9 @@
  * The pre-call decision on the real `railyard serve` over `examples/`: LiteLLM's Generic Guardrail
  * API called with `benchmarkCall()` (team healthcare-team, a 2 KB prompt holding an e-mail address;
  * its pipeline masks PII, then checks for prompt injection, and the other matched policies add
- * their own guardrails), evenly paced, beside the bare baseline answering a constant body of the
- * same size at the same rate. Every run measures both, back to back.
+ * their own guardrails), at a constant rate (`paced-load.ts`), beside the bare baseline answering a
+ * constant body of the same size at the same rate. Every run measures both, back to back, the
+ * other one paused.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,14 +13,15 @@ import { benchmarkCall } from '../src/enforce/index.ts';
 import { LITELLM_PATH } from '../src/http/index.ts';
 import type { Cores } from './cpus.ts';
 import { latencyRows } from './http-resolve.ts';
-import { type PacedResult, type PacedSpec, runPacedLoad } from './load.ts';
+import { type PacedResult, type PacedSpec, runPacedLoad } from './paced-load.ts';
 import type { Row } from './report.ts';
-import { AUTH_HEADERS, startBaseline, startServe, waitReady } from './servers.ts';
+import { AUTH_HEADERS, alone, startBaseline, startServe, waitReady } from './servers.ts';
 
 export type EnforceOptions = {
   readonly runs: number;
   readonly durationSeconds: number;
   readonly requestsPerSecond: number;
+  readonly connections: number;
 };
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples');
@@ -44,19 +46,27 @@ export async function measureEnforce(opts: EnforceOptions): Promise<Row[]> {
       const paced = (url: string, path: string): PacedSpec => ({
         url,
         method: 'POST',
-        requests: [{ path }],
+        paths: [path],
         headers: AUTH_HEADERS,
         body,
         requestsPerSecond: opts.requestsPerSecond,
+        connections: opts.connections,
         warmupSeconds: 1,
         durationSeconds: opts.durationSeconds,
       });
       const latency = { bare: [] as PacedResult[], railyard: [] as PacedResult[] };
       for (let r = 0; r < opts.runs; r++) {
-        latency.bare.push(await runPacedLoad(paced(baseline.url, '/'), CORES));
-        latency.railyard.push(await runPacedLoad(paced(railyard.url, LITELLM_PATH), CORES));
+        latency.bare.push(await alone([railyard], () => runPacedLoad(paced(baseline.url, '/'), CORES)));
+        latency.railyard.push(
+          await alone([baseline], () => runPacedLoad(paced(railyard.url, LITELLM_PATH), CORES)),
+        );
       }
-      const paceOf = { rate: opts.requestsPerSecond, cores: CORES, durationSeconds: opts.durationSeconds };
+      const paceOf = {
+        rate: opts.requestsPerSecond,
+        connections: opts.connections,
+        cores: CORES,
+        durationSeconds: opts.durationSeconds,
+      };
       const decisions = railyard.logs.filter((l) => l.msg === 'decision');
       if (decisions.some((l) => l.verdict !== 'mask')) throw new Error('a benchmark decision was not a mask');
       return [

@@ -1,24 +1,19 @@
 /**
  * `GET /v1/resolve` on the real `railyard serve` against the bare baseline, both in child
  * processes, load in a third: peak throughput from autocannon (closed loop), latency at half of
- * Railyard's peak from loadtest (open loop, evenly paced). Every run measures the baseline and
- * Railyard back to back, so each ratio compares two figures taken under the same conditions.
+ * Railyard's peak from h2load (a constant rate, `paced-load.ts`). Every run measures the baseline
+ * and Railyard back to back, the other one paused, so each ratio compares two figures taken under
+ * the same conditions.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Cores, placement, placeServer } from './cpus.ts';
 import { contextQuery, type Tree, writeTree } from './generate-tree.ts';
-import {
-  type LoadRequest,
-  type LoadSpec,
-  type PacedResult,
-  type PacedSpec,
-  runLoad,
-  runPacedLoad,
-} from './load.ts';
+import { type LoadRequest, type LoadSpec, runLoad } from './load.ts';
+import { type PacedResult, type PacedSpec, runPacedLoad } from './paced-load.ts';
 import type { Row } from './report.ts';
-import { AUTH_HEADERS, startBaseline, startServe, waitReady } from './servers.ts';
+import { AUTH_HEADERS, alone, startBaseline, startServe, waitReady } from './servers.ts';
 import { median } from './stats.ts';
 
 export type HttpOptions = {
@@ -71,25 +66,31 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
 
       const peak = { bare: [] as number[], railyard: [] as number[], ratio: [] as number[] };
       const revalidate = { bare: [] as number[], railyard: [] as number[], ratio: [] as number[] };
+      const onBare = <T>(measure: () => Promise<T>): Promise<T> => alone([railyard], measure);
+      const onRailyard = <T>(measure: () => Promise<T>): Promise<T> => alone([baseline], measure);
       for (let r = 0; r < opts.runs; r++) {
-        const bare = (await runLoad(spec(baseline.url, plain), CORES)).requestsPerSecond;
-        const ours = (await runLoad(spec(railyard.url, plain), CORES)).requestsPerSecond;
+        const bare = (await onBare(() => runLoad(spec(baseline.url, plain), CORES))).requestsPerSecond;
+        const ours = (await onRailyard(() => runLoad(spec(railyard.url, plain), CORES))).requestsPerSecond;
         peak.bare.push(bare);
         peak.railyard.push(ours);
         peak.ratio.push(ours / bare);
-        const bare304 = await runLoad(
-          spec(
-            baseline.url,
-            conditional(() => baselineEtag),
+        const bare304 = await onBare(() =>
+          runLoad(
+            spec(
+              baseline.url,
+              conditional(() => baselineEtag),
+            ),
+            CORES,
           ),
-          CORES,
         );
-        const ours304 = await runLoad(
-          spec(
-            railyard.url,
-            conditional((a) => a.etag),
+        const ours304 = await onRailyard(() =>
+          runLoad(
+            spec(
+              railyard.url,
+              conditional((a) => a.etag),
+            ),
+            CORES,
           ),
-          CORES,
         );
         if (ours304.ok > 0 || bare304.ok > 0) throw new Error('If-None-Match requests were answered 200');
         revalidate.bare.push(bare304.requestsPerSecond);
@@ -100,20 +101,26 @@ export async function measureHttpResolve(tree: Tree, opts: HttpOptions): Promise
       const paced = (url: string): PacedSpec => ({
         url,
         method: 'GET',
-        requests: plain,
+        paths: known.map((a) => a.path),
         headers: AUTH_HEADERS,
         requestsPerSecond: halfPeak,
+        connections: opts.connections,
         warmupSeconds: 1,
         durationSeconds: opts.durationSeconds,
       });
       const latency = { bare: [] as PacedResult[], railyard: [] as PacedResult[] };
       for (let r = 0; r < opts.runs; r++) {
-        latency.bare.push(await runPacedLoad(paced(baseline.url), CORES));
-        latency.railyard.push(await runPacedLoad(paced(railyard.url), CORES));
+        latency.bare.push(await onBare(() => runPacedLoad(paced(baseline.url), CORES)));
+        latency.railyard.push(await onRailyard(() => runPacedLoad(paced(railyard.url), CORES)));
       }
       const size = tree.policies.toLocaleString('en');
-      const paceOf = { rate: halfPeak, cores: CORES, durationSeconds: opts.durationSeconds };
-      const how = `${opts.runs} runs × ${opts.durationSeconds} s, ${opts.connections} connections, ${known.length} distinct contexts (team/key/model/tags) cycled per connection; ${placement(CORES)}`;
+      const paceOf = {
+        rate: halfPeak,
+        connections: opts.connections,
+        cores: CORES,
+        durationSeconds: opts.durationSeconds,
+      };
+      const how = `${opts.runs} runs × ${opts.durationSeconds} s, ${opts.connections} connections, ${known.length} distinct contexts (team/key/model/tags) cycled per connection; ${placement(CORES)}; the other server paused`;
       return [
         {
           measurement: 'bare node:http baseline (bearer check, constant JSON)',
@@ -173,16 +180,22 @@ export function latencyRows(
   runs: readonly PacedResult[],
   {
     rate,
+    connections,
     cores,
     durationSeconds,
-  }: { readonly rate: number; readonly cores: Cores; readonly durationSeconds: number },
+  }: {
+    readonly rate: number;
+    readonly connections: number;
+    readonly cores: Cores;
+    readonly durationSeconds: number;
+  },
   p99Limit?: number,
 ): Row[] {
   const achieved = median(runs.map((r) => r.requestsPerSecond));
-  const connections = median(runs.map((r) => r.connections));
   const generatorCpu = Math.round(100 * median(runs.map((r) => r.generatorCpu)));
-  const how = `${runs.length} runs × ${durationSeconds} s (after 1 s of warm-up) evenly paced at ${rate.toLocaleString('en')} req/s by loadtest (open loop, ${connections} keep-alive connections); ${Math.round(achieved).toLocaleString('en')} req/s achieved, the generator using ${generatorCpu}% of a core; latency from writing the request to the end of the response; ${placement(cores)}`;
-  const at = `at ${rate.toLocaleString('en')} req/s, evenly paced`;
+  const corrected = (100 * median(runs.map((r) => r.correctedShare))).toFixed(2);
+  const how = `${runs.length} runs × ${durationSeconds} s (after 1 s of warm-up) at ${rate.toLocaleString('en')} req/s from h2load: ${connections} keep-alive connections opened 1 ms apart, each sending on its own timer with one request in flight; ${Math.round(achieved).toLocaleString('en')} req/s achieved, the generator using ${generatorCpu}% of a core; latency from writing the request to the end of the response, in an HdrHistogram corrected for coordinated omission (${corrected}% of samples added back); ${placement(cores)}; the other server paused`;
+  const at = `at ${rate.toLocaleString('en')} req/s`;
   return [
     {
       measurement: `${subject}: p50 latency ${at}`,

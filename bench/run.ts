@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { measureEnforce } from './enforce.ts';
 import { generateTree } from './generate-tree.ts';
 import { measureHttpResolve } from './http-resolve.ts';
+import { requireH2load } from './paced-load.ts';
 import { measureEdit } from './policy-edit.ts';
 import { measurePropagation } from './propagation.ts';
 import { buildReport, formatTable, formatValue, type Row, writeReport } from './report.ts';
@@ -18,7 +19,7 @@ const FULL = {
   resolveRuns: 7,
   editRuns: 9,
   http: { runs: 3, durationSeconds: 5, connections: 50 },
-  enforce: { runs: 3, durationSeconds: 10, requestsPerSecond: 500 },
+  enforce: { runs: 3, durationSeconds: 10, requestsPerSecond: 500, connections: 10 },
   propagation: 25,
   startup: 3,
 };
@@ -26,11 +27,12 @@ const QUICK = {
   resolveRuns: 3,
   editRuns: 3,
   http: { runs: 1, durationSeconds: 3, connections: 50 },
-  enforce: { runs: 1, durationSeconds: 5, requestsPerSecond: 500 },
+  enforce: { runs: 1, durationSeconds: 5, requestsPerSecond: 500, connections: 10 },
   propagation: 8,
   startup: 1,
 };
 
+requireH2load();
 const quick = process.argv.includes('--quick');
 const plan = quick ? QUICK : FULL;
 const startedAt = new Date();

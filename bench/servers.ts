@@ -18,6 +18,25 @@ export async function startServe(dir: string): Promise<RailyardProcess> {
   return startRailyard({ args: ['--dir', dir], env: { RAILYARD_LOG_LEVEL: 'info' }, waitForReady: false });
 }
 
+/**
+ * Runs `measure` with `others` paused (SIGSTOP) and resumes them after, so the server measured has
+ * its core to itself. The servers of a comparison share one core, and the one waiting its turn is
+ * not idle: a few seconds after its own load stops, V8's memory reducer runs full collections on
+ * that core. Measured at 35,000 req/s: the bare server's p99 0.7 ms alone, 3 ms beside a
+ * 10,000-policy Railyard that had just been under load.
+ */
+export async function alone<T>(
+  others: readonly { readonly child: ChildProcess }[],
+  measure: () => Promise<T>,
+): Promise<T> {
+  for (const other of others) other.child.kill('SIGSTOP');
+  try {
+    return await measure();
+  } finally {
+    for (const other of others) other.child.kill('SIGCONT');
+  }
+}
+
 /** Polls `/readyz` every 10 ms until it answers 200. */
 export async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
