@@ -4,9 +4,12 @@
  * request as soon as the last one is answered. The caller says where the generator runs
  * (`cpus.ts`). Load at a constant rate is `paced-load.ts`.
  */
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type Cores, generatorCommand } from './cpus.ts';
+
+const execFileAsync = promisify(execFile);
 
 export type LoadRequest = { readonly path: string; readonly headers?: Readonly<Record<string, string>> };
 
@@ -28,29 +31,17 @@ export type LoadResult = {
 };
 
 /** Runs one closed-loop load (autocannon); rejects when the worker fails or any request failed. */
-export function runLoad(spec: LoadSpec, cores: Cores): Promise<LoadResult> {
-  const file = 'load-worker.ts';
-  return new Promise((ok, fail) => {
-    const [command, args] = generatorCommand(cores, process.execPath, [
-      '--no-deprecation',
-      join(import.meta.dirname, file),
-      JSON.stringify(spec),
-    ]);
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += String(c);
-    });
-    child.stderr.on('data', (c) => {
-      stderr += String(c);
-    });
-    child.once('error', fail);
-    child.once('exit', (code) => {
-      if (code !== 0) return fail(new Error(`${file} exited ${code}: ${stderr}`));
-      const result = JSON.parse(stdout) as LoadResult;
-      if (result.failed > 0) return fail(new Error(`${result.failed} requests failed against ${spec.url}`));
-      ok(result);
-    });
+export async function runLoad(spec: LoadSpec, cores: Cores): Promise<LoadResult> {
+  const worker = 'load-worker.ts';
+  const [command, args] = generatorCommand(cores, process.execPath, [
+    '--no-deprecation',
+    join(import.meta.dirname, worker),
+    JSON.stringify(spec),
+  ]);
+  const { stdout } = await execFileAsync(command, args).catch((error: { code?: number; stderr?: string }) => {
+    throw new Error(`${worker} exited ${error.code}: ${error.stderr}`);
   });
+  const result = JSON.parse(stdout) as LoadResult;
+  if (result.failed > 0) throw new Error(`${result.failed} requests failed against ${spec.url}`);
+  return result;
 }

@@ -17,12 +17,15 @@
  * (coordinated omission). So latencies go into an HdrHistogram with the connection's interval as
  * the expected interval, which adds back the requests a slow answer held up, as wrk2 does.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { type Cores, generatorCommand } from './cpus.ts';
+
+const execFileAsync = promisify(execFile);
 
 export type PacedSpec = {
   readonly url: string;
@@ -134,26 +137,18 @@ export function parseLog(text: string): LogRow[] {
  * Runs `command` under `sh`, whose `times` builtin then prints the CPU time its children used:
  * Node cannot read a finished child's resource usage.
  */
-function runTimed([command, args]: [string, string[]]): Promise<{ cpuSeconds: number; wallSeconds: number }> {
+async function runTimed([command, args]: [string, string[]]): Promise<{
+  cpuSeconds: number;
+  wallSeconds: number;
+}> {
   const script = '"$@" >/dev/null; status=$?; times; exit $status';
   const started = performance.now();
-  return new Promise((ok, fail) => {
-    const child = spawn('sh', ['-c', script, 'sh', command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => {
-      stdout += String(c);
-    });
-    child.stderr.on('data', (c) => {
-      stderr += String(c);
-    });
-    child.once('error', fail);
-    child.once('exit', (code) => {
-      if (code === 127) return fail(new Error(INSTALL_HINT));
-      if (code !== 0) return fail(new Error(`h2load exited ${code}: ${stderr}`));
-      ok({ cpuSeconds: childrenCpuSeconds(stdout), wallSeconds: (performance.now() - started) / 1000 });
-    });
-  });
+  const { stdout } = await execFileAsync('sh', ['-c', script, 'sh', command, ...args]).catch(
+    (error: { code?: number; stderr?: string }) => {
+      throw new Error(error.code === 127 ? INSTALL_HINT : `h2load exited ${error.code}: ${error.stderr}`);
+    },
+  );
+  return { cpuSeconds: childrenCpuSeconds(stdout), wallSeconds: (performance.now() - started) / 1000 };
 }
 
 /** The second line of `times` ("0m1.230s 0m0.410s": user, system) is the children's. */
