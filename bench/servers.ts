@@ -20,9 +20,9 @@ export async function startServe(dir: string): Promise<RailyardProcess> {
 
 /**
  * Runs `measure` with `others` paused (SIGSTOP) and resumes them after, so the server measured has
- * its core to itself. The servers of a comparison share one core, and the one waiting its turn is
- * not idle: a few seconds after its own load stops, V8's memory reducer runs full collections on
- * that core. Measured at 35,000 req/s: the bare server's p99 0.7 ms alone, 3 ms beside a
+ * its cores to itself. The servers of a comparison are placed alike, and the one waiting its turn
+ * is not idle: a few seconds after its own load stops, V8's memory reducer runs full collections
+ * there. Measured at 35,000 req/s: the bare server's p99 0.7 ms alone, 3 ms beside a
  * 10,000-policy Railyard that had just been under load.
  */
 export async function alone<T>(
