@@ -1,7 +1,8 @@
-/** A tree loaded the way `serve` loads it, into a real `App` over an in-memory store. */
-import { App } from '../src/app/index.ts';
+/** A tree loaded the way `serve` loads it, into a real `Registry` over an in-memory store. */
+
 import type { PolicyIndex } from '../src/engine/index.ts';
 import type { DeclaredInput } from '../src/reconcile/index.ts';
+import { Registry } from '../src/registry/index.ts';
 import { resourcesFromText } from '../src/resources/index.ts';
 import { createMemoryStore } from '../src/store/index.ts';
 import type { Tree } from './generate-tree.ts';
@@ -14,10 +15,10 @@ export function treeInput(tree: Tree): DeclaredInput {
   return { resources: files.flatMap((f) => f.resources), rejected: files.flatMap((f) => f.rejected) };
 }
 
-/** An App that has reconciled the whole tree once; throws if any object was rejected (a generator bug). */
-export async function loadApp(tree: Tree): Promise<{ app: App; input: DeclaredInput }> {
+/** An Registry that has reconciled the whole tree once; throws if any object was rejected (a generator bug). */
+export async function loadApp(tree: Tree): Promise<{ app: Registry; input: DeclaredInput }> {
   const input = treeInput(tree);
-  const app = new App({ store: createMemoryStore() });
+  const app = new Registry({ store: createMemoryStore() });
   await app.load();
   const changes = await app.applyDeclared(input);
   const invalid = changes.filter((c) => c.kind === 'invalid');
@@ -27,7 +28,7 @@ export async function loadApp(tree: Tree): Promise<{ app: App; input: DeclaredIn
   return { app, input };
 }
 
-export function namespaceIndex(app: App): PolicyIndex {
+export function namespaceIndex(app: Registry): PolicyIndex {
   const view = app.snapshot().namespaces.get(NAMESPACE);
   if (view === undefined) throw new Error(`namespace ${NAMESPACE} missing from the snapshot`);
   return view.index;

@@ -1,10 +1,11 @@
 /**
  * One policy edit with a large tree present, in-process: the time from a changed resource to a
- * swapped snapshot with the new index (`App.applyDeclared` over an in-memory store), and, within
+ * swapped snapshot with the new index (`Registry.applyDeclared` over an in-memory store), and, within
  * it, the snapshot and index rebuild alone (`buildSnapshot` from the previous snapshot).
  */
-import { buildSnapshot } from '../src/app/index.ts';
+
 import { resolve } from '../src/engine/index.ts';
+import { buildSnapshot } from '../src/registry/index.ts';
 import { PROBE_KEY, PROBE_POLICY, type Tree } from './generate-tree.ts';
 import { loadApp, NAMESPACE, namespaceIndex } from './in-process-app.ts';
 import type { Row } from './report.ts';
@@ -55,7 +56,7 @@ export async function measureEdit(tree: Tree, runs: number): Promise<Row[]> {
       measurement: `one policy edit with ${size} present: whole reconcile pass to swapped snapshot`,
       value: median(passes),
       unit: 'ms',
-      detail: `median of ${runs} edits; App.applyDeclared (validation, versions, in-memory store write, snapshot)`,
+      detail: `median of ${runs} edits; Registry.applyDeclared (validation, versions, in-memory store write, snapshot)`,
     },
   ];
 }

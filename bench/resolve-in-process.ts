@@ -1,5 +1,5 @@
 /**
- * In-process resolve: warm calls of `resolve` against a real App's index, cycling through the
+ * In-process resolve: warm calls of `resolve` against a real Registry's index, cycling through the
  * tree's contexts, so that every call after the first round is answered from the index's memo, as
  * a proxy's repeat callers are. The index walk that a context's first request pays
  * (`resolveUncached`) is measured the same way and reported beside it. Each run times a fixed

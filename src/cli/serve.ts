@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { App } from '../app/index.ts';
 import { describeOrigin } from '../engine/index.ts';
 import {
   createEnforcement,
@@ -13,6 +12,7 @@ import {
 } from '../http/index.ts';
 import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
+import { Registry } from '../registry/index.ts';
 import { DirectorySource } from '../sources/directory/index.ts';
 import type { Operator, OperatorConfig } from '../sources/kubernetes/index.ts';
 import { createLowdbStore } from '../store/index.ts';
@@ -62,7 +62,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
   const operator = cluster?.operator;
   const store = operator ? operator.store : createLowdbStore(join(opts.data, 'registry.json'));
-  const app = new App({
+  const app = new Registry({
     store,
     onChanges: (changes) => logChanges(log, changes),
     onPublish: (snapshot) => metrics.snapshotRevision.set(snapshot.revision),
@@ -88,7 +88,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   }
 
   const base = {
-    app,
+    registry: app,
     auth: tokens.authenticator,
     metrics,
     log,
@@ -184,7 +184,10 @@ async function startOperatorFor(
   log: Logger,
   metrics: Metrics,
 ): Promise<{ operator: Operator; verifier: TokenVerifier }> {
-  const { kubeConfigFrom, Operator, tokenReviewVerifier } = await import('../sources/kubernetes/index.ts');
+  const [{ kubeConfigFrom, tokenReviewVerifier }, { Operator }] = await Promise.all([
+    import('../kube/index.ts'),
+    import('../sources/kubernetes/index.ts'),
+  ]);
   const { kubeconfig, ...kubernetes } = options;
   const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });
   return {

@@ -3,7 +3,7 @@
  * pipelines and remaining guardrails say about the messages of one phase, and the one verdict a
  * proxy acts on. No wire types: the LiteLLM and agentgateway adapters translate to and from this.
  */
-import { chooseNamespace, type NamespaceView, type Snapshot } from '../app/index.ts';
+
 import {
   executePipeline,
   type GuardrailSpec,
@@ -19,6 +19,7 @@ import {
   type VersionRef,
 } from '../engine/index.ts';
 import { createGuardrailRunner } from '../guardrails/index.ts';
+import { chooseNamespace, type NamespaceView, type Snapshot } from '../registry/index.ts';
 
 export type Phase = PipelineMode;
 

@@ -59,7 +59,7 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
 
 export type EnforceDeps = Pick<
   ServerDeps,
-  'app' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes'
+  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes'
 >;
 
 /** The routes, keyed `POST <path>` as the fast-path table expects, and the decision they share. */
@@ -79,8 +79,8 @@ export const LITELLM_PATH = '/litellm/beta/litellm_basic_guardrail_api';
 export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOptions> = {}): Enforcement {
   const opts: EnforceOptions = { ...ENFORCE_DEFAULTS, ...options };
   const decide = createDecider({
-    snapshot: () => deps.app.snapshot(),
-    synced: () => deps.app.synced(),
+    snapshot: () => deps.registry.snapshot(),
+    synced: () => deps.registry.synced(),
     defaultNamespace: deps.defaultNamespace,
     deadlineMs: opts.decisionDeadlineMs,
     maxConcurrent: opts.maxConcurrentDecisions,

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import type { NamespaceView, Snapshot } from '../app/index.ts';
 import {
   commaList,
   indexEntries,
@@ -10,6 +9,7 @@ import {
   type RequestContext,
   resolve,
 } from '../engine/index.ts';
+import type { NamespaceView, Snapshot } from '../registry/index.ts';
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
@@ -43,9 +43,9 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       access: 'open',
       handle: (_req, res) => {
         const extra = deps.ready?.() ?? { ok: true };
-        if (!deps.app.synced()) return json(res, 503, { ready: false, reason: 'initial sync not finished' });
+        if (!deps.registry.synced()) return json(res, 503, { ready: false, reason: 'initial sync not finished' });
         if (!extra.ok) return json(res, 503, { ready: false, reason: extra.reason });
-        return json(res, 200, { ready: true, revision: deps.app.snapshot().revision });
+        return json(res, 200, { ready: true, revision: deps.registry.snapshot().revision });
       },
     },
     {
@@ -62,7 +62,7 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       name: '/v1/resolve',
       access: 'reader',
       handle: (req, res, query) => {
-        const snapshot = deps.app.snapshot();
+        const snapshot = deps.registry.snapshot();
         const cached =
           resolveCache.get(snapshot.revision, query) ??
           resolveCache.set(snapshot.revision, query, resolveBody(snapshot, query, deps));
@@ -74,13 +74,13 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       access: 'reader',
       handle: async (req, res, query) => {
         const params = parseQuery(query);
-        let snapshot = deps.app.snapshot();
+        let snapshot = deps.registry.snapshot();
         const known = single(params.revision);
         if (known !== undefined && Number(known) === snapshot.revision) {
           const waitMs = Math.min(parseDuration(single(params.wait) ?? '0s'), MAX_WAIT_MS);
           const closed = new AbortController();
           res.once('close', () => closed.abort());
-          const changed = await deps.app.waitForChange(snapshot.revision, waitMs, closed.signal);
+          const changed = await deps.registry.waitForChange(snapshot.revision, waitMs, closed.signal);
           if (!changed) return notModified(res, `"rev-${snapshot.revision}"`);
           snapshot = changed;
         }
@@ -99,10 +99,10 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       name: '/v1/status',
       access: 'reader',
       handle: (_req, res) => {
-        const snapshot = deps.app.snapshot();
+        const snapshot = deps.registry.snapshot();
         return json(res, 200, {
           revision: snapshot.revision,
-          synced: deps.app.synced(),
+          synced: deps.registry.synced(),
           objects: snapshot.statuses,
           unreadable_documents: snapshot.unreadable,
         });

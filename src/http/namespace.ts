@@ -1,4 +1,4 @@
-import { chooseNamespace, type NamespaceView, type Snapshot } from '../app/index.ts';
+import { chooseNamespace, type NamespaceView, type Snapshot } from '../registry/index.ts';
 import { HttpError } from './errors.ts';
 
 /** `chooseNamespace` for a request: a namespace that is not served is a 404. */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { App } from '../app/index.ts';
 import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
+import type { Registry } from '../registry/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
@@ -8,7 +8,7 @@ import { type FastRoute, fastRoutes } from './fast-routes.ts';
 import { createManagementApi } from './management.ts';
 
 export type ServerDeps = {
-  readonly app: App;
+  readonly registry: Registry;
   readonly auth: Authenticator;
   readonly metrics: Metrics;
   readonly log: Logger;

@@ -1,4 +1,3 @@
-import type { ApiError, ApiErrorCode } from '../app/index.ts';
 import {
   type AttachmentRecord,
   type Checked,
@@ -19,6 +18,7 @@ import {
   type VersionDiff,
   validatePipeline,
 } from '../engine/index.ts';
+import type { ApiError, ApiErrorCode } from '../registry/index.ts';
 import { type ErrorKind, HttpError } from './errors.ts';
 
 /** LiteLLM's `PolicyResolveResponse`, plus the versions that produced it. */

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildSnapshot, runTestPipeline } from '../../src/app/index.ts';
 import { createPolicy, type GuardrailSpec } from '../../src/engine/index.ts';
+import { buildSnapshot, runTestPipeline } from '../../src/registry/index.ts';
 import { eventually, type RailyardProcess, startRailyard } from '../support/railyard-process.ts';
 import { KW_GUARDRAIL, PII_GUARDRAIL } from '../support/trees.ts';
 

@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { kubeConfigFrom } from '../../src/sources/kubernetes/client.ts';
-import { type ObjectRef, RestartingInformer, restartDelay } from '../../src/sources/kubernetes/informer.ts';
+import { kubeConfigFrom } from '../../src/kube/client.ts';
+import { type ObjectRef, RestartingInformer, restartDelay } from '../../src/kube/informer.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
 

@@ -1,7 +1,7 @@
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { kubeConfigFrom, kubeError } from '../../src/sources/kubernetes/client.ts';
-import { expired, LeaderElector } from '../../src/sources/kubernetes/leader-election.ts';
+import { kubeConfigFrom, kubeError } from '../../src/kube/client.ts';
+import { expired, LeaderElector } from '../../src/kube/leader-election.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
 

@@ -2,8 +2,9 @@
  * The blast radius of a change: for request contexts named in either tree (and any the user lists),
  * which guardrails each gains and loses, comparing `resolve` on the two snapshots.
  */
-import type { Snapshot } from '../../app/index.ts';
+
 import { conditionPatterns, type RequestContext, type Resource, resolve } from '../../engine/index.ts';
+import type { Snapshot } from '../../registry/index.ts';
 
 export type ContextImpact = {
   readonly namespace: string;

@@ -3,7 +3,7 @@
  * top of it, as the server would see the merge): which policies got a new version, and which
  * changed what is in production.
  */
-import type { NamespaceView, Snapshot } from '../../app/index.ts';
+
 import {
   latestVersion,
   type PolicyHistory,
@@ -11,6 +11,7 @@ import {
   type VersionStatus,
 } from '../../engine/index.ts';
 import type { ReconcileChange } from '../../reconcile/index.ts';
+import type { NamespaceView, Snapshot } from '../../registry/index.ts';
 
 export type StageChange = {
   readonly namespace: string;

@@ -1,13 +1,13 @@
 /**
  * The only CLI-specific step of every command: read folders of YAML and run them through the
- * server's own reconcile (`App.applyDeclared` over an in-memory store), so that every answer comes
+ * server's own reconcile (`Registry.applyDeclared` over an in-memory store), so that every answer comes
  * from the snapshot the server would serve for the same files.
  */
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { App, type Snapshot } from '../../app/index.ts';
 import { describeOrigin, type Origin, type Resource, type VersionStatus } from '../../engine/index.ts';
 import type { ReconcileChange } from '../../reconcile/index.ts';
+import { Registry, type Snapshot } from '../../registry/index.ts';
 import { type LoadedFile, loadTree } from '../../resources/index.ts';
 import { createMemoryStore } from '../../store/index.ts';
 
@@ -24,9 +24,9 @@ export const DEFAULT_NAMESPACE = 'default';
  * A registry with no history, in memory. Ids are positional (`…-000000000001` in the order versions
  * are created) and the clock is fixed, so the same files always give byte-identical answers.
  */
-export async function newCliApp(): Promise<App> {
+export async function newCliApp(): Promise<Registry> {
   let next = 0;
-  const app = new App({
+  const app = new Registry({
     store: createMemoryStore(),
     now: () => new Date(0),
     newId: () => `00000000-0000-4000-8000-${(++next).toString(16).padStart(12, '0')}`,
@@ -68,7 +68,7 @@ function promoted(r: Resource, preview: PreviewStage | undefined): Resource {
 
 export type CliState = {
   readonly files: readonly LoadedFile[];
-  readonly app: App;
+  readonly app: Registry;
   readonly snapshot: Snapshot;
   readonly changes: readonly ReconcileChange[];
 };

@@ -3,7 +3,7 @@
  * for these files. `--format json` prints exactly the body of `POST /policies/resolve`, and with
  * `--explain` exactly the body of `POST /v1/explain`.
  */
-import { chooseNamespace } from '../../app/index.ts';
+
 import {
   type Explanation,
   explain,
@@ -13,6 +13,7 @@ import {
   resolve,
 } from '../../engine/index.ts';
 import { toWireExplanation, toWireResolution } from '../../http/index.ts';
+import { chooseNamespace } from '../../registry/index.ts';
 import type { Io } from '../io.ts';
 import { DEFAULT_NAMESPACE, invalidCount, loadState, missingPaths, type PreviewStage } from './load-state.ts';
 

@@ -3,10 +3,10 @@
  * version on messages, through `runTestPipeline`, the code path of `POST /policies/test-pipeline`.
  */
 import { readFile } from 'node:fs/promises';
-import { chooseNamespace, runTestPipeline } from '../../app/index.ts';
 import type { Message, PipelineResult } from '../../engine/index.ts';
 import { toWirePipelineResult } from '../../http/index.ts';
 import { renderIssue } from '../../reconcile/index.ts';
+import { chooseNamespace, runTestPipeline } from '../../registry/index.ts';
 import { readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';
 import { DEFAULT_NAMESPACE, loadState, missingPaths, type PreviewStage } from './load-state.ts';

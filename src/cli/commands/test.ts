@@ -2,8 +2,9 @@
  * `railyard test PATH...`: runs the golden cases of every `PolicyTest` document under the paths
  * against the snapshot the server would serve, and reports like a test runner.
  */
-import { runTestPipeline } from '../../app/index.ts';
+
 import { NO_RESOLUTION, resolve } from '../../engine/index.ts';
+import { runTestPipeline } from '../../registry/index.ts';
 import type { Io } from '../io.ts';
 import {
   type CliState,

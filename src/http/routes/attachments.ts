@@ -4,7 +4,7 @@
  */
 import type { JSONSchemaType } from 'ajv';
 import type { Express, Request } from 'express';
-import { policyApi } from '../../app/index.ts';
+import { policyApi } from '../../registry/index.ts';
 import { bodyParser } from '../body.ts';
 import type { ServerDeps } from '../server.ts';
 import { toWireAttachment } from '../wire.ts';

@@ -1,8 +1,8 @@
 /** `POST /policies/test-pipeline` (reference 5.1): the route `railyard test-pipeline` shares its code with. */
 import type { JSONSchemaType } from 'ajv';
 import type { Express } from 'express';
-import { runTestPipeline } from '../../app/index.ts';
 import { validatePipeline } from '../../engine/index.ts';
+import { runTestPipeline } from '../../registry/index.ts';
 import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';

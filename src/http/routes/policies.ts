@@ -6,14 +6,14 @@
  */
 import type { JSONSchemaType } from 'ajv';
 import type { Express, Request, Response } from 'express';
+import { VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
 import {
   type ApiResult,
   type NamespaceView,
   policyApi,
   type VersionEntry,
   type WriteScope,
-} from '../../app/index.ts';
-import { VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
+} from '../../registry/index.ts';
 import type { Principal } from '../auth.ts';
 import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
@@ -41,7 +41,7 @@ export function queryParam(req: Request, name: string): string | undefined {
 
 /** The namespace view a read is about (see `selectNamespace`); undefined when nothing is served yet. */
 export function readView(deps: ServerDeps, requested: string | undefined): NamespaceView | undefined {
-  return selectNamespace(deps.app.snapshot(), requested, deps.defaultNamespace);
+  return selectNamespace(deps.registry.snapshot(), requested, deps.defaultNamespace);
 }
 
 /**
@@ -51,10 +51,10 @@ export function readView(deps: ServerDeps, requested: string | undefined): Names
 export function writeScope(deps: ServerDeps, res: Response, requested: string | undefined): WriteScope {
   const namespace =
     requested ??
-    selectNamespace(deps.app.snapshot(), undefined, deps.defaultNamespace)?.namespace ??
+    selectNamespace(deps.registry.snapshot(), undefined, deps.defaultNamespace)?.namespace ??
     deps.defaultNamespace;
   const principal = res.locals.principal as Principal | undefined;
-  return { app: deps.app, namespace, actor: principal?.name ?? null };
+  return { registry: deps.registry, namespace, actor: principal?.name ?? null };
 }
 
 /** The value of a successful result; a failed one is thrown as its HTTP error (one table: wire.ts). */
@@ -213,7 +213,7 @@ export function registerPolicyCrudRoutes(api: Express, deps: ServerDeps): void {
     const patch = patchOf(body);
     const scope = writeScope(deps, res, ns(req));
     const current = policyApi.getPolicy(
-      deps.app.snapshot().namespaces.get(scope.namespace),
+      deps.registry.snapshot().namespaces.get(scope.namespace),
       req.params.policy_id,
     );
     if (

@@ -4,7 +4,6 @@
  */
 import type { JSONSchemaType } from 'ajv';
 import type { Express, Request } from 'express';
-import type { NamespaceView, Snapshot } from '../../app/index.ts';
 import {
   type Explanation,
   explain,
@@ -12,6 +11,7 @@ import {
   type RequestContext,
   resolve,
 } from '../../engine/index.ts';
+import type { NamespaceView, Snapshot } from '../../registry/index.ts';
 import { bodyParser } from '../body.ts';
 import { selectNamespace } from '../namespace.ts';
 import type { ServerDeps } from '../server.ts';
@@ -44,7 +44,7 @@ type ContextRequest = { snapshot: Snapshot; view: NamespaceView | undefined; ctx
 
 function readContextRequest(req: Request, deps: ServerDeps): ContextRequest {
   const body = parseContextBody(req.body ?? {});
-  const snapshot = deps.app.snapshot();
+  const snapshot = deps.registry.snapshot();
   const requested = body.namespace ?? queryParam(req, 'namespace');
   return {
     snapshot,

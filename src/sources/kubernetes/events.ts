@@ -11,8 +11,8 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { kubeError } from '../../kube/index.ts';
 import type { ObjectStatus, ReconcileChange } from '../../reconcile/index.ts';
-import { kubeError } from './client.ts';
 import { type CustomObject, GROUP, VERSION } from './kubernetes-source.ts';
 
 export const EVENT_REASONS = [

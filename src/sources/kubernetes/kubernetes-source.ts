@@ -6,10 +6,10 @@
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { type Key, KINDS, type Kind, type Origin, type Resource } from '../../engine/index.ts';
+import { type InformerOptions, RestartingInformer } from '../../kube/index.ts';
 import type { DeclaredInput } from '../../reconcile/index.ts';
 import type { RejectedDocument } from '../../resources/index.ts';
 import { validateDocument } from '../../schema/index.ts';
-import { type InformerOptions, RestartingInformer } from './informer.ts';
 
 export const GROUP = 'railyard.dev';
 export const VERSION = 'v1alpha1';

@@ -9,13 +9,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
-import type { App } from '../../app/index.ts';
+import type { Backoff } from '../../kube/index.ts';
+import { LeaderElector } from '../../kube/index.ts';
 import type { Logger, Metrics } from '../../observability/index.ts';
-import { ClusterStore } from './cluster-store.ts';
+import type { Registry } from '../../registry/index.ts';
+import { ClusterStore } from '../../store/cluster/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
-import type { Backoff } from './informer.ts';
 import { KubernetesSource } from './kubernetes-source.ts';
-import { LeaderElector } from './leader-election.ts';
 import { StatusWriter } from './status-writer.ts';
 
 export const LEASE_NAME = 'railyard-leader';
@@ -76,7 +76,7 @@ export class Operator {
   readonly #elector: LeaderElector;
   readonly #status: StatusWriter;
   readonly #events: EventRecorder;
-  #app: App | undefined;
+  #app: Registry | undefined;
   #leading: AbortSignal | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -148,7 +148,7 @@ export class Operator {
    * informers and releases the Lease (so another replica takes over at once). `app` must be loaded
    * from `this.store`. Never rejects.
    */
-  async run(app: App, signal: AbortSignal): Promise<void> {
+  async run(app: Registry, signal: AbortSignal): Promise<void> {
     this.#app = app;
     app.setVersioning('observe');
     this.#source.onChange(() => this.#kick('pass'));
@@ -191,7 +191,7 @@ export class Operator {
     else this.#unhealthySince ??= Date.now();
   }
 
-  #requireApp(): App {
+  #requireApp(): Registry {
     if (!this.#app) throw new Error('Operator.run has not been called');
     return this.#app;
   }
@@ -272,7 +272,7 @@ export class Operator {
     }
   }
 
-  async #pass(app: App): Promise<void> {
+  async #pass(app: Registry): Promise<void> {
     const leading = this.#leading;
     const started = performance.now();
     const changes = await app.applyDeclared(this.#source.declaredInput());

@@ -6,10 +6,10 @@
  * per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Snapshot } from '../../app/index.ts';
 import { type Key, policyGuardrails, resourceKey } from '../../engine/index.ts';
+import { kubeError } from '../../kube/index.ts';
 import { type ObjectStatus, WorkQueue } from '../../reconcile/index.ts';
-import { kubeError } from './client.ts';
+import type { Snapshot } from '../../registry/index.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from './kubernetes-source.ts';
 
 export type KubeCondition = {

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { App } from '../../../src/app/index.ts';
 import { createDecider, type DecisionInput } from '../../../src/enforce/index.ts';
+import type { Registry } from '../../../src/registry/index.ts';
 import { appFrom, guardrail, policy } from './fixtures.ts';
 
 const CATALOG =
@@ -31,7 +31,7 @@ const POLICIES =
 const system = { role: 'system', content: 'You are terse.' };
 const user = (content: string) => [system, { role: 'user', content }];
 
-let app: App;
+let app: Registry;
 beforeAll(async () => {
   app = await appFrom(CATALOG + POLICIES);
 });

@@ -1,10 +1,10 @@
-import { App } from '../../../src/app/index.ts';
+import { Registry } from '../../../src/registry/index.ts';
 import { resourcesFromText } from '../../../src/resources/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
 
-/** An App holding the resources of one YAML text (namespace `default`), synced, or a thrown setup bug. */
-export async function appFrom(yaml: string): Promise<App> {
-  const app = new App({ store: createMemoryStore() });
+/** An Registry holding the resources of one YAML text (namespace `default`), synced, or a thrown setup bug. */
+export async function appFrom(yaml: string): Promise<Registry> {
+  const app = new Registry({ store: createMemoryStore() });
   await app.load();
   const file = resourcesFromText('inline.yaml', yaml, 'default');
   const changes = await app.applyDeclared({ resources: file.resources, rejected: file.rejected });

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, test } from 'vitest';
-import { App } from '../../../src/app/index.ts';
 import { resolve } from '../../../src/engine/index.ts';
 import { importLitellmConfig } from '../../../src/litellm/index.ts';
+import { Registry } from '../../../src/registry/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
 import { REPO } from '../../support/railyard-process.ts';
 
@@ -89,7 +89,7 @@ function referenceResolve(config: LConfig, ctx: Ctx): string[] {
 
 async function importAndServe(config: unknown) {
   const result = importLitellmConfig(config, { namespace: 'lm', originOf: () => ({ kind: 'api' }) });
-  const app = new App({ store: createMemoryStore() });
+  const app = new Registry({ store: createMemoryStore() });
   await app.load();
   await app.applyDeclared({ resources: result.resources, rejected: [] });
   const view = app.snapshot().namespaces.get('lm');

@@ -6,7 +6,7 @@
  * and `subjectaccessreviews` (manifests/rbac.yaml).
  */
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Role, TokenVerifier } from '../../http/index.ts';
+import type { Role, TokenVerifier } from '../http/index.ts';
 import { kubeError } from './client.ts';
 
 const ACCESS: readonly { readonly role: Role; readonly verb: string }[] = [

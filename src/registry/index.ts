@@ -1,4 +1,3 @@
-export { type ApiChange, type ApiState, App, type AppOptions } from './app.ts';
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
 export type {
   ApiError,
@@ -9,5 +8,6 @@ export type {
   WriteScope,
 } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';
+export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
 export { type PipelineTarget, runTestPipeline, type TestPipelineOptions } from './test-pipeline.ts';

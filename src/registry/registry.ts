@@ -25,7 +25,7 @@ export type ApiChange<T> = {
   readonly result: T;
 };
 
-export type AppOptions = {
+export type RegistryOptions = {
   readonly store: VersionStore;
   readonly now?: () => Date;
   readonly newId?: () => string;
@@ -39,9 +39,9 @@ export type AppOptions = {
  * write (a source pass, an API mutation) runs alone, in arrival order; readers take `snapshot()`
  * and never wait for a writer.
  */
-export class App {
-  readonly #opts: Required<Omit<AppOptions, 'onChanges' | 'onPublish'>> &
-    Pick<AppOptions, 'onChanges' | 'onPublish'>;
+export class Registry {
+  readonly #opts: Required<Omit<RegistryOptions, 'onChanges' | 'onPublish'>> &
+    Pick<RegistryOptions, 'onChanges' | 'onPublish'>;
   #declared: DeclaredState = emptyDeclaredState();
   #apiAttachments = new Map<string, AttachmentRecord>();
   #attachmentRecords = new WeakMap<Resource, AttachmentRecord>();
@@ -52,7 +52,7 @@ export class App {
   #versioning: 'apply' | 'observe' = 'apply';
   #lastInput: DeclaredInput = { resources: [], rejected: [] };
 
-  constructor(opts: AppOptions) {
+  constructor(opts: RegistryOptions) {
     this.#opts = { now: () => new Date(), newId: randomUUID, ...opts };
   }
 

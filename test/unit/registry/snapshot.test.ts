@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { App } from '../../../src/app/index.ts';
+import { Registry } from '../../../src/registry/index.ts';
 import { resourcesFromText } from '../../../src/resources/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
 
@@ -22,9 +22,9 @@ spec: {policy: ${name}, teams: [team-${name}]}`,
 
 const sorted = (xs: readonly string[]) => [...xs].sort();
 
-describe('buildSnapshot (through App)', () => {
+describe('buildSnapshot (through Registry)', () => {
   test('histories, attachments and statuses are sorted whatever the declaration order, after an edit too', async () => {
-    const app = new App({ store: createMemoryStore() });
+    const app = new Registry({ store: createMemoryStore() });
     await app.load();
     await app.applyDeclared(declared('g-one'));
     const first = app.snapshot();

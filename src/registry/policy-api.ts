@@ -1,6 +1,6 @@
 /**
  * The operations of LiteLLM's `/policies` management API (reference 3 and 5) over the registry.
- * Reads answer from one snapshot; writes go through `App.transact`, so they are serialised,
+ * Reads answer from one snapshot; writes go through `Registry.transact`, so they are serialised,
  * persisted, then published. Every client mistake comes back as an `ApiError` value with the
  * reference's message; nothing here throws for one. HTTP statuses are the http layer's business.
  */
@@ -35,7 +35,7 @@ import {
   validateResources,
 } from '../engine/index.ts';
 import { historyKey } from '../reconcile/index.ts';
-import type { ApiChange, ApiState, App } from './app.ts';
+import type { ApiChange, ApiState, Registry } from './registry.ts';
 import type { NamespaceView } from './snapshot.ts';
 
 /**
@@ -180,15 +180,19 @@ export function getAttachment(
   return found ? ok(found) : fail('not_found', `Attachment with ID ${attachmentId} not found`);
 }
 
-// ───────────────────────────── writes (App.transact) ─────────────────────────────
+// ───────────────────────────── writes (Registry.transact) ─────────────────────────────
 
 /** Who writes, and in which namespace. `actor` becomes `created_by`/`updated_by`. */
-export type WriteScope = { readonly app: App; readonly namespace: string; readonly actor: string | null };
+export type WriteScope = {
+  readonly registry: Registry;
+  readonly namespace: string;
+  readonly actor: string | null;
+};
 
 type Work<T> = (state: ApiState, env: VersionEnv) => ApiChange<ApiResult<T>>;
 
 function write<T>(scope: WriteScope, work: Work<T>): Promise<ApiResult<T>> {
-  return scope.app.transact(scope.actor, work);
+  return scope.registry.transact(scope.actor, work);
 }
 
 const unchanged = <T>(result: ApiResult<T>): ApiChange<ApiResult<T>> => ({ result });
@@ -234,7 +238,7 @@ function checkContent(state: ApiState, scope: WriteScope, name: string, content:
     }
   }
   const catalog: ReadonlyMap<string, GuardrailSpec> =
-    scope.app.snapshot().namespaces.get(scope.namespace)?.guardrails ?? new Map();
+    scope.registry.snapshot().namespaces.get(scope.namespace)?.guardrails ?? new Map();
   for (const [g, spec] of catalog) {
     resources.push({ kind: 'Guardrail', namespace: scope.namespace, name: g, origin: { kind: 'api' }, spec });
   }
@@ -404,7 +408,7 @@ export function deleteAttachment(
       attachments.delete(attachmentId);
       return { attachments, result: ok({ id: attachmentId }) };
     }
-    const declared = scope.app
+    const declared = scope.registry
       .snapshot()
       .namespaces.get(scope.namespace)
       ?.attachments.find((a) => a.attachmentId === attachmentId);

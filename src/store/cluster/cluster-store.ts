@@ -20,9 +20,8 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { AttachmentRecord, PolicyHistory } from '../../engine/index.ts';
 import { productionVersion } from '../../engine/index.ts';
-import { StoreError, type StoreState, type VersionStore } from '../../store/index.ts';
-import { kubeError } from './client.ts';
-import { type InformerOptions, RestartingInformer } from './informer.ts';
+import { type InformerOptions, kubeError, RestartingInformer } from '../../kube/index.ts';
+import { StoreError, type StoreState, type VersionStore } from '../types.ts';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const STORE_SELECTOR = `${MANAGED_BY}=railyard`;

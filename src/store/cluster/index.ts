@@ -1,0 +1,6 @@
+export {
+  ClusterStore,
+  type ClusterStoreOptions,
+  historyConfigMapName,
+  StoreConflict,
+} from './cluster-store.ts';
