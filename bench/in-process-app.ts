@@ -1,7 +1,6 @@
 /** A tree loaded the way `serve` loads it, into a real `Registry` over an in-memory store. */
 
-import type { PolicyIndex } from '../src/engine/index.ts';
-import type { DeclaredInput } from '../src/reconcile/index.ts';
+import type { DeclaredInput, PolicyIndex } from '../src/engine/index.ts';
 import { Registry } from '../src/registry/index.ts';
 import { resourcesFromText } from '../src/resources/index.ts';
 import { createMemoryStore } from '../src/store/index.ts';

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describeOrigin } from '../engine/index.ts';
+import { describeOrigin, type ReconcileChange, renderIssue } from '../engine/index.ts';
 import {
   createEnforcement,
   createFastRouteServer,
@@ -11,10 +11,9 @@ import {
   type TokenVerifier,
 } from '../http/index.ts';
 import { createLogger, type Logger, Metrics } from '../observability/index.ts';
-import { type ReconcileChange, renderIssue } from '../reconcile/index.ts';
+import type { Operator, OperatorConfig } from '../operator/index.ts';
 import { Registry } from '../registry/index.ts';
 import { DirectorySource } from '../sources/directory/index.ts';
-import type { Operator, OperatorConfig } from '../sources/kubernetes/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
@@ -186,7 +185,7 @@ async function startOperatorFor(
 ): Promise<{ operator: Operator; verifier: TokenVerifier }> {
   const [{ kubeConfigFrom, tokenReviewVerifier }, { Operator }] = await Promise.all([
     import('../kube/index.ts'),
-    import('../sources/kubernetes/index.ts'),
+    import('../operator/index.ts'),
   ]);
   const { kubeconfig, ...kubernetes } = options;
   const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });

@@ -1,5 +1,6 @@
 export * from './comma-list.ts';
 export * from './condition.ts';
+export * from './declared-pass.ts';
 export * from './digest.ts';
 export * from './explain.ts';
 export * from './inherit.ts';
@@ -8,6 +9,7 @@ export * from './origin.ts';
 export * from './pipeline.ts';
 export * from './policy-index.ts';
 export * from './resolve.ts';
+export * from './status.ts';
 export * from './types.ts';
 export * from './validate.ts';
 export * from './versions.ts';

@@ -141,6 +141,14 @@ export type Issue = {
   readonly message: string;
 };
 
+/** A document that did not become a resource (schema errors), or could not even be named (no `key`). */
+export type RejectedDocument = {
+  readonly key?: Key;
+  readonly origin: Origin;
+  readonly generation?: number;
+  readonly issues: readonly Issue[];
+};
+
 export type Checked<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
 
 // ───────────────────────────── versions ─────────────────────────────

@@ -16,6 +16,7 @@ import {
   describeOrigin,
   emptyHistory,
   type GuardrailSpec,
+  historyKey,
   type Issue,
   inheritanceChain,
   isDeclared,
@@ -34,7 +35,6 @@ import {
   type VersionStatus,
   validateResources,
 } from '../engine/index.ts';
-import { historyKey } from '../reconcile/index.ts';
 import type { ApiChange, ApiState, Registry } from './registry.ts';
 import type { NamespaceView } from './snapshot.ts';
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { AttachmentRecord, Issue, PolicyHistory, Resource, VersionEnv } from '../engine/index.ts';
-import { compileGuardrail } from '../guardrails/index.ts';
 import {
   type DeclaredInput,
   type DeclaredState,
@@ -8,7 +7,8 @@ import {
   historyKey,
   type ReconcileChange,
   reconcileDeclared,
-} from '../reconcile/index.ts';
+} from '../engine/index.ts';
+import { compileGuardrail } from '../guardrails/index.ts';
 import type { StoreState, VersionStore } from '../store/index.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 

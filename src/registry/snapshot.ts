@@ -1,3 +1,4 @@
+import type { ObjectStatus, RejectedDocument } from '../engine/index.ts';
 import {
   type AttachmentRecord,
   buildPolicyIndex,
@@ -6,8 +7,6 @@ import {
   type PolicyIndex,
   productionVersion,
 } from '../engine/index.ts';
-import type { ObjectStatus } from '../reconcile/index.ts';
-import type { RejectedDocument } from '../resources/index.ts';
 
 /** Everything one namespace serves: built once per change, never mutated, swapped whole. */
 export type NamespaceView = {

@@ -4,7 +4,6 @@ export {
   type LoadedFile,
   listResourceFiles,
   loadTree,
-  type RejectedDocument,
   resourcesFromText,
 } from './load-tree.ts';
 export { type ReadDocument, type ReadIssue, readDocuments } from './read-documents.ts';

@@ -1,16 +1,17 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type Issue, type Key, KINDS, type Kind, type Origin, type Resource } from '../engine/index.ts';
+import {
+  type Key,
+  KINDS,
+  type Kind,
+  type Origin,
+  type RejectedDocument,
+  type Resource,
+} from '../engine/index.ts';
 import { validateDocument } from '../schema/index.ts';
 import { readDocuments } from './read-documents.ts';
 
 /** A document the loader could read but not turn into a resource (schema errors, YAML errors). */
-export type RejectedDocument = {
-  readonly key?: Key;
-  readonly origin: Origin;
-  readonly generation?: number;
-  readonly issues: readonly Issue[];
-};
 
 /** A document of a kind only the CLI reads (`PolicyTest`), with where it came from. */
 export type ExtraDocument = { readonly kind: string; readonly value: unknown; readonly origin: Origin };

@@ -1,8 +1,8 @@
 /** The pure parts of Kubernetes mode: desired status, its merge patch, store naming, Events. */
 import { describe, expect, test } from 'vitest';
-import type { ObjectStatus } from '../../src/reconcile/index.ts';
-import { statusEvents, versionEvents } from '../../src/sources/kubernetes/events.ts';
-import { desiredStatus, statusPatch } from '../../src/sources/kubernetes/status-writer.ts';
+import type { ObjectStatus } from '../../src/engine/index.ts';
+import { statusEvents, versionEvents } from '../../src/operator/events.ts';
+import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
 import { historyConfigMapName, policyLabelValue } from '../../src/store/cluster/cluster-store.ts';
 
 const NOW = '2025-06-01T12:00:00Z';

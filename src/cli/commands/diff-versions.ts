@@ -4,13 +4,13 @@
  * changed what is in production.
  */
 
+import type { ReconcileChange } from '../../engine/index.ts';
 import {
   latestVersion,
   type PolicyHistory,
   productionVersion,
   type VersionStatus,
 } from '../../engine/index.ts';
-import type { ReconcileChange } from '../../reconcile/index.ts';
 import type { NamespaceView, Snapshot } from '../../registry/index.ts';
 
 export type StageChange = {

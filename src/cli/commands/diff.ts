@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RequestContext, Resource } from '../../engine/index.ts';
+import { renderIssue } from '../../engine/index.ts';
 import { fromWireContext } from '../../http/index.ts';
-import { renderIssue } from '../../reconcile/index.ts';
 import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';
 import { blastRadius, type ContextImpact, contextLabel, namedContexts } from './blast-radius.ts';

@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
+import type { ReconcileChange } from '../../engine/index.ts';
 import { describeOrigin, type Origin, type Resource, type VersionStatus } from '../../engine/index.ts';
-import type { ReconcileChange } from '../../reconcile/index.ts';
 import { Registry, type Snapshot } from '../../registry/index.ts';
 import { type LoadedFile, loadTree } from '../../resources/index.ts';
 import { createMemoryStore } from '../../store/index.ts';

@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Message, PipelineResult } from '../../engine/index.ts';
+import { renderIssue } from '../../engine/index.ts';
 import { toWirePipelineResult } from '../../http/index.ts';
-import { renderIssue } from '../../reconcile/index.ts';
 import { chooseNamespace, runTestPipeline } from '../../registry/index.ts';
 import { readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';

@@ -5,7 +5,7 @@
  */
 
 import type { Issue } from '../../engine/index.ts';
-import { renderIssue } from '../../reconcile/index.ts';
+import { renderIssue } from '../../engine/index.ts';
 import type { Io } from '../io.ts';
 import { DEFAULT_NAMESPACE, displayPath, loadState, missingPaths } from './load-state.ts';
 import { parsePolicyTest } from './policy-test.ts';

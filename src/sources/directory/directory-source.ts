@@ -1,13 +1,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import type { Resource } from '../../engine/index.ts';
-import {
-  type LoadedFile,
-  listResourceFiles,
-  type RejectedDocument,
-  resourcesFromText,
-} from '../../resources/index.ts';
+import type { RejectedDocument, Resource } from '../../engine/index.ts';
+import { type LoadedFile, listResourceFiles, resourcesFromText } from '../../resources/index.ts';
 
 export type DirectorySourceOptions = {
   readonly dirs: readonly string[];

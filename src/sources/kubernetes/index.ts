@@ -1,4 +1,1 @@
-export { EventRecorder, type EventSpec, statusEvents, versionEvents } from './events.ts';
-export { type CustomObject, KubernetesSource } from './kubernetes-source.ts';
-export { LEASE_NAME, Operator, type OperatorConfig, operatorConfig, podNamespace } from './operator.ts';
-export { desiredStatus, StatusWriter, statusPatch } from './status-writer.ts';
+export { type CustomObject, GROUP, KubernetesSource, PLURALS, VERSION } from './kubernetes-source.ts';

@@ -5,10 +5,9 @@
  * an event's delta, so repeats and relists are harmless.
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { DeclaredInput, RejectedDocument } from '../../engine/index.ts';
 import { type Key, KINDS, type Kind, type Origin, type Resource } from '../../engine/index.ts';
 import { type InformerOptions, RestartingInformer } from '../../kube/index.ts';
-import type { DeclaredInput } from '../../reconcile/index.ts';
-import type { RejectedDocument } from '../../resources/index.ts';
 import { validateDocument } from '../../schema/index.ts';
 
 export const GROUP = 'railyard.dev';

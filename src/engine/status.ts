@@ -1,4 +1,4 @@
-import type { Issue, Key, Origin } from '../engine/index.ts';
+import type { Issue, Key, Origin } from './types.ts';
 
 export const CONDITION_TYPES = ['Accepted', 'Ready'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];

@@ -1,23 +1,9 @@
-import {
-  applyDeclared,
-  deactivateDeclared,
-  describeOrigin,
-  type Issue,
-  isDeclared,
-  type Key,
-  latestVersion,
-  type Origin,
-  type PolicyHistory,
-  productionVersion,
-  type Resource,
-  resourceKey,
-  revalidate,
-  type Validation,
-  type VersionChange,
-  type VersionEnv,
-} from '../engine/index.ts';
-import type { RejectedDocument } from '../resources/index.ts';
+import { describeOrigin } from './origin.ts';
 import { condition, type ObjectStatus, renderIssue } from './status.ts';
+import type { Issue, Key, Origin, PolicyHistory, RejectedDocument, Resource } from './types.ts';
+import { resourceKey, revalidate, type Validation } from './validate.ts';
+import { isDeclared, latestVersion, productionVersion, type VersionEnv } from './versions.ts';
+import { applyDeclared, deactivateDeclared, type VersionChange } from './versions-declared.ts';
 
 /**
  * What the reconciler keeps between passes. `lastGood` holds, per declared key, the version of the

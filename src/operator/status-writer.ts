@@ -6,11 +6,11 @@
  * per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { type Key, policyGuardrails, resourceKey } from '../../engine/index.ts';
-import { kubeError } from '../../kube/index.ts';
-import { type ObjectStatus, WorkQueue } from '../../reconcile/index.ts';
-import type { Snapshot } from '../../registry/index.ts';
-import { type CustomObject, GROUP, PLURALS, VERSION } from './kubernetes-source.ts';
+import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
+import { kubeError } from '../kube/index.ts';
+import { WorkQueue } from '../reconcile/index.ts';
+import type { Snapshot } from '../registry/index.ts';
+import { type CustomObject, GROUP, PLURALS, VERSION } from '../sources/kubernetes/index.ts';
 
 export type KubeCondition = {
   readonly type: string;

@@ -1,13 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { type PolicyHistory, type Resource, resourceKey } from '../../../src/engine/index.ts';
 import {
   type DeclaredInput,
   type DeclaredState,
   emptyDeclaredState,
   type PassOptions,
+  type PolicyHistory,
+  type Resource,
   reconcileDeclared,
-} from '../../../src/reconcile/index.ts';
-import { edit, random, randomResource, sameKeyVariant } from '../engine/random-resources.ts';
+  resourceKey,
+} from '../../../src/engine/index.ts';
+import { edit, random, randomResource, sameKeyVariant } from './random-resources.ts';
 
 const origin = { kind: 'file', path: 'p.yaml', line: 1 } as const;
 const guardrail = (name: string): Resource => ({

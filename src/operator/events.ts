@@ -11,9 +11,9 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { kubeError } from '../../kube/index.ts';
-import type { ObjectStatus, ReconcileChange } from '../../reconcile/index.ts';
-import { type CustomObject, GROUP, VERSION } from './kubernetes-source.ts';
+import type { ObjectStatus, ReconcileChange } from '../engine/index.ts';
+import { kubeError } from '../kube/index.ts';
+import { type CustomObject, GROUP, VERSION } from '../sources/kubernetes/index.ts';
 
 export const EVENT_REASONS = [
   'VersionCreated',
