@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describeOrigin, type ReconcileChange, renderIssue } from '../engine/index.ts';
 import {
   createEnforcement,
   createFastRouteServer,
@@ -12,8 +11,9 @@ import {
 } from '../http/index.ts';
 import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import type { Operator, OperatorConfig } from '../operator/index.ts';
+import { Controller } from '../reconcile/index.ts';
 import { Registry } from '../registry/index.ts';
-import { DirectorySource } from '../sources/directory/index.ts';
+import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
@@ -61,14 +61,29 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
   const operator = cluster?.operator;
   const store = operator ? operator.store : createLowdbStore(join(opts.data, 'registry.json'));
-  const app = new Registry({
+  const registry = new Registry({
     store,
-    onChanges: (changes) => logChanges(log, changes),
     onPublish: (snapshot) => metrics.snapshotRevision.set(snapshot.revision),
   });
-  metrics.countObjectsOf(() => app.snapshot().statuses);
-  await operator?.start(stopping.signal);
-  await app.load();
+  metrics.countObjectsOf(() => registry.snapshot().statuses);
+  await operator?.startStore(stopping.signal);
+  await registry.load();
+  const source =
+    operator?.source ??
+    new DirectorySource({
+      dirs: opts.dir,
+      defaultNamespace: opts.namespace,
+      onError: (err) => log.error({ err }, 'directory source error'),
+    });
+  const controller = new Controller({
+    source,
+    registry,
+    log,
+    metrics,
+    // A folder's events come per file; a short window still gathers a checkout's burst into one pass.
+    debounceMs: operator ? 20 : 5,
+    ...(operator ? { onPass: operator.onPass } : {}),
+  });
 
   const tokens = await loadTokens({
     readTokens: process.env.RAILYARD_READ_TOKEN,
@@ -87,12 +102,13 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   }
 
   const base = {
-    registry: app,
+    registry,
     auth: tokens.authenticator,
     metrics,
     log,
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
+    reconcileStatus: () => controller.status(),
     ...(operator ? { ready: () => operator.ready() } : {}),
   };
   const enforcement = createEnforcement(base, opts.enforce);
@@ -115,22 +131,9 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const { port } = server.address() as AddressInfo;
   log.info({ port, ...(operator ? { kubernetes: opts.kubernetes } : { dirs: opts.dir }) }, 'listening');
 
-  const operating = operator?.run(app, stopping.signal);
-  const source = operator
-    ? undefined
-    : new DirectorySource({
-        dirs: opts.dir,
-        defaultNamespace: opts.namespace,
-        onError: (err) => log.error({ err }, 'directory source error'),
-      });
-  await source?.start(async (view) => {
-    await app.applyDeclared(view);
-    if (!app.synced()) {
-      app.markSynced();
-      compactHeap();
-      log.info({ revision: app.snapshot().revision }, 'initial sync complete');
-    }
-  }, stopping.signal);
+  const operating = operator?.run(registry, controller, stopping.signal);
+  await controller.start(stopping.signal);
+  if (!operator && registry.synced()) compactHeap();
 
   await new Promise<void>((ok) => {
     if (signal.aborted) ok();
@@ -138,7 +141,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   });
   log.info('shutting down');
   stopping.abort();
-  await source?.stop();
+  await controller.stop();
   await operating;
   await Promise.all(
     [server, gateway].map(
@@ -152,26 +155,6 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   );
   log.info('stopped');
   return 0;
-}
-
-function logChanges(log: Logger, changes: readonly ReconcileChange[]): void {
-  for (const c of changes) {
-    const key = c.key && `${c.key.kind}/${c.key.namespace}/${c.key.name}`;
-    switch (c.kind) {
-      case 'version':
-        log.info({ key, change: c.change }, 'policy version change');
-        break;
-      case 'invalid':
-        log.warn(
-          { key, at: describeOrigin(c.origin), issues: c.issues.map(renderIssue) },
-          `invalid object at ${describeOrigin(c.origin)}: ${c.issues.map(renderIssue).join('; ')}`,
-        );
-        break;
-      case 'removed':
-        log.info({ key }, 'object removed');
-        break;
-    }
-  }
 }
 
 /**

@@ -55,6 +55,11 @@ export type PassOptions = {
    * leader wrote and only computes statuses.
    */
   readonly versioning?: 'apply' | 'observe';
+  /**
+   * Apply every valid policy again, not only those whose resource changed (a new leader: the last
+   * one may have died between two writes). Applying is idempotent, so this only costs time.
+   */
+  readonly reapplyAll?: boolean;
   /** Pass the same function every pass: a different one makes the next pass validate everything. */
   readonly checkGuardrailConfig?: (g: Extract<Resource, { kind: 'Guardrail' }>) => Issue[];
 };
@@ -102,6 +107,7 @@ export function reconcileDeclared(
   const changes: ReconcileChange[] = [];
   const versioning = opts.versioning ?? 'apply';
   const applying = versioning === 'apply';
+  const reapplyAll = applying && opts.reapplyAll === true;
   const histories = new Map(prev.histories);
 
   // Objects whose new document failed the schema still count, at their last good version, for
@@ -136,7 +142,8 @@ export function reconcileDeclared(
     prev.memo.rejected === 0 &&
     prev.memo.histories === prev.histories &&
     prev.memo.versioning === versioning &&
-    apiOwned.size === 0
+    apiOwned.size === 0 &&
+    !reapplyAll
       ? validation.rechecked
       : undefined;
 
@@ -156,7 +163,8 @@ export function reconcileDeclared(
     const issues = validated.get(k) ?? [];
     const before = memo?.get(k);
     if (dirty) lastGood.delete(k);
-    if (before?.res === res && before.issues === issues && before.good === prev.lastGood.get(k)) {
+    const reapply = reapplyAll && res.kind === 'Policy';
+    if (!reapply && before?.res === res && before.issues === issues && before.good === prev.lastGood.get(k)) {
       if (before.good) lastGood.set(k, before.good);
       statuses.set(k, before.status);
       reusable.add(k);
@@ -179,7 +187,7 @@ export function reconcileDeclared(
       continue;
     }
     lastGood.set(k, res);
-    if (res.kind === 'Policy' && applying && prev.lastGood.get(k) !== res) {
+    if (res.kind === 'Policy' && applying && (reapply || prev.lastGood.get(k) !== res)) {
       const hk = historyKey(res.namespace, res.name);
       const applied = applyDeclared(histories.get(hk), res, opts.env);
       histories.set(hk, applied.history);

@@ -13,7 +13,7 @@ import type { NamespaceView, Snapshot } from '../registry/index.ts';
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
-import { toWireAttachment, toWirePolicy, toWireResolution } from './wire.ts';
+import { toWireAttachment, toWirePolicy, toWireReconcileStatus, toWireResolution } from './wire.ts';
 
 export type FastRoute = {
   readonly name: string;
@@ -101,9 +101,11 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       access: 'reader',
       handle: (_req, res) => {
         const snapshot = deps.registry.snapshot();
+        const reconcile = deps.reconcileStatus?.();
         return json(res, 200, {
           revision: snapshot.revision,
           synced: deps.registry.synced(),
+          ...(reconcile ? { reconcile: toWireReconcileStatus(reconcile) } : {}),
           objects: snapshot.statuses,
           unreadable_documents: snapshot.unreadable,
         });

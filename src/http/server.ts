@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
+import type { ControllerStatus } from '../reconcile/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
@@ -15,6 +16,8 @@ export type ServerDeps = {
   /** Served when a request names no namespace and several exist. */
   readonly defaultNamespace: string;
   readonly bodyLimitBytes: number;
+  /** How reconciling goes (failing passes, a source that lost its backend), for `/v1/status`. */
+  readonly reconcileStatus?: () => ControllerStatus;
   /** Extra readiness conditions (informers healthy…); `/readyz` also needs the first sync. */
   readonly ready?: () => { ok: boolean; reason?: string };
   /** The proxy enforcement routes (LiteLLM, agentgateway); built with defaults when absent. */

@@ -18,6 +18,7 @@ import {
   type VersionDiff,
   validatePipeline,
 } from '../engine/index.ts';
+import type { ControllerStatus } from '../reconcile/index.ts';
 import type { ApiError, ApiErrorCode } from '../registry/index.ts';
 import { type ErrorKind, HttpError } from './errors.ts';
 
@@ -280,5 +281,25 @@ export function toWireExplanation(e: Explanation, revision: number): Record<stri
         condition_passed: level.conditionPassed,
       })),
     })),
+  };
+}
+
+const isoTime = (ms: number): string => new Date(ms).toISOString();
+
+/** `reconcile` of `GET /v1/status`: whether passes succeed, and what fails meanwhile. */
+export function toWireReconcileStatus(s: ControllerStatus): Record<string, unknown> {
+  return {
+    synced: s.synced,
+    last_reconcile_id: s.lastReconcileId ?? null,
+    last_success_at: s.lastSuccessAt === undefined ? null : isoTime(s.lastSuccessAt),
+    failing: s.failing
+      ? {
+          since: isoTime(s.failing.since),
+          attempts: s.failing.attempts,
+          error: s.failing.error,
+          retry_at: isoTime(s.failing.retryAt),
+        }
+      : null,
+    source_trouble: s.source ? { since: isoTime(s.source.since), message: s.source.message } : null,
   };
 }

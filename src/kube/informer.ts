@@ -17,18 +17,10 @@ import {
   ListWatch,
   Watch,
 } from '@kubernetes/client-node';
+import { type Backoff, backoffDelay } from '../time/index.ts';
 import { type KubeError, kubeError } from './client.ts';
 
 export type ObjectRef = { readonly namespace: string; readonly name: string };
-
-export type Backoff = {
-  /** Delay before the first restart (default 1 s). */
-  readonly initialMs: number;
-  /** Cap (default 30 s). */
-  readonly maxMs: number;
-  /** Each delay is shortened by up to this fraction, at random (default 0.2). */
-  readonly jitter: number;
-};
 
 export type InformerConfig<T extends KubernetesObject> = {
   readonly kubeConfig: KubeConfig;
@@ -72,11 +64,6 @@ export type InformerOptions<T extends KubernetesObject> = Pick<
 
 export function informerConfig<T extends KubernetesObject>(o: InformerOptions<T>): InformerConfig<T> {
   return { ...DEFAULTS, ...o };
-}
-
-/** Delay before restart number `attempt + 1`: `initial · 2^attempt`, capped, minus up to `jitter` of it. Pure. */
-export function restartDelay(attempt: number, b: Backoff, random: () => number): number {
-  return Math.min(b.maxMs, b.initialMs * 2 ** attempt) * (1 - b.jitter * random());
 }
 
 const VERBS = ['add', 'update', 'delete'] as const;
@@ -191,7 +178,7 @@ export class RestartingInformer<T extends KubernetesObject> {
       this.#stats = { ...this.#stats, restarts: this.#stats.restarts + 1, lastError: error };
       this.#c.onError(error);
       firstAttempt();
-      await this.#c.delay(restartDelay(attempt++, this.#c.backoff, this.#c.random), stop);
+      await this.#c.delay(backoffDelay(attempt++, this.#c.backoff, this.#c.random), stop);
     }
     this.#healthy = false;
     firstAttempt();

@@ -53,6 +53,12 @@ export class Metrics {
     labelNames: ['controller', 'result'] as const,
     registers: [this.registry],
   });
+  readonly reconcileErrors = new Counter({
+    name: 'controller_runtime_reconcile_errors_total',
+    help: 'Reconciliations that failed, by controller (each is retried with backoff)',
+    labelNames: ['controller'] as const,
+    registers: [this.registry],
+  });
   readonly reconcileTime = new Histogram({
     name: 'controller_runtime_reconcile_time_seconds',
     help: 'Length of reconciliations by controller',

@@ -1,20 +1,21 @@
 /**
- * Kubernetes mode (`railyard serve --kubernetes`), wired: informers → reconcile passes → the
- * registry; histories in ConfigMaps (`ClusterStore`); leader election on a Lease. Every replica
- * watches and serves reads from its own caches. Only the leader records versions, writes statuses
- * and Events; followers observe the histories the leader writes. API writes go through the store
- * from any replica (resourceVersion preconditions keep them safe).
+ * Kubernetes mode (`railyard serve --kubernetes`), wired: the Kubernetes source and the cluster
+ * store feed the one controller; leader election decides who writes. Every replica watches and
+ * serves reads from its own caches. Only the leader records versions, writes statuses and Events;
+ * followers observe the histories the leader writes. API writes go through the store from any
+ * replica (resourceVersion preconditions keep them safe).
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
-import type { Backoff } from '../kube/index.ts';
 import { LeaderElector } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
+import type { Controller, PassReport } from '../reconcile/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { KubernetesSource } from '../sources/kubernetes/index.ts';
 import { ClusterStore } from '../store/cluster/index.ts';
+import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
 import { StatusWriter } from './status-writer.ts';
 
@@ -32,8 +33,6 @@ export type OperatorConfig = {
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
-  /** Changes arriving within this window make one pass (default 20 ms). */
-  readonly debounceMs: number;
   /** `/readyz` fails once an informer has been unhealthy this long (default 30 s). */
   readonly unhealthyAfterMs: number;
   /** Informer restart backoff. */
@@ -62,7 +61,6 @@ export function operatorConfig(
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
-    debounceMs: 20,
     unhealthyAfterMs: 30_000,
     backoff: { initialMs: 500, maxMs: 10_000, jitter: 0.2 },
     ...o,
@@ -70,24 +68,18 @@ export function operatorConfig(
 }
 
 export class Operator {
+  /** The version store: ConfigMaps in the watched namespaces. */
   readonly store: ClusterStore;
+  /** The railyard.dev objects: what the controller reconciles. */
+  readonly source: KubernetesSource;
   readonly #c: OperatorConfig;
-  readonly #source: KubernetesSource;
-  readonly #elector: LeaderElector;
   readonly #status: StatusWriter;
   readonly #events: EventRecorder;
-  #app: Registry | undefined;
+  #registry: Registry | undefined;
   #leading: AbortSignal | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #retry: ReturnType<typeof setTimeout> | undefined;
-  #draining = false;
-  #again = false;
-  #needPass = false;
-  #needReload = false;
-  #failures = 0;
   #unhealthySince: number | undefined;
 
-  /** Builds the parts; nothing talks to the API server before `start`. */
+  /** Builds the parts; nothing talks to the API server before `startStore`. */
   constructor(config: Pick<OperatorConfig, 'kubeConfig' | 'log' | 'metrics'> & Partial<OperatorConfig>) {
     const c = operatorConfig(config);
     this.#c = c;
@@ -101,7 +93,7 @@ export class Operator {
       informer,
       onInvalid: (message) => c.log.error(message),
     });
-    this.#source = new KubernetesSource({ kubeConfig: c.kubeConfig, namespaces: c.namespaces, informer });
+    this.source = new KubernetesSource({ kubeConfig: c.kubeConfig, namespaces: c.namespaces, informer });
     this.#events = new EventRecorder({
       kubeConfig: c.kubeConfig,
       identity: c.identity,
@@ -109,8 +101,8 @@ export class Operator {
     });
     this.#status = new StatusWriter({
       kubeConfig: c.kubeConfig,
-      object: (key) => this.#source.object(key),
-      snapshot: () => this.#requireApp().snapshot(),
+      object: (key) => this.source.object(key),
+      snapshot: () => this.#requireRegistry().snapshot(),
       onPatched: (status, object, written) => {
         c.metrics.reconcileTotal.inc({ controller: 'status', result: 'success' });
         c.log.debug(
@@ -124,56 +116,81 @@ export class Operator {
         c.log.warn({ key, err }, 'status write failed; retrying');
       },
     });
-    this.#elector = new LeaderElector(c.kubeConfig, {
-      namespace: c.leaseNamespace,
-      name: LEASE_NAME,
-      identity: c.identity,
-      leaseDurationMs: c.leaseDurationMs,
-      renewDeadlineMs: c.renewDeadlineMs,
-      retryPeriodMs: c.retryPeriodMs,
-      onStartedLeading: (signal) => this.#startLeading(signal),
-      onStoppedLeading: () => this.#stopLeading(),
-      onError: (err) => c.log.debug({ err }, 'leader election call failed'),
-    });
     this.#registerMetrics();
   }
 
-  /** Starts the informers (the store's first): call before `app.load()`, which waits for the store's list. */
-  async start(signal: AbortSignal): Promise<void> {
-    await Promise.all([this.store.start(signal), this.#source.start(signal)]);
+  /** Starts watching the store's ConfigMaps: call before `registry.load()`, which waits for their list. */
+  async startStore(signal: AbortSignal): Promise<void> {
+    await this.store.start(signal);
   }
 
   /**
-   * Reconciles into `app` and campaigns for leadership until `signal` aborts; then stops the
-   * informers and releases the Lease (so another replica takes over at once). `app` must be loaded
-   * from `this.store`. Never rejects.
+   * After every successful pass of the controller: the leader records Events for new versions and
+   * queues the status writes the pass calls for.
    */
-  async run(app: Registry, signal: AbortSignal): Promise<void> {
-    this.#app = app;
-    app.setVersioning('observe');
-    this.#source.onChange(() => this.#kick('pass'));
-    this.store.onForeignChange(() => this.#kick('reload'));
+  readonly onPass = (pass: PassReport): void => {
+    const leading = this.#leading;
+    if (leading && !leading.aborted) {
+      for (const change of pass.changes) {
+        if (change.kind !== 'version') continue;
+        const object = this.source.object(change.key);
+        if (object)
+          for (const ev of versionEvents(change)) void this.#events.record(object, change.key.kind, ev);
+      }
+    }
+    this.#status.enqueueDiffs();
+  };
+
+  /**
+   * Campaigns for leadership until `signal` aborts: the leader records versions (the controller
+   * applies every policy again when it takes over) and writes statuses. Then releases the Lease
+   * (so another replica takes over at once) and stops the store's watch. `registry` must be
+   * loaded from `this.store`, and `controller` reconcile `this.source` into it. Never rejects.
+   */
+  async run(registry: Registry, controller: Controller, signal: AbortSignal): Promise<void> {
+    this.#registry = registry;
+    registry.setVersioning('observe');
+    const unsubscribe = this.store.onForeignChange(() => controller.reload());
+    const elector = new LeaderElector(this.#c.kubeConfig, {
+      namespace: this.#c.leaseNamespace,
+      name: LEASE_NAME,
+      identity: this.#c.identity,
+      leaseDurationMs: this.#c.leaseDurationMs,
+      renewDeadlineMs: this.#c.renewDeadlineMs,
+      retryPeriodMs: this.#c.retryPeriodMs,
+      onStartedLeading: (leading) => {
+        this.#leading = leading;
+        this.#c.log.info({ identity: this.#c.identity }, 'became leader');
+        registry.setVersioning('apply');
+        controller.reapply();
+        void this.#status.run(leading);
+      },
+      onStoppedLeading: () => {
+        this.#leading = undefined;
+        registry.setVersioning('observe');
+        this.#c.log.info({ identity: this.#c.identity }, 'stopped leading');
+      },
+      onError: (err) => this.#c.log.debug({ err }, 'leader election call failed'),
+    });
     const health = setInterval(() => this.#trackHealth(), 1_000);
-    this.#kick('pass');
     const campaign = new AbortController();
-    const elected = this.#elector.run(campaign.signal);
+    const elected = elector.run(campaign.signal);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     clearInterval(health);
-    clearTimeout(this.#timer);
-    clearTimeout(this.#retry);
-    const released = await this.#elector.release();
+    const released = await elector.release();
     campaign.abort();
     await elected;
+    unsubscribe();
     if (released.outcome === 'released') this.#c.log.info('released the leader lease');
-    await Promise.all([this.store.stop(), this.#source.stop()]);
+    await this.store.stop();
   }
 
   /** For `/readyz`: the informers have synced, and none has been failing for longer than allowed. */
   ready(): { ok: boolean; reason?: string } {
-    if (!this.#source.synced()) return { ok: false, reason: 'informers have not synced yet' };
+    if (!this.source.synced()) return { ok: false, reason: 'informers have not synced yet' };
     this.#trackHealth();
     const since = this.#unhealthySince;
     if (since !== undefined && Date.now() - since > this.#c.unhealthyAfterMs) {
@@ -186,110 +203,14 @@ export class Operator {
   }
 
   #trackHealth(): void {
-    const healthy = this.#source.healthy() && this.store.healthy();
+    const healthy = this.source.trouble() === undefined && this.store.healthy();
     if (healthy) this.#unhealthySince = undefined;
     else this.#unhealthySince ??= Date.now();
   }
 
-  #requireApp(): Registry {
-    if (!this.#app) throw new Error('Operator.run has not been called');
-    return this.#app;
-  }
-
-  #startLeading(signal: AbortSignal): void {
-    this.#leading = signal;
-    this.#c.log.info({ identity: this.#c.identity }, 'became leader');
-    this.#requireApp().setVersioning('apply');
-    // A new leader applies every policy again: the old one may have died before recording a version.
-    this.#source.invalidate();
-    this.#kick('pass');
-    void this.#status.run(signal);
-  }
-
-  #stopLeading(): void {
-    this.#leading = undefined;
-    this.#app?.setVersioning('observe');
-    this.#c.log.info({ identity: this.#c.identity }, 'stopped leading');
-  }
-
-  /** Asks for a pass or a reload from the store, debounced; passes never run concurrently. */
-  #kick(what: 'pass' | 'reload'): void {
-    if (what === 'pass') this.#needPass = true;
-    else this.#needReload = true;
-    if (this.#draining) {
-      this.#again = true;
-      return;
-    }
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.#drain();
-    }, this.#c.debounceMs);
-  }
-
-  async #drain(): Promise<void> {
-    this.#draining = true;
-    try {
-      do {
-        this.#again = false;
-        await this.#step();
-      } while (this.#again);
-    } finally {
-      this.#draining = false;
-    }
-  }
-
-  async #step(): Promise<void> {
-    const app = this.#requireApp();
-    try {
-      if (this.#needReload) {
-        this.#needReload = false;
-        await app.reloadFromStore(() => this.store.state());
-        if (this.#leading && !this.#leading.aborted) {
-          // Someone else changed the stored histories (an API write on another replica, a deleted
-          // ConfigMap): re-apply every declared policy on top of them (idempotent).
-          this.#source.invalidate();
-          this.#needPass = true;
-        }
-      }
-      if (this.#needPass && this.#source.synced()) {
-        this.#needPass = false;
-        await this.#pass(app);
-      }
-      this.#failures = 0;
-      this.#status.enqueueDiffs();
-    } catch (err) {
-      // Most often a StoreConflict: another writer changed a history. Take the stored state and retry.
-      this.#needPass = true;
-      this.#needReload = true;
-      const delay = Math.min(30_000, 200 * 2 ** this.#failures++);
-      this.#c.log.warn(
-        { err, retryInMs: delay },
-        'reconcile pass failed; reloading the stored state and retrying',
-      );
-      clearTimeout(this.#retry);
-      this.#retry = setTimeout(() => this.#kick('pass'), delay);
-    }
-  }
-
-  async #pass(app: Registry): Promise<void> {
-    const leading = this.#leading;
-    const started = performance.now();
-    const changes = await app.applyDeclared(this.#source.declaredInput());
-    this.#c.metrics.reconcileTime.observe({ controller: 'declared' }, (performance.now() - started) / 1000);
-    this.#c.metrics.reconcileTotal.inc({ controller: 'declared', result: 'success' });
-    if (leading && !leading.aborted) {
-      for (const change of changes) {
-        if (change.kind !== 'version') continue;
-        const object = this.#source.object(change.key);
-        if (object)
-          for (const ev of versionEvents(change)) void this.#events.record(object, change.key.kind, ev);
-      }
-    }
-    if (!app.synced()) {
-      app.markSynced();
-      this.#c.log.info({ revision: app.snapshot().revision }, 'initial sync complete');
-    }
+  #requireRegistry(): Registry {
+    if (!this.#registry) throw new Error('Operator.run has not been called');
+    return this.#registry;
   }
 
   #registerMetrics(): void {
@@ -322,7 +243,7 @@ export class Operator {
       'Status writes retried after a failure',
       () => status.metrics().retries,
     );
-    const source = this.#source;
+    const source = this.source;
     new Gauge({
       name: 'railyard_informer_restarts_total',
       help: 'Informer restarts after an error',
@@ -336,7 +257,7 @@ export class Operator {
       help: 'Whether every informer is listed and watching (1) or not (0)',
       registers,
       collect() {
-        this.set(source.healthy() ? 1 : 0);
+        this.set(source.trouble() === undefined ? 1 : 0);
       },
     });
   }

@@ -1,1 +1,7 @@
-export { type Handler, type Outcome, retryDelay, WorkQueue } from './queue.ts';
+export {
+  Controller,
+  type ControllerOptions,
+  type ControllerStatus,
+  type PassReport,
+} from './controller.ts';
+export { type Handler, type Outcome, WorkQueue } from './queue.ts';

@@ -4,9 +4,10 @@
  * carries no event. Guarantees:
  * - de-duplicated: adding a key that is already waiting does nothing;
  * - never two workers on one key: a key added while in flight runs again after the current run;
- * - per-key exponential backoff on failure (`baseDelayMs · 2^failures`, capped), reset by `forget`;
+ * - per-key exponential backoff on failure (`backoffDelay` without jitter, as client-go), reset by `forget`;
  * - a handler that throws is caught, counted and retried with backoff; the loop keeps going.
  */
+import { backoffDelay } from '../time/index.ts';
 
 export type Outcome = { readonly requeueAfterMs?: number };
 export type Handler = (key: string, signal: AbortSignal) => Promise<Outcome>;
@@ -53,11 +54,6 @@ const DEFAULTS: QueueOptions = {
     return () => clearTimeout(t);
   },
 };
-
-/** The delay before retry number `failures + 1` of a key: `base · 2^failures`, capped. Pure. */
-export function retryDelay(failures: number, o: Pick<QueueOptions, 'baseDelayMs' | 'maxDelayMs'>): number {
-  return Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** failures);
-}
 
 export class WorkQueue {
   readonly #o: QueueOptions;
@@ -112,7 +108,10 @@ export class WorkQueue {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
     this.#counters.retries++;
-    this.addAfter(key, retryDelay(failures, this.#o));
+    this.addAfter(
+      key,
+      backoffDelay(failures, { initialMs: this.#o.baseDelayMs, maxMs: this.#o.maxDelayMs, jitter: 0 }),
+    );
   }
 
   /** Resets the backoff of `key` (after a success). */

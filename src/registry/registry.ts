@@ -9,7 +9,7 @@ import {
   reconcileDeclared,
 } from '../engine/index.ts';
 import { compileGuardrail } from '../guardrails/index.ts';
-import type { StoreState, VersionStore } from '../store/index.ts';
+import type { VersionStore } from '../store/index.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
 
 /** What an API write sees: histories keyed `namespace/name`, API attachments keyed by id. */
@@ -29,7 +29,6 @@ export type RegistryOptions = {
   readonly store: VersionStore;
   readonly now?: () => Date;
   readonly newId?: () => string;
-  readonly onChanges?: (changes: readonly ReconcileChange[]) => void;
   /** Called with every snapshot as it is swapped in (metrics, logs). */
   readonly onPublish?: (snapshot: Snapshot) => void;
 };
@@ -40,8 +39,7 @@ export type RegistryOptions = {
  * and never wait for a writer.
  */
 export class Registry {
-  readonly #opts: Required<Omit<RegistryOptions, 'onChanges' | 'onPublish'>> &
-    Pick<RegistryOptions, 'onChanges' | 'onPublish'>;
+  readonly #opts: Required<Omit<RegistryOptions, 'onPublish'>> & Pick<RegistryOptions, 'onPublish'>;
   #declared: DeclaredState = emptyDeclaredState();
   #apiAttachments = new Map<string, AttachmentRecord>();
   #attachmentRecords = new WeakMap<Resource, AttachmentRecord>();
@@ -109,28 +107,37 @@ export class Registry {
   }
 
   /**
-   * Replaces the histories and API attachments with the store's (another replica wrote them) and
-   * re-runs the last pass so statuses follow. `read` runs after every earlier write, so it sees
-   * their results.
+   * Replaces the histories and API attachments with what the store holds now (another replica
+   * wrote them, or a write lost a race) and re-runs the last pass without recording versions, so
+   * statuses follow. Runs after every earlier write, so the store read sees their results.
    */
-  reloadFromStore(read: () => StoreState): Promise<void> {
+  reload(): Promise<void> {
     return this.#exclusive(async () => {
-      const state = read();
+      const state = await this.#opts.store.load();
       this.#declared = {
         ...this.#declared,
         histories: new Map(state.policies.map((h) => [historyKey(h.namespace, h.name), h])),
       };
       this.#apiAttachments = new Map(state.attachments.map((a) => [a.attachmentId, a]));
-      this.#pass(this.#lastInput, null, 'observe');
+      this.#declared = this.#pass(this.#lastInput, { versioning: 'observe' }).next;
       this.#publish();
     });
   }
 
-  /** One reconcile pass over everything the declared sources hold. */
-  applyDeclared(input: DeclaredInput, actor: string | null = null): Promise<readonly ReconcileChange[]> {
+  /**
+   * One reconcile pass over everything the declared sources hold: the pass is computed, its
+   * histories stored, then its snapshot published; a store error rejects and leaves the registry
+   * as it was, so the same pass can simply be tried again. `reapplyAll` applies every valid
+   * policy again, not only the changed ones (a new leader: the last one may have died before
+   * recording a version). Never runs concurrently with another write.
+   */
+  applyDeclared(
+    input: DeclaredInput,
+    opts: { readonly reapplyAll?: boolean } = {},
+  ): Promise<readonly ReconcileChange[]> {
     return this.#exclusive(async () => {
       const before = this.#declared.histories;
-      const { next, changes } = this.#pass(input, actor, this.#versioning);
+      const { next, changes } = this.#pass(input, { reapplyAll: opts.reapplyAll ?? false });
       // The snapshot is built while the store writes; it is published only once the write is done.
       const persisting =
         next.histories !== before && changedHistories(before, next.histories)
@@ -140,16 +147,19 @@ export class Registry {
       await persisting;
       this.#declared = next;
       this.#swap(snapshot);
-      this.#opts.onChanges?.(changes);
       return changes;
     });
   }
 
-  #pass(input: DeclaredInput, actor: string | null, versioning: 'apply' | 'observe') {
+  #pass(
+    input: DeclaredInput,
+    opts: { readonly versioning?: 'observe'; readonly reapplyAll?: boolean },
+  ): ReturnType<typeof reconcileDeclared> {
     this.#lastInput = input;
     return reconcileDeclared(this.#declared, input, {
-      env: this.#env(actor),
-      versioning,
+      env: this.#env(null),
+      versioning: opts.versioning ?? this.#versioning,
+      reapplyAll: opts.reapplyAll ?? false,
       checkGuardrailConfig,
     });
   }

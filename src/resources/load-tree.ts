@@ -11,8 +11,6 @@ import {
 import { validateDocument } from '../schema/index.ts';
 import { readDocuments } from './read-documents.ts';
 
-/** A document the loader could read but not turn into a resource (schema errors, YAML errors). */
-
 /** A document of a kind only the CLI reads (`PolicyTest`), with where it came from. */
 export type ExtraDocument = { readonly kind: string; readonly value: unknown; readonly origin: Origin };
 

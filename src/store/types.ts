@@ -25,3 +25,11 @@ export interface VersionStore {
 export class StoreError extends Error {
   override name = 'StoreError';
 }
+
+/**
+ * A save lost a race with another writer (another replica) and stored nothing of what conflicted:
+ * reload the stored state and try again.
+ */
+export class StoreConflict extends StoreError {
+  override name = 'StoreConflict';
+}

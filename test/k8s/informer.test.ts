@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { kubeConfigFrom } from '../../src/kube/client.ts';
-import { type ObjectRef, RestartingInformer, restartDelay } from '../../src/kube/informer.ts';
+import { type ObjectRef, RestartingInformer } from '../../src/kube/informer.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
 
@@ -203,15 +203,4 @@ describeKube('RestartingInformer on real ConfigMaps', () => {
     expect(proxy.requests().length).toBe(seen);
     expect(cached(inf)).toEqual(['kept={"v":"1"}']);
   });
-});
-
-describe('restartDelay', () => {
-  const b = { initialMs: 1_000, maxMs: 30_000, jitter: 0.2 };
-  const cases = [
-    { note: 'first restart waits the initial delay', attempt: 0, random: 0, want: 1_000 },
-    { note: 'doubles per attempt', attempt: 3, random: 0, want: 8_000 },
-    { note: 'capped at the maximum', attempt: 10, random: 0, want: 30_000 },
-    { note: 'jitter takes up to 20 % off', attempt: 10, random: 1, want: 24_000 },
-  ];
-  for (const c of cases) test(c.note, () => expect(restartDelay(c.attempt, b, () => c.random)).toBe(c.want));
 });

@@ -1,24 +1,18 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import type { RejectedDocument, Resource } from '../../engine/index.ts';
+import type { DeclaredInput } from '../../engine/index.ts';
 import { type LoadedFile, listResourceFiles, resourcesFromText } from '../../resources/index.ts';
+import type { Source, SourceTrouble } from '../source.ts';
 
 export type DirectorySourceOptions = {
   readonly dirs: readonly string[];
   readonly defaultNamespace: string;
-  /** Changes arriving within this window are reconciled together. */
-  readonly debounceMs: number;
+  /** Told about every error reading or watching the folders (for a log line); `trouble()` says it too. */
   readonly onError: (error: Error) => void;
 };
 
-const DEFAULTS = { defaultNamespace: 'default', debounceMs: 5 } as const;
-
-export type DirectoryView = {
-  readonly resources: readonly Resource[];
-  readonly rejected: readonly RejectedDocument[];
-  readonly files: readonly LoadedFile[];
-};
+const DEFAULTS = { defaultNamespace: 'default', onError: () => {} } as const;
 
 const FILE_EVENTS = new Set(['add', 'change', 'unlink']);
 /** Longer than chokidar's 50 ms per-path throttle of change events. */
@@ -35,90 +29,140 @@ type FileStamp = {
 
 /**
  * The embedded default source: every `*.yaml`/`*.yml`/`*.json` under one or more folders. It
- * follows additions, edits, deletions and symlink swaps (git-sync's `current -> rev-N`), re-reads
- * only files whose identity changed, and calls `onChange` with the whole view after each settled
- * batch of changes. A file that disappears takes everything it declared with it.
+ * follows additions, edits, deletions and symlink swaps (git-sync's `current -> rev-N`) and
+ * re-reads only files whose identity changed. Reads run one batch at a time: file events that
+ * arrive during a read make the next batch. A file that disappears takes everything it declared
+ * with it.
  */
-export class DirectorySource {
+export class DirectorySource implements Source {
   readonly #opts: DirectorySourceOptions;
   readonly #files = new Map<string, { stamp: FileStamp; text: string; loaded: LoadedFile }>();
   #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
-  #running: Promise<void> = Promise.resolve();
+  /** Paths named by file events since the last batch, or `all` when only a rescan will do. */
+  #pending: Set<string> | 'all' = new Set();
+  /** Paths to read once more after chokidar's throttle window (no further re-read after that). */
+  #recheck = new Set<string>();
+  #reading: Promise<void> | undefined;
+  #changed: () => void = () => {};
   #synced = false;
+  #stopped = false;
+  #trouble: SourceTrouble | undefined;
+  #view: DeclaredInput | undefined;
 
-  constructor(opts: Partial<DirectorySourceOptions> & Pick<DirectorySourceOptions, 'dirs' | 'onError'>) {
+  /** Stores its options only; `start` reads and watches. */
+  constructor(opts: Partial<DirectorySourceOptions> & Pick<DirectorySourceOptions, 'dirs'>) {
     this.#opts = { ...DEFAULTS, ...opts, dirs: opts.dirs.map((d) => resolve(d)) };
   }
 
-  /** Reads everything once, calls onChange, then watches until the signal aborts. */
-  async start(onChange: (view: DirectoryView) => Promise<void>, signal: AbortSignal): Promise<void> {
-    const rescan = async (only?: ReadonlySet<string>): Promise<void> => {
-      const changed = only ? await this.#refresh(only) : await this.#rescan();
-      if (changed || !this.#synced) {
-        this.#synced = true;
-        await onChange(this.view());
-      }
-    };
-    // File events name the files to re-read; anything else (a folder, a symlink swap) rescans.
-    // chokidar drops a second change to one path within 50 ms, so every batch of files is read
-    // once more after that window: a quick second write is never missed.
-    const run = (batch: ReadonlySet<string> | 'all'): void => {
-      this.#running = this.#running
-        .then(() => rescan(batch === 'all' ? undefined : batch))
-        .catch((e: unknown) => this.#opts.onError(asError(e)));
-    };
-    let pending: Set<string> | 'all' = new Set();
-    const flush = (): void => {
-      const batch = pending;
-      pending = new Set();
-      run(batch);
-      if (batch !== 'all') this.#later(() => run(batch), SETTLE_MS);
-    };
-    const schedule = (event: string, path: string | undefined): void => {
-      if (pending !== 'all') {
-        if (path && FILE_EVENTS.has(event)) pending.add(resolve(path));
-        else pending = 'all';
-      }
-      clearTimeout(this.#timer);
-      this.#timer = setTimeout(flush, this.#opts.debounceMs);
-    };
+  async start(changed: () => void, signal: AbortSignal): Promise<void> {
+    this.#changed = changed;
     // Watch before the first read, so nothing written in between is missed.
-    this.#watchers = await this.#watch(schedule);
+    this.#watchers = await this.#watch((event, path) => this.#schedule(event, path));
     signal.addEventListener('abort', () => void this.stop(), { once: true });
-    this.#running = rescan();
-    await this.#running;
+    this.#pending = 'all';
+    await this.#drain();
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
+    this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     await Promise.all(this.#watchers.map((w) => w.close()));
     this.#watchers = [];
-    await this.#running;
-  }
-
-  #later(run: () => void, ms: number): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      run();
-    }, ms);
-    this.#timers.add(timer);
+    await this.#reading;
   }
 
   synced(): boolean {
     return this.#synced;
   }
 
-  view(): DirectoryView {
-    const files = [...this.#files.values()].map((f) => f.loaded);
-    return {
-      files,
-      resources: files.flatMap((f) => f.resources),
-      rejected: files.flatMap((f) => f.rejected),
-    };
+  trouble(): SourceTrouble | undefined {
+    return this.#trouble;
+  }
+
+  view(): DeclaredInput {
+    if (this.#view === undefined) {
+      const files = [...this.#files.values()].map((f) => f.loaded);
+      this.#view = {
+        resources: files.flatMap((f) => f.resources),
+        rejected: files.flatMap((f) => f.rejected),
+      };
+    }
+    return this.#view;
+  }
+
+  /** File events name the files to re-read; anything else (a folder, a symlink swap) rescans. */
+  #schedule(event: string, path: string | undefined): void {
+    if (this.#pending !== 'all') {
+      if (path && FILE_EVENTS.has(event)) this.#pending.add(resolve(path));
+      else this.#pending = 'all';
+    }
+    void this.#drain();
+  }
+
+  /**
+   * Reads what is pending, one batch at a time, until nothing is; calls `changed` after each
+   * batch that changed the view (and after the first). chokidar drops a second change to one path
+   * within 50 ms, so every path an event named is read once more after that window.
+   */
+  #drain(): Promise<void> {
+    this.#reading ??= (async () => {
+      try {
+        while (
+          !this.#stopped &&
+          (this.#pending === 'all' || this.#pending.size > 0 || this.#recheck.size > 0)
+        ) {
+          const batch = this.#pending;
+          const recheck = this.#recheck;
+          this.#pending = new Set();
+          this.#recheck = new Set();
+          const changed = await this.#read(batch, recheck);
+          if (changed || !this.#synced) {
+            this.#synced = true;
+            this.#view = undefined;
+            this.#changed();
+          }
+        }
+      } finally {
+        this.#reading = undefined;
+      }
+    })();
+    return this.#reading;
+  }
+
+  /** One batch; an error is reported and the batch is read again after the settle window. */
+  async #read(batch: ReadonlySet<string> | 'all', recheck: ReadonlySet<string>): Promise<boolean> {
+    try {
+      const changed =
+        batch === 'all' ? await this.#rescan() : await this.#refresh(new Set([...batch, ...recheck]));
+      if (batch !== 'all' && batch.size > 0) this.#later(() => this.#recheckLater(batch), SETTLE_MS);
+      this.#trouble = undefined;
+      return changed;
+    } catch (e) {
+      const error = asError(e);
+      this.#trouble ??= {
+        since: Date.now(),
+        message: `reading ${this.#opts.dirs.join(', ')}: ${error.message}`,
+      };
+      this.#opts.onError(error);
+      this.#later(() => this.#schedule('retry', undefined), SETTLE_MS);
+      return false;
+    }
+  }
+
+  #recheckLater(paths: ReadonlySet<string>): void {
+    for (const p of paths) this.#recheck.add(p);
+    void this.#drain();
+  }
+
+  #later(run: () => void, ms: number): void {
+    if (this.#stopped) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
   }
 
   /**

@@ -1,1 +1,1 @@
-export { DirectorySource, type DirectorySourceOptions, type DirectoryView } from './directory-source.ts';
+export { DirectorySource, type DirectorySourceOptions } from './directory-source.ts';

@@ -1,14 +1,15 @@
 /**
  * The Kubernetes source: informers on the three railyard.dev kinds, in each watched namespace (or
- * all of them), turned into the `DeclaredInput` of one reconcile pass. It only says "something may
- * have changed" (`onChange`); `declaredInput()` then reads the latest state of every cache, never
- * an event's delta, so repeats and relists are harmless.
+ * all of them), as a `Source`: every informer event only says "something may have changed", and
+ * `view()` then reads the latest state of every cache, never an event's delta, so repeats and
+ * relists are harmless. A watch that fails keeps its cache (the last view) while it restarts.
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { DeclaredInput, RejectedDocument } from '../../engine/index.ts';
 import { type Key, KINDS, type Kind, type Origin, type Resource } from '../../engine/index.ts';
 import { type InformerOptions, RestartingInformer } from '../../kube/index.ts';
 import { validateDocument } from '../../schema/index.ts';
+import type { Source, SourceTrouble } from '../source.ts';
 
 export const GROUP = 'railyard.dev';
 export const VERSION = 'v1alpha1';
@@ -31,12 +32,12 @@ export type KubernetesSourceOptions = {
 type Memo = { readonly uid: string; readonly generation: number | undefined; readonly doc: Checked };
 type Checked = { ok: true; resource: Resource } | { ok: false; rejected: RejectedDocument };
 
-export class KubernetesSource {
+export class KubernetesSource implements Source {
   readonly #informers: { kind: Kind; informer: RestartingInformer<CustomObject> }[] = [];
-  readonly #listeners = new Set<() => void>();
   /** Validated documents by key, re-used while uid and generation are unchanged (stable identity). */
   #memo = new Map<string, Memo>();
   readonly #everSynced = new Set<RestartingInformer<CustomObject>>();
+  #unhealthySince: number | undefined;
 
   /** Stores its arguments only; `start` does the work. */
   constructor(o: KubernetesSourceOptions) {
@@ -66,22 +67,17 @@ export class KubernetesSource {
     }
   }
 
-  /** Registers a listener told whenever any watched object may have changed. Must not throw. */
-  onChange(cb: () => void): () => void {
-    this.#listeners.add(cb);
-    return () => this.#listeners.delete(cb);
-  }
-
   /** Starts every informer; resolves after each made its first attempt (failures keep retrying). */
-  async start(signal: AbortSignal): Promise<void> {
+  async start(changed: () => void, signal: AbortSignal): Promise<void> {
     for (const { informer } of this.#informers) {
       informer.onChange(() => {
-        if (informer.healthy()) this.#everSynced.add(informer);
-        for (const cb of this.#listeners) cb();
+        this.#noteHealth(informer);
+        changed();
       });
     }
     await Promise.all(this.#informers.map(({ informer }) => informer.start(signal)));
-    for (const { informer } of this.#informers) if (informer.healthy()) this.#everSynced.add(informer);
+    for (const { informer } of this.#informers) this.#noteHealth(informer);
+    changed();
   }
 
   async stop(): Promise<void> {
@@ -91,15 +87,29 @@ export class KubernetesSource {
   /** True once every informer has listed at least once: the caches are a complete view. */
   synced(): boolean {
     for (const { informer } of this.#informers) {
-      if (informer.healthy()) this.#everSynced.add(informer);
+      this.#noteHealth(informer);
       if (!this.#everSynced.has(informer)) return false;
     }
     return true;
   }
 
-  /** True while every informer is listed and watching. */
-  healthy(): boolean {
-    return this.#informers.every(({ informer }) => informer.healthy());
+  #noteHealth(informer: RestartingInformer<CustomObject>): void {
+    if (informer.healthy()) this.#everSynced.add(informer);
+  }
+
+  /** Since when an informer has not been listed and watching, with its last error; undefined while all are. */
+  trouble(): SourceTrouble | undefined {
+    const failing = this.#informers.filter(({ informer }) => !informer.healthy());
+    if (failing.length === 0) {
+      this.#unhealthySince = undefined;
+      return undefined;
+    }
+    this.#unhealthySince ??= Date.now();
+    const first = failing[0]?.informer.stats().lastError;
+    return {
+      since: this.#unhealthySince,
+      message: `${failing.length} of ${this.#informers.length} watches of railyard.dev objects are restarting${first ? ` (last error: ${first.message})` : ''}; check that the API server is reachable and the CRDs are installed`,
+    };
   }
 
   /** Restart count over every informer (`informer_restarts_total`). */
@@ -118,20 +128,12 @@ export class KubernetesSource {
   }
 
   /**
-   * Forgets the validated documents so that the next `declaredInput` returns new resource objects:
-   * the reconciler then applies every policy again (idempotent), as a new leader must.
-   */
-  invalidate(): void {
-    this.#memo = new Map();
-  }
-
-  /**
    * Everything the caches hold, each object through `validateDocument` (the same checks as files):
    * valid ones as resources, the others as rejected documents with key and generation. Objects
    * being deleted are left out. An unchanged object (same uid and generation) gives the same
    * resource object as last time. Never throws.
    */
-  declaredInput(): DeclaredInput {
+  view(): DeclaredInput {
     const resources: Resource[] = [];
     const rejected: RejectedDocument[] = [];
     const memo = new Map<string, Memo>();

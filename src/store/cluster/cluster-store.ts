@@ -21,7 +21,7 @@ import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client
 import type { AttachmentRecord, PolicyHistory } from '../../engine/index.ts';
 import { productionVersion } from '../../engine/index.ts';
 import { type InformerOptions, kubeError, RestartingInformer } from '../../kube/index.ts';
-import { StoreError, type StoreState, type VersionStore } from '../types.ts';
+import { StoreConflict, StoreError, type StoreState, type VersionStore } from '../types.ts';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const STORE_SELECTOR = `${MANAGED_BY}=railyard`;
@@ -33,11 +33,6 @@ export const ATTACHMENTS_CONFIGMAP = 'railyard-api-attachments';
 const HISTORY_KEY = 'history.json';
 const ATTACHMENTS_KEY = 'attachments.json';
 const POLICY_PREFIX = 'railyard-policy-';
-
-/** A write lost a race with another replica: reload the state and try again. */
-export class StoreConflict extends StoreError {
-  override name = 'StoreConflict';
-}
 
 const hash = (s: string, n: number): string => createHash('sha256').update(s).digest('hex').slice(0, n);
 

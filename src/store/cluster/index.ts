@@ -1,6 +1,1 @@
-export {
-  ClusterStore,
-  type ClusterStoreOptions,
-  historyConfigMapName,
-  StoreConflict,
-} from './cluster-store.ts';
+export { ClusterStore, type ClusterStoreOptions, historyConfigMapName } from './cluster-store.ts';

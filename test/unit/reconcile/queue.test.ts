@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { type Handler, type QueueOptions, retryDelay, WorkQueue } from '../../../src/reconcile/queue.ts';
+import { type Handler, type QueueOptions, WorkQueue } from '../../../src/reconcile/queue.ts';
 
 /** A manual clock: timers fire only on `advance`. Records every delay asked for. */
 class FakeTimers {
@@ -50,18 +50,6 @@ function start(q: WorkQueue, handler: Handler, workers = 2) {
   const done = q.run(handler, { workers, signal: ctl.signal });
   return { ctl, done };
 }
-
-describe('retryDelay', () => {
-  const o = { baseDelayMs: 5, maxDelayMs: 1_000_000 };
-  const cases = [
-    { note: 'first retry waits the base delay', failures: 0, want: 5 },
-    { note: 'doubles per failure', failures: 3, want: 40 },
-    { note: 'just under the cap', failures: 17, want: 655_360 },
-    { note: 'capped at 1000 s', failures: 18, want: 1_000_000 },
-    { note: 'stays capped, no overflow', failures: 5000, want: 1_000_000 },
-  ];
-  for (const c of cases) test(c.note, () => expect(retryDelay(c.failures, o)).toBe(c.want));
-});
 
 describe('WorkQueue', () => {
   test('de-duplicates keys that are waiting', async () => {

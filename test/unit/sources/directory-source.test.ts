@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import type { Resource } from '../../../src/engine/index.ts';
-import { DirectorySource, type DirectoryView } from '../../../src/sources/directory/index.ts';
+import type { DeclaredInput, Resource } from '../../../src/engine/index.ts';
+import { DirectorySource } from '../../../src/sources/index.ts';
 import { eventually } from '../../support/railyard-process.ts';
 import { writeTree } from '../../support/trees.ts';
 
@@ -15,12 +15,12 @@ spec: {type: keywords, mode: pre_call, config: {words: [${word}]}}
 
 test('re-reading a file keeps the identity of the objects it declares unchanged', async () => {
   const dir = await writeTree({ 'g.yaml': `${guardrail('a', 'x')}---${guardrail('b', 'y')}` });
-  const views: DirectoryView[] = [];
+  const views: DeclaredInput[] = [];
   const source = new DirectorySource({ dirs: [dir], onError: (e) => expect.unreachable(String(e)) });
   const stop = new AbortController();
-  await source.start(async (view) => void views.push(view), stop.signal);
+  await source.start(() => void views.push(source.view()), stop.signal);
   try {
-    const byName = (v: DirectoryView | undefined, name: string): Resource | undefined =>
+    const byName = (v: DeclaredInput | undefined, name: string): Resource | undefined =>
       v?.resources.find((r) => r.name === name);
     const first = views.at(-1);
     await writeFile(join(dir, 'g.yaml'), `${guardrail('a', 'x')}---${guardrail('b', 'z')}`);

@@ -1,0 +1,2 @@
+export { DirectorySource, type DirectorySourceOptions } from './directory/index.ts';
+export type { Source, SourceTrouble } from './source.ts';
