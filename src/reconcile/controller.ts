@@ -176,7 +176,9 @@ export class Controller {
     this.#lastId = id;
     const log = this.#o.log.child({ controller: name, reconcileId: id });
     const reload = this.#reload;
-    const reapply = this.#reapply;
+    // After a reload the stored histories may lack what this replica recorded: apply everything
+    // again on top of them (idempotent; only the leader records versions).
+    const reapply = this.#reapply || reload;
     this.#reload = false;
     this.#reapply = false;
     const started = performance.now();

@@ -108,8 +108,9 @@ export class Registry {
 
   /**
    * Replaces the histories and API attachments with what the store holds now (another replica
-   * wrote them, or a write lost a race) and re-runs the last pass without recording versions, so
-   * statuses follow. Runs after every earlier write, so the store read sees their results.
+   * wrote them, or a write lost a race) and re-runs the last committed pass without recording
+   * versions, so statuses follow. Runs after every earlier write, so the store read sees their
+   * results. What the store lacks is recorded again by the next pass with `reapplyAll`.
    */
   reload(): Promise<void> {
     return this.#exclusive(async () => {
@@ -146,6 +147,7 @@ export class Registry {
       const snapshot = this.#nextSnapshot(next, this.#apiAttachments);
       await persisting;
       this.#declared = next;
+      this.#lastInput = input;
       this.#swap(snapshot);
       return changes;
     });
@@ -155,7 +157,6 @@ export class Registry {
     input: DeclaredInput,
     opts: { readonly versioning?: 'observe'; readonly reapplyAll?: boolean },
   ): ReturnType<typeof reconcileDeclared> {
-    this.#lastInput = input;
     return reconcileDeclared(this.#declared, input, {
       env: this.#env(null),
       versioning: opts.versioning ?? this.#versioning,

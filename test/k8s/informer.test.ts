@@ -1,5 +1,5 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, test, vi } from 'vitest';
 import { kubeConfigFrom } from '../../src/kube/client.ts';
 import { type ObjectRef, RestartingInformer } from '../../src/kube/informer.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';

@@ -210,7 +210,7 @@ export class ClusterStore implements VersionStore {
   async load(): Promise<StoreState> {
     while (!this.#loaded) {
       if (this.healthy()) {
-        for (const inf of this.#informers) for (const cm of inf.list()) this.#take(cm);
+        for (const inf of this.#informers) for (const cm of inf.list()) if (!this.#isOwn(cm)) this.#take(cm);
         this.#loaded = true;
       } else await new Promise((r) => setTimeout(r, 50));
     }
@@ -312,6 +312,15 @@ export class ClusterStore implements VersionStore {
     this.#seen.set(key, { rv, text: parsed.text });
     this.#know(key, rv);
     return true;
+  }
+
+  /**
+   * Whether `cm` is a version this store wrote (or deleted) itself: the informer may still show it
+   * after a later write of ours, and `#entries` already holds what followed.
+   */
+  #isOwn(cm: V1ConfigMap): boolean {
+    const key = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    return this.#known.get(key)?.includes(cm.metadata?.resourceVersion ?? '') ?? false;
   }
 
   #know(key: string, rv: string): void {

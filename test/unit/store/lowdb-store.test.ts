@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createLowdbStore, STORE_SCHEMA_VERSION, StoreError } from '../../../src/store/index.ts';
-import { runStoreContract, sampleState } from './store-contract.ts';
+import { runStoreContract, sampleState } from '../../support/store-contract.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'railyard-lowdb-'));
 afterAll(() => rm(root, { recursive: true, force: true }));

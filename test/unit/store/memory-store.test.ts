@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createMemoryStore } from '../../../src/store/index.ts';
-import { runStoreContract, sampleState } from './store-contract.ts';
+import { runStoreContract, sampleState } from '../../support/store-contract.ts';
 
 describe('memory store: contract', () => runStoreContract({ newStore: async () => createMemoryStore() }));
 

@@ -1,20 +1,22 @@
 /**
  * The `VersionStore` contract (src/store/types.ts), run against every implementation:
  * `runStoreContract({ newStore })` from each store's test file, as Hono's `runTest({ newRouter })`.
+ * Each case stores its policies in a namespace of its own, given to `newStore`, so that a store
+ * kept in a shared backend (the cluster) starts every case empty.
  */
 import { expect, test } from 'vitest';
-import type { AttachmentRecord, PolicyHistory } from '../../../src/engine/index.ts';
-import { applyDeclared, createPolicy, createVersion } from '../../../src/engine/index.ts';
-import type { StoreState, VersionStore } from '../../../src/store/index.ts';
+import type { AttachmentRecord, PolicyHistory } from '../../src/engine/index.ts';
+import { applyDeclared, createPolicy, createVersion } from '../../src/engine/index.ts';
+import type { StoreState, VersionStore } from '../../src/store/index.ts';
 
 let ids = 0;
 const env = () => ({ now: '2025-01-01T00:00:00.000Z', actor: 'alice', newId: () => `id-${++ids}` });
 
 /** A realistic state: an API policy with two versions, a declared one, and an attachment. */
-export function sampleState(tag = 'a'): StoreState {
+export function sampleState(tag = 'a', namespace = 'ns'): StoreState {
   const created = createPolicy(
     undefined,
-    'ns',
+    namespace,
     `api-${tag}`,
     { guardrails: { add: ['pii'], remove: [] } },
     env(),
@@ -26,7 +28,7 @@ export function sampleState(tag = 'a'): StoreState {
     undefined,
     {
       kind: 'Policy',
-      namespace: 'ns',
+      namespace,
       name: `file-${tag}`,
       origin: { kind: 'file', path: 'p.yaml', line: 3 },
       spec: {
@@ -52,7 +54,7 @@ export function sampleState(tag = 'a'): StoreState {
   ).history;
   const attachment: AttachmentRecord = {
     attachmentId: `att-${tag}`,
-    namespace: 'ns',
+    namespace,
     spec: { policy: `api-${tag}`, teams: ['t-*'], keys: [], models: [], tags: [], priority: 10 },
     origin: { kind: 'api' },
     createdAt: '2025-01-01T00:00:00.000Z',
@@ -63,25 +65,25 @@ export function sampleState(tag = 'a'): StoreState {
   return { policies: [drafted.history, declared], attachments: [attachment] };
 }
 
-export function runStoreContract(opts: { newStore: () => Promise<VersionStore> }): void {
-  const cases: { note: string; run: (store: VersionStore) => Promise<void> }[] = [
+export function runStoreContract(opts: { newStore: (namespace: string) => Promise<VersionStore> }): void {
+  const cases: { note: string; run: (store: VersionStore, ns: string) => Promise<void> }[] = [
     {
       note: 'a new store loads the empty state',
       run: async (store) => expect(await store.load()).toStrictEqual({ policies: [], attachments: [] }),
     },
     {
       note: 'load returns what save stored, field for field',
-      run: async (store) => {
-        const state = sampleState();
+      run: async (store, ns) => {
+        const state = sampleState('a', ns);
         await store.save(state);
         expect(await store.load()).toStrictEqual(state);
       },
     },
     {
       note: 'the last save wins',
-      run: async (store) => {
-        const a = sampleState('a');
-        const b = sampleState('b');
+      run: async (store, ns) => {
+        const a = sampleState('a', ns);
+        const b = sampleState('b', ns);
         await store.save(a);
         await store.save(b);
         expect(await store.load()).toStrictEqual(b);
@@ -89,24 +91,24 @@ export function runStoreContract(opts: { newStore: () => Promise<VersionStore> }
     },
     {
       note: 'saves issued together all resolve, and the one called last wins',
-      run: async (store) => {
-        const states = Array.from({ length: 20 }, (_, i) => sampleState(`s${i}`));
+      run: async (store, ns) => {
+        const states = Array.from({ length: 20 }, (_, i) => sampleState(`s${i}`, ns));
         await Promise.all(states.map((s) => store.save(s)));
         expect(await store.load()).toStrictEqual(states.at(-1));
       },
     },
     {
       note: 'saving the empty state empties the store',
-      run: async (store) => {
-        await store.save(sampleState());
+      run: async (store, ns) => {
+        await store.save(sampleState('a', ns));
         await store.save({ policies: [], attachments: [] });
         expect(await store.load()).toStrictEqual({ policies: [], attachments: [] });
       },
     },
     {
       note: 'the store keeps no reference to the saved or loaded objects',
-      run: async (store) => {
-        const state = structuredClone(sampleState());
+      run: async (store, ns) => {
+        const state = structuredClone(sampleState('a', ns));
         await store.save(state);
         (state.policies as PolicyHistory[]).pop();
         const loaded = await store.load();
@@ -117,5 +119,10 @@ export function runStoreContract(opts: { newStore: () => Promise<VersionStore> }
       },
     },
   ];
-  for (const c of cases) test(c.note, async () => c.run(await opts.newStore()));
+  let namespaces = 0;
+  for (const c of cases)
+    test(c.note, async () => {
+      const ns = `store-${++namespaces}`;
+      await c.run(await opts.newStore(ns), ns);
+    });
 }
