@@ -6,7 +6,7 @@
  * fields exist for CEL) and estimating its cost (every string and list a rule reaches must have a
  * `maxLength` or an `enum`, or a `maxItems`).
  */
-import { type CelValue, isCelError, parse, run } from '@bufbuild/cel';
+import { type CelInput, isCelError, parse, run } from '@bufbuild/cel';
 import type { CelRule, SchemaNode } from '../../src/schema/index.ts';
 
 /** One rule and where it sits: `spec`, `spec.pipeline.steps[]`, … (`[]`: every item of a list). */
@@ -58,7 +58,7 @@ export function toCel(value: unknown, node: SchemaNode | undefined): unknown {
 
 /** The verdict of one rule on one value: true (passes), false (fails), or the evaluation error. */
 export function evaluate(rule: string, self: unknown): boolean | string {
-  const result: CelValue | Error = run(rule, { self: self as never });
+  const result = run(rule, { self: self as CelInput });
   if (isCelError(result)) return `evaluation error: ${result.message}`;
   if (typeof result !== 'boolean') return `evaluation error: the rule gave ${String(result)}, not a bool`;
   return result;
@@ -78,7 +78,15 @@ export function ruleProblems(located: LocatedRule): string[] {
     return [`${where}: does not parse: ${(e as Error).message}`];
   }
   const walk = new Walk();
-  walk.expr(ast.expr, new Map([['self', { node, path: where }]]));
+  // oldSelf: the value before an update, declared like self for transition rules.
+  const self = { node, path: where };
+  walk.expr(
+    ast.expr,
+    new Map([
+      ['self', self],
+      ['oldSelf', self],
+    ]),
+  );
   for (const reached of walk.reached) walk.problems.push(...boundProblems(reached));
   return [...new Set(walk.problems)];
 }
