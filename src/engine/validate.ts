@@ -16,7 +16,9 @@ import type {
 
 /**
  * The messages of the CRDs' `x-kubernetes-validations` rules, word for word: objects that reach
- * Railyard without admission (files, the HTTP API) get the message `kubectl apply` would give.
+ * Railyard without admission (files, the HTTP API, clusters older than 1.25, which ignore CEL
+ * rules) get the message `kubectl apply` would give. The checks below that use them are the rules'
+ * twins; test/unit/schema/crd-rules.test.ts runs both on the same fixtures.
  */
 export const CEL_MESSAGES = {
   stepNotInAdd:

@@ -25,7 +25,10 @@ export const DEFAULTS = {
   guardrail: { mode: 'pre_call', failurePolicy: 'closed' },
 } as const;
 
-/** Twin of the CEL rule on `spec.condition.model` in crds/policy.yaml (same message). */
+/**
+ * The check of `spec.condition.model`, Railyard's own: a field that is a string or a list has no
+ * type in a structural schema, so the API server's CEL cannot read it (crds/policy.yaml says so).
+ */
 export const MODEL_TYPE_MESSAGE =
   'condition.model must be a string or a list of strings (an exact model name or a full-match regex)';
 

@@ -20,7 +20,7 @@ export async function kubectlOk(
   return r.stdout;
 }
 
-/** Installs the CRDs (`--validate=false`: v1.20's kubectl validation rejects CEL rules) and waits until served. */
+/** Installs the CRDs as README.md says for servers older than 1.25 (kubectl validation there rejects CEL rules) and waits until served. */
 export async function installCrds(kube: KubeApiServer): Promise<void> {
   await kubectlOk(kube, ['apply', '--validate=false', '-f', 'crds/']);
   await kubectlOk(kube, ['wait', '--for', 'condition=established', '--timeout=30s', 'crd', '--all']);

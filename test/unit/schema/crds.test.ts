@@ -55,6 +55,29 @@ const expectedColumns = {
   Guardrail: ['Type', 'Mode', 'Failure', 'Ready', 'Age'],
 } as const;
 
+/** The extra columns of `kubectl get -o wide` (priority 1). */
+const expectedWideColumns = {
+  Policy: ['Inherit', 'Pipeline', 'Guardrails'],
+  PolicyAttachment: ['Scope', 'Teams', 'Keys', 'Models', 'Tags', 'Reason'],
+  Guardrail: ['Reason', 'URL', 'Description'],
+} as const;
+
+/**
+ * The fields `kubectl explain` shows without a description, as paths: the root, apiVersion, kind,
+ * spec, status and every property under spec and status, at any depth (list items included).
+ */
+function undescribed(node: SchemaNode, path: string, depth = 0): string[] {
+  const missing = typeof node.description === 'string' && node.description !== '' ? [] : [path];
+  const children = Object.entries(node.properties ?? {}).filter(([name]) => depth > 0 || name !== 'metadata');
+  return [
+    ...missing,
+    ...children.flatMap(([name, child]) => undescribed(child, `${path}.${name}`, depth + 1)),
+    ...Object.entries(node.items?.properties ?? {}).flatMap(([name, child]) =>
+      undescribed(child, `${path}[].${name}`, depth + 1),
+    ),
+  ];
+}
+
 describe.each(KINDS)('CRD %s', (kind) => {
   const crd = crds().get(kind);
   if (crd === undefined) throw new Error(`missing CRD ${kind}`);
@@ -62,7 +85,15 @@ describe.each(KINDS)('CRD %s', (kind) => {
     group: string;
     scope: string;
     names: { shortNames: string[] };
-    versions: { additionalPrinterColumns: { name: string; jsonPath: string; type: string }[] }[];
+    versions: {
+      additionalPrinterColumns: {
+        name: string;
+        jsonPath: string;
+        type: string;
+        priority?: number;
+        description?: string;
+      }[];
+    }[];
   };
   const spec = crd.document.spec as CrdSpec;
   const version = spec.versions[0];
@@ -89,14 +120,21 @@ describe.each(KINDS)('CRD %s', (kind) => {
     });
   });
 
-  test('has the printer columns kubectl get shows', () => {
+  test('has the printer columns kubectl get shows, and more with -o wide', () => {
     const columns = version?.additionalPrinterColumns ?? [];
-    expect(columns.map((c) => c.name)).toEqual(expectedColumns[kind]);
+    expect(columns.filter((c) => (c.priority ?? 0) === 0).map((c) => c.name)).toEqual(expectedColumns[kind]);
+    expect(columns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(expectedWideColumns[kind]);
+    expect(columns.length).toBe(expectedColumns[kind].length + expectedWideColumns[kind].length);
+    for (const c of columns.filter((c) => c.priority === 1)) expect(c.description, c.name).toBeTruthy();
     for (const c of columns) expect(c.jsonPath.startsWith('.')).toBe(true);
     expect(columns.find((c) => c.name === 'Age')).toMatchObject({
       type: 'date',
       jsonPath: '.metadata.creationTimestamp',
     });
+  });
+
+  test('describes every field kubectl explain shows', () => {
+    expect(undescribed(crd.schema, kind)).toEqual([]);
   });
 
   test('is structural: a type on every node, no defaults, bounded strings and lists', () => {
