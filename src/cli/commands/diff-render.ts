@@ -1,8 +1,8 @@
 /** The three renderings of a `DiffReport`: text for a terminal, JSON, and Markdown for a PR comment. */
 import { assertNever } from '../../engine/index.ts';
 import { contextLabel } from './blast-radius.ts';
-import type { DiffFormat, DiffReport } from './diff.ts';
 import type { ObjectChange } from './diff-objects.ts';
+import type { DiffFormat, DiffReport } from './diff-report.ts';
 
 const show = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
 const list = (names: readonly string[]): string => names.join(', ');

@@ -10,15 +10,13 @@ import { renderIssue } from '../../engine/index.ts';
 import { fromWireContext } from '../../http/index.ts';
 import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';
-import { blastRadius, type ContextImpact, contextLabel, namedContexts } from './blast-radius.ts';
-import { diffObjects, type ObjectChange } from './diff-objects.ts';
+import { blastRadius, contextLabel, namedContexts } from './blast-radius.ts';
+import { diffObjects } from './diff-objects.ts';
 import { renderDiff } from './diff-render.ts';
-import { diffVersions, type StageChange } from './diff-versions.ts';
+import type { DiffFormat, DiffReport } from './diff-report.ts';
+import { diffVersions } from './diff-versions.ts';
 import { exportRevision, parseRange, repositoryRoot } from './git-tree.ts';
 import { DEFAULT_NAMESPACE, declaredInput, displayOrigin, missingPaths, newCliApp } from './load-state.ts';
-
-export const DIFF_FORMATS = ['text', 'json', 'markdown'] as const;
-export type DiffFormat = (typeof DIFF_FORMATS)[number];
 
 export type DiffSource =
   | {
@@ -40,28 +38,6 @@ export type DiffArgs = DiffSource & {
   readonly format: DiffFormat;
   readonly defaultNamespace?: string;
   readonly cwd: string;
-};
-
-/** An object the head side declares but the reconcile refused: the base version keeps serving. */
-export type InvalidObject = {
-  readonly object: string;
-  readonly at: string;
-  readonly issues: readonly string[];
-};
-
-export type DiffReport = {
-  readonly base: string;
-  readonly head: string;
-  readonly objects: readonly (ObjectChange & { readonly at: string })[];
-  readonly versions: readonly StageChange[];
-  readonly blastRadius: readonly ContextImpact[];
-  readonly invalid: readonly InvalidObject[];
-  /** Contexts that lose a guardrail named by `--fail-on-removal`. */
-  readonly violations: readonly {
-    readonly namespace: string;
-    readonly context: string;
-    readonly guardrail: string;
-  }[];
 };
 
 type Side = { readonly label: string; readonly files: readonly LoadedFile[]; readonly root: string };
