@@ -3,15 +3,9 @@
  * The hot path: it visits only the index's candidates and allocates little beyond its answer.
  */
 
+import { candidates, chainGuardrails, remember } from './index-lookup.ts';
+import type { IndexedAttachment, IndexedPolicy, PolicyIndex } from './index-types.ts';
 import { matchedVia, scopeMismatch } from './match.ts';
-import {
-  candidates,
-  chainGuardrails,
-  type IndexedAttachment,
-  type IndexedPolicy,
-  type PolicyIndex,
-  remember,
-} from './policy-index.ts';
 import type { MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
 /** Candidates of the call in progress: `resolve` runs to completion, so one buffer serves every call. */

@@ -43,7 +43,8 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       access: 'open',
       handle: (_req, res) => {
         const extra = deps.ready?.() ?? { ok: true };
-        if (!deps.registry.synced()) return json(res, 503, { ready: false, reason: 'initial sync not finished' });
+        if (!deps.registry.synced())
+          return json(res, 503, { ready: false, reason: 'initial sync not finished' });
         if (!extra.ok) return json(res, 503, { ready: false, reason: extra.reason });
         return json(res, 200, { ready: true, revision: deps.registry.snapshot().revision });
       },

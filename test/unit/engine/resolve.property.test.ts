@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { buildPolicyIndex } from '../../../src/engine/policy-index.ts';
+import { buildPolicyIndex } from '../../../src/engine/index.ts';
 import { resolve, resolveUncached } from '../../../src/engine/resolve.ts';
 import type {
   AttachmentRecord,

@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { explain } from '../../../src/engine/explain.ts';
-import {
-  buildPolicyIndex,
-  indexEntries,
-  MEMO_LIMIT,
-  policyGuardrails,
-} from '../../../src/engine/policy-index.ts';
+import { buildPolicyIndex, indexEntries, MEMO_LIMIT, policyGuardrails } from '../../../src/engine/index.ts';
 import { resolve } from '../../../src/engine/resolve.ts';
 import type { RequestContext } from '../../../src/engine/types.ts';
 import {
