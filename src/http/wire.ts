@@ -18,8 +18,6 @@ import {
   type VersionDiff,
   validatePipeline,
 } from '../engine/index.ts';
-import type { ApiError, ApiErrorCode } from '../registry/index.ts';
-import { type ErrorKind, HttpError } from './errors.ts';
 
 /** LiteLLM's `PolicyResolveResponse`, plus the versions that produced it. */
 export function toWireResolution(r: Resolution, revision: number): Record<string, unknown> {
@@ -121,23 +119,6 @@ export function toWireAttachment(a: AttachmentRecord): Record<string, unknown> {
 }
 
 // ───────────────────────────── management API additions ─────────────────────────────
-
-/**
- * The one table from an API error to an HTTP error. The reference answers a duplicate name and a
- * write to a config-defined policy with 400, and its body validator with 422.
- */
-export const API_ERROR_KINDS: Readonly<Record<ApiErrorCode, ErrorKind>> = {
-  not_found: 'not_found',
-  bad_request: 'bad_request',
-  read_only: 'bad_request',
-  conflict: 'bad_request',
-  invalid: 'bad_request',
-  unprocessable: 'unprocessable',
-};
-
-export function toHttpError(e: ApiError): HttpError {
-  return new HttpError(API_ERROR_KINDS[e.code], e.message, e.issues ? { issues: e.issues } : {});
-}
 
 /** The fields of `PolicyCreateRequest` / `PolicyUpdateRequest` (reference 1.6). */
 export type WirePolicyFields = {

@@ -1,12 +1,5 @@
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
-export type {
-  ApiError,
-  ApiErrorCode,
-  ApiResult,
-  AttachmentInput,
-  VersionEntry,
-  WriteScope,
-} from './policy-api.ts';
+export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';
 export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';

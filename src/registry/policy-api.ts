@@ -1,7 +1,7 @@
 /**
  * The operations of LiteLLM's `/policies` management API (reference 3 and 5) over the registry.
  * Reads answer from one snapshot; writes go through `Registry.transact`, so they are serialised,
- * persisted, then published. Every client mistake comes back as an `ApiError` value with the
+ * persisted, then published. Every client mistake comes back as an `Failure` value with the
  * reference's message; nothing here throws for one. HTTP statuses are the http layer's business.
  */
 import {
@@ -14,7 +14,10 @@ import {
   createPolicy as createPolicyVersion,
   deleteVersion as deleteOneVersion,
   describeOrigin,
+  type ErrorCode,
   emptyHistory,
+  type Failure,
+  failure,
   type GuardrailSpec,
   type Issue,
   inheritanceChain,
@@ -24,6 +27,7 @@ import {
   type PolicyVersion,
   productionVersion,
   type Resource,
+  type Result,
   resolvePolicyGuardrails,
   resourceKey,
   setStatus as setVersionStatus,
@@ -38,39 +42,16 @@ import { historyKey } from '../reconcile/index.ts';
 import type { ApiChange, ApiState, Registry } from './registry.ts';
 import type { NamespaceView } from './snapshot.ts';
 
-/**
- * `invalid`: the content fails the same semantic checks as a file (unknown parent, cycle, bad
- * regex, step guardrail not in add, unknown guardrail); `unprocessable`: a request the reference's
- * body validator rejects (an attachment without selectors).
- */
-export const API_ERROR_CODES = [
-  'not_found',
-  'bad_request',
-  'read_only',
-  'conflict',
-  'invalid',
-  'unprocessable',
-] as const;
-export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
-export type ApiError = {
-  readonly code: ApiErrorCode;
-  readonly message: string;
-  readonly issues?: readonly Issue[];
-};
-export type ApiResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: ApiError };
-
 /** One version with the history it belongs to (the wire form needs both). */
 export type VersionEntry = { readonly history: PolicyHistory; readonly version: PolicyVersion };
 
-const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
-const fail = <T>(code: ApiErrorCode, message: string, issues?: readonly Issue[]): ApiResult<T> => ({
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const fail = <T>(code: ErrorCode, message: string, issues?: readonly Issue[]): Result<T> => ({
   ok: false,
-  error: issues ? { code, message, issues } : { code, message },
+  error: failure(code, message, issues),
 });
 /** The reference's 400 for a config policy, naming where this one is declared. */
-const readOnly = <T>(h: PolicyHistory): ApiResult<T> =>
+const readOnly = <T>(h: PolicyHistory): Result<T> =>
   fail(
     'read_only',
     `Policy '${h.name}' is defined in ${describeOrigin(h.origin)} and can only be changed there`,
@@ -118,7 +99,7 @@ function findById(histories: Iterable<PolicyHistory>, policyId: string): Version
  * `GET /policies/{id}`: the version with that id, else (as the reference does for config
  * policies) the production version of the declared policy named `id`.
  */
-export function getPolicy(view: NamespaceView | undefined, policyId: string): ApiResult<VersionEntry> {
+export function getPolicy(view: NamespaceView | undefined, policyId: string): Result<VersionEntry> {
   const found = findById(view?.histories ?? [], policyId);
   if (found) return ok(found);
   const declared = view?.histories.find((h) => h.name === policyId && isDeclared(h) && h.active);
@@ -132,7 +113,7 @@ export function comparePolicies(
   view: NamespaceView | undefined,
   idA: string,
   idB: string,
-): ApiResult<{ a: VersionEntry; b: VersionEntry; diff: VersionDiff }> {
+): Result<{ a: VersionEntry; b: VersionEntry; diff: VersionDiff }> {
   const a = findById(view?.histories ?? [], idA);
   if (!a) return fail('not_found', `Policy ${idA} not found`);
   const b = findById(view?.histories ?? [], idB);
@@ -147,7 +128,7 @@ export function comparePolicies(
 export function resolvedGuardrails(
   view: NamespaceView | undefined,
   policyId: string,
-): ApiResult<{ entry: VersionEntry; guardrails: readonly string[] }> {
+): Result<{ entry: VersionEntry; guardrails: readonly string[] }> {
   const found = getPolicy(view, policyId);
   if (!found.ok) return found;
   const { version } = found.value;
@@ -175,7 +156,7 @@ export function listAttachments(view: NamespaceView | undefined): AttachmentReco
 export function getAttachment(
   view: NamespaceView | undefined,
   attachmentId: string,
-): ApiResult<AttachmentRecord> {
+): Result<AttachmentRecord> {
   const found = view?.attachments.find((a) => a.attachmentId === attachmentId);
   return found ? ok(found) : fail('not_found', `Attachment with ID ${attachmentId} not found`);
 }
@@ -189,13 +170,13 @@ export type WriteScope = {
   readonly actor: string | null;
 };
 
-type Work<T> = (state: ApiState, env: VersionEnv) => ApiChange<ApiResult<T>>;
+type Work<T> = (state: ApiState, env: VersionEnv) => ApiChange<Result<T>>;
 
-function write<T>(scope: WriteScope, work: Work<T>): Promise<ApiResult<T>> {
+function write<T>(scope: WriteScope, work: Work<T>): Promise<Result<T>> {
   return scope.registry.transact(scope.actor, work);
 }
 
-const unchanged = <T>(result: ApiResult<T>): ApiChange<ApiResult<T>> => ({ result });
+const unchanged = <T>(result: Result<T>): ApiChange<Result<T>> => ({ result });
 
 function withHistory(state: ApiState, history: PolicyHistory): Map<string, PolicyHistory> {
   return new Map(state.histories).set(historyKey(history.namespace, history.name), history);
@@ -206,11 +187,11 @@ function historiesIn(state: ApiState, namespace: string): PolicyHistory[] {
 }
 
 /** A version transition's outcome; `invalid` comes from the content checks, not the state machine. */
-type Transition = VersionResult | { readonly ok: false; readonly error: ApiError };
+type Transition = VersionResult | { readonly ok: false; readonly error: Failure };
 type Written = VersionEntry & { readonly warning?: string };
 
 /** Stores the new history only when the transition succeeded. */
-function versionWrite(state: ApiState, result: Transition): ApiChange<ApiResult<Written>> {
+function versionWrite(state: ApiState, result: Transition): ApiChange<Result<Written>> {
   if (!result.ok) return unchanged({ ok: false, error: result.error });
   const { history, version, warning } = result;
   return {
@@ -253,7 +234,7 @@ function checkContent(state: ApiState, scope: WriteScope, name: string, content:
   return issues.filter((i) => i.severity === 'error');
 }
 
-const invalidError = (name: string, issues: readonly Issue[]): ApiError => ({
+const invalidError = (name: string, issues: readonly Issue[]): Failure => ({
   code: 'invalid',
   message: `Policy '${name}' is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
   issues,
@@ -264,7 +245,7 @@ export function createPolicy(
   scope: WriteScope,
   name: string,
   content: PolicyContent,
-): Promise<ApiResult<VersionEntry>> {
+): Promise<Result<VersionEntry>> {
   return write(scope, (state, env) => {
     const existing = state.histories.get(historyKey(scope.namespace, name));
     const result = createPolicyVersion(existing, scope.namespace, name, content, env);
@@ -278,7 +259,7 @@ export function createVersion(
   scope: WriteScope,
   name: string,
   sourcePolicyId: string | undefined,
-): Promise<ApiResult<VersionEntry>> {
+): Promise<Result<VersionEntry>> {
   return write(scope, (state, env) => {
     const history =
       state.histories.get(historyKey(scope.namespace, name)) ??
@@ -293,7 +274,7 @@ function onVersion(
   scope: WriteScope,
   policyId: string,
   transition: (history: PolicyHistory, state: ApiState, env: VersionEnv) => Transition,
-): Promise<ApiResult<Written>> {
+): Promise<Result<Written>> {
   return write(scope, (state, env) => {
     const histories = historiesIn(state, scope.namespace);
     const found = findById(histories, policyId);
@@ -313,7 +294,7 @@ export function updateDraft(
   scope: WriteScope,
   policyId: string,
   patch: ContentPatch,
-): Promise<ApiResult<VersionEntry>> {
+): Promise<Result<VersionEntry>> {
   return onVersion(scope, policyId, (history, state, env) => {
     const result = updateDraftVersion(history, policyId, patch, env);
     if (!result.ok) return result;
@@ -323,19 +304,19 @@ export function updateDraft(
 }
 
 /** `PUT /policies/{id}/status` (reference 3.4, plus demotion; a demotion carries a `warning`). */
-export function setStatus(scope: WriteScope, policyId: string, status: string): Promise<ApiResult<Written>> {
+export function setStatus(scope: WriteScope, policyId: string, status: string): Promise<Result<Written>> {
   return onVersion(scope, policyId, (history, _state, env) =>
     setVersionStatus(history, policyId, status, env),
   );
 }
 
 /** `DELETE /policies/{id}`: one version; deleting production leaves none and warns (reference 3.5). */
-export function deleteVersion(scope: WriteScope, policyId: string): Promise<ApiResult<Written>> {
+export function deleteVersion(scope: WriteScope, policyId: string): Promise<Result<Written>> {
   return onVersion(scope, policyId, (history) => deleteOneVersion(history, policyId));
 }
 
 /** `DELETE /policies/name/{name}/all-versions`: succeeds for an unknown name too, as the reference. */
-export function deleteAllVersions(scope: WriteScope, name: string): Promise<ApiResult<{ name: string }>> {
+export function deleteAllVersions(scope: WriteScope, name: string): Promise<Result<{ name: string }>> {
   return write(scope, (state) => {
     const key = historyKey(scope.namespace, name);
     const history = state.histories.get(key);
@@ -360,7 +341,7 @@ export type AttachmentInput = Omit<AttachmentSpec, 'priority'> & { readonly prio
 export function createAttachment(
   scope: WriteScope,
   input: AttachmentInput,
-): Promise<ApiResult<AttachmentRecord>> {
+): Promise<Result<AttachmentRecord>> {
   return write(scope, (state, env) => {
     const spec: AttachmentSpec = { ...input, priority: input.priority ?? 0 };
     const resource: Resource = {
@@ -397,10 +378,7 @@ export function createAttachment(
 }
 
 /** `DELETE /policies/attachments/{id}`: API-created ones only; a declared one answers `read_only`. */
-export function deleteAttachment(
-  scope: WriteScope,
-  attachmentId: string,
-): Promise<ApiResult<{ id: string }>> {
+export function deleteAttachment(scope: WriteScope, attachmentId: string): Promise<Result<{ id: string }>> {
   return write(scope, (state) => {
     const own = state.attachments.get(attachmentId);
     if (own && own.namespace === scope.namespace) {

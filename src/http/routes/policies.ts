@@ -6,14 +6,8 @@
  */
 import type { JSONSchemaType } from 'ajv';
 import type { Express, Request, Response } from 'express';
-import { VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
-import {
-  type ApiResult,
-  type NamespaceView,
-  policyApi,
-  type VersionEntry,
-  type WriteScope,
-} from '../../registry/index.ts';
+import { type Result, VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
+import { type NamespaceView, policyApi, type VersionEntry, type WriteScope } from '../../registry/index.ts';
 import type { Principal } from '../auth.ts';
 import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
@@ -23,7 +17,6 @@ import {
   contentFromPatch,
   fromWirePolicyFields,
   renderIssues,
-  toHttpError,
   toWirePolicy,
   toWireVersionDiff,
   type WirePolicyFields,
@@ -57,9 +50,9 @@ export function writeScope(deps: ServerDeps, res: Response, requested: string | 
   return { registry: deps.registry, namespace, actor: principal?.name ?? null };
 }
 
-/** The value of a successful result; a failed one is thrown as its HTTP error (one table: wire.ts). */
-export function valueOrThrow<T>(result: ApiResult<T>): T {
-  if (!result.ok) throw toHttpError(result.error);
+/** The value of a successful result; a failed one is thrown as its HTTP error (one table: errors.ts). */
+export function valueOrThrow<T>(result: Result<T>): T {
+  if (!result.ok) throw HttpError.from(result.error);
   return result.value;
 }
 
