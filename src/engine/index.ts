@@ -1,6 +1,7 @@
 export * from './comma-list.ts';
 export * from './condition.ts';
 export * from './digest.ts';
+export * from './duration.ts';
 export * from './errors.ts';
 export * from './explain.ts';
 export * from './index-build.ts';

@@ -5,6 +5,7 @@ import {
   commaList,
   indexEntries,
   NO_RESOLUTION,
+  parseDuration,
   productionVersion,
   type RequestContext,
   resolve,
@@ -78,7 +79,7 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
         let snapshot = deps.registry.snapshot();
         const known = single(params.revision);
         if (known !== undefined && Number(known) === snapshot.revision) {
-          const waitMs = Math.min(parseDuration(single(params.wait) ?? '0s'), MAX_WAIT_MS);
+          const waitMs = Math.min(waitParam(single(params.wait) ?? '0s'), MAX_WAIT_MS);
           const closed = new AbortController();
           res.once('close', () => closed.abort());
           const changed = await deps.registry.waitForChange(snapshot.revision, waitMs, closed.signal);
@@ -162,12 +163,12 @@ export function contextFromQuery(params: Record<string, string | string[] | unde
   };
 }
 
-/** `30s`, `500ms`, `1m`, or a bare number of seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new HttpError('bad_request', `wait: "${text}" is not a duration; use e.g. 30s, 500ms or 1m`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+/** The `wait` parameter: `30s`, `500ms`, `1m`, or a bare number of seconds; 400 otherwise. */
+function waitParam(text: string): number {
+  const ms = parseDuration(text, 's');
+  if (ms === undefined)
+    throw new HttpError('bad_request', `wait: "${text}" is not a duration; use e.g. 30s, 500ms or 1m`);
+  return ms;
 }
 
 function snapshotBody(snapshot: Snapshot, view: NamespaceView | undefined): Record<string, unknown> {
