@@ -1,4 +1,4 @@
-export { Authenticator, loadTokens, type Principal, type Role, type TokenVerifier } from './auth.ts';
+export { Authenticator, type Principal, type Role, type TokenVerifier } from './auth.ts';
 export {
   createEnforcement,
   ENFORCE_DEFAULTS,
@@ -10,4 +10,5 @@ export {
 } from './enforce-routes.ts';
 export { HttpError } from './errors.ts';
 export { createFastRouteServer, createHttpServer, type ServerDeps } from './server.ts';
+export { loadTokens } from './tokens.ts';
 export { fromWireContext, toWireExplanation, toWirePipelineResult, toWireResolution } from './wire.ts';
