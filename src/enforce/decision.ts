@@ -15,11 +15,17 @@ import {
   type RequestContext,
   type Resolution,
   type RunGuardrail,
-  resolve,
   type VersionRef,
 } from '../engine/index.ts';
 import { createGuardrailRunner } from '../guardrails/index.ts';
-import { chooseNamespace, type NamespaceView, type Snapshot } from '../registry/index.ts';
+import {
+  type AnswerCache,
+  type AnswerOptions,
+  answer,
+  type NamespaceView,
+  type ResolveAnswer,
+  type Snapshot,
+} from '../registry/index.ts';
 
 export type Phase = PipelineMode;
 
@@ -86,6 +92,8 @@ export type DeciderOptions = {
   readonly now: () => number;
   /** The HTTP client of `webhook` guardrails. */
   readonly fetch?: typeof fetch;
+  /** Where repeat resolutions come from (the server's one answer cache); without one each decision computes. */
+  readonly answers?: AnswerCache<ResolveAnswer>;
 };
 
 export const DECIDER_DEFAULTS = {
@@ -121,6 +129,10 @@ export function createDecider(
   options: Partial<DeciderOptions> & Omit<DeciderOptions, keyof typeof DECIDER_DEFAULTS>,
 ): Decide {
   const opts: DeciderOptions = { ...DECIDER_DEFAULTS, ...options };
+  const answering: AnswerOptions = {
+    defaultNamespace: opts.defaultNamespace,
+    ...(opts.answers ? { cache: opts.answers } : {}),
+  };
   const runners = new WeakMap<NamespaceView, RunGuardrail>();
   const runnerFor = (view: NamespaceView): RunGuardrail => {
     let run = runners.get(view);
@@ -145,7 +157,7 @@ export function createDecider(
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
     try {
-      return done(await decideOnce(input, opts, runnerFor, deadline.signal, started));
+      return done(await decideOnce(input, opts, answering, runnerFor, deadline.signal, started));
     } catch (err) {
       return done(undecided(`internal error: ${err instanceof Error ? err.message : String(err)}`));
     } finally {
@@ -166,22 +178,24 @@ const undecided = (reason: string, namespace: string | null = null): Omit<Decisi
 async function decideOnce(
   input: DecisionInput,
   opts: DeciderOptions,
+  answering: AnswerOptions,
   runnerFor: (view: NamespaceView) => RunGuardrail,
   deadline: AbortSignal,
   started: number,
 ): Promise<Omit<Decision, 'durationMs'>> {
   if (!opts.synced()) return undecided('policies are not loaded yet (initial sync not finished)');
-  const selected = chooseNamespace(opts.snapshot(), input.namespace, opts.defaultNamespace);
+  const snapshot = opts.snapshot();
+  const resolved = answer('resolve', snapshot, input, answering);
   // The reason reaches the proxy's caller: it names the namespace asked for, not those served.
-  if (!selected.ok) return undecided(`namespace "${selected.requested}" is not served here`);
-  const view = selected.view;
+  if (!resolved.ok) return undecided(`namespace "${resolved.requested}" is not served here`);
+  const view = resolved.view;
   if (!view)
     return { verdict: { kind: 'allow' }, namespace: null, policies: [], guardrails: [], external: [] };
 
   const baseline = opts.baselineContext
-    ? resolve(view.index, { ...input.context, teamAlias: null, keyAlias: null })
+    ? resolvedIn(snapshot, view, { ...input.context, teamAlias: null, keyAlias: null }, answering)
     : undefined;
-  const plan = planDecision(view, resolve(view.index, input.context), baseline, input.phase);
+  const plan = planDecision(view, resolved.value, baseline, input.phase);
   const runs: GuardrailRun[] = [];
   const result = (verdict: Verdict): Omit<Decision, 'durationMs'> => ({
     verdict,
@@ -288,6 +302,17 @@ async function decideOnce(
     kind: 'mask',
     messages: working.map((m, i) => ({ role: input.messages[i]?.role ?? m.role, content: m.content })),
   });
+}
+
+/** The resolution of `context` in the namespace of `view` (served: it was just chosen from this snapshot). */
+function resolvedIn(
+  snapshot: Snapshot,
+  view: NamespaceView,
+  context: RequestContext,
+  answering: AnswerOptions,
+): Resolution | undefined {
+  const resolved = answer('resolve', snapshot, { namespace: view.namespace, context }, answering);
+  return resolved.ok ? resolved.value : undefined;
 }
 
 /** The guardrail modes that run in a phase: `during_call` runs alongside the call, so before the answer. */

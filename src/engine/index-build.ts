@@ -179,7 +179,6 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       attachments,
       alwaysCandidates: previous.alwaysCandidates.map((a) => attachments[a.rank] as IndexedAttachment),
       buckets: withFreshMemo(previous.buckets),
-      byContext: new Map(),
     };
     builtFrom.set(index, built);
     return index;
@@ -234,11 +233,11 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       exact: exact[d] as Map<string, number[]>,
       prefix: p,
       prefixLengths: lengths,
-      byValue: new Map(),
+      byValue: { entries: new Map(), bytes: 0 },
     };
   });
   const alwaysCandidates = alwaysRanks.map((rank) => attachments[rank] as IndexedAttachment);
-  const index = { policies, attachments, alwaysCandidates, buckets, byContext: new Map() };
+  const index = { policies, attachments, alwaysCandidates, buckets };
   builtFrom.set(index, built);
   return index;
 }
@@ -246,7 +245,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
 /** The same buckets with empty value memos: the memos hold the attachment objects of one index. */
 function withFreshMemo(buckets: Readonly<Record<Dimension, Buckets>>): Record<Dimension, Buckets> {
   const out = {} as Record<Dimension, Buckets>;
-  for (const dim of DIMENSIONS) out[dim] = { ...buckets[dim], byValue: new Map() };
+  for (const dim of DIMENSIONS) out[dim] = { ...buckets[dim], byValue: { entries: new Map(), bytes: 0 } };
   return out;
 }
 

@@ -3,29 +3,35 @@
  * policy's guardrails for it. Cost is what matches, not what exists.
  */
 
-import type { Buckets, IndexedAttachment, IndexedPolicy, PolicyIndex } from './index-types.ts';
+import type { Buckets, IndexedAttachment, IndexedPolicy, PolicyIndex, ValueMemo } from './index-types.ts';
 import { resolvePolicyGuardrails } from './inherit.ts';
 import { contextValue } from './match.ts';
 import type { RequestContext } from './types.ts';
 
-/** Entries a memo of the index holds before it starts over: plenty for live traffic, and bounded. */
-export const MEMO_LIMIT = 10_000;
+/**
+ * The estimated bytes one dimension's value memo may hold before it starts over: thousands of
+ * distinct values, plenty for live traffic.
+ */
+const VALUE_MEMO_BYTES = 4 * 1024 * 1024;
 
-/** Stores `value` in one of the index's memos, starting the memo over once it holds `MEMO_LIMIT`. */
-export function remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  memo.set(key, value);
-  return value;
+/** Stores `found` for `value`, starting the memo over once its estimated bytes pass the budget. */
+function rememberValue(memo: ValueMemo, value: string, found: readonly IndexedAttachment[]): void {
+  const bytes = 2 * value.length + 8 * found.length + 96; // the key, the list, the entry
+  if (bytes > VALUE_MEMO_BYTES) return;
+  if (memo.bytes + bytes > VALUE_MEMO_BYTES) {
+    memo.entries.clear();
+    memo.bytes = 0;
+  }
+  memo.entries.set(value, found);
+  memo.bytes += bytes;
 }
 
 function collect(index: PolicyIndex, b: Buckets, value: string, out: IndexedAttachment[]): void {
-  const found =
-    b.byValue.get(value) ??
-    remember(
-      b.byValue,
-      value,
-      lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment),
-    );
+  let found = b.byValue.entries.get(value);
+  if (found === undefined) {
+    found = lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment);
+    rememberValue(b.byValue, value, found);
+  }
   for (const a of found) out.push(a);
 }
 

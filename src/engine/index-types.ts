@@ -7,14 +7,7 @@
 import type { CompiledCondition } from './condition.ts';
 import type { GuardrailLevel } from './inherit.ts';
 import type { Dimension } from './match.ts';
-import type {
-  AttachmentRecord,
-  AttachmentSpec,
-  PolicyContent,
-  PolicyVersion,
-  Resolution,
-  VersionRef,
-} from './types.ts';
+import type { AttachmentRecord, AttachmentSpec, PolicyContent, PolicyVersion, VersionRef } from './types.ts';
 
 /** One level of a policy's inheritance chain: the version used and its compiled condition. */
 export type ChainLevel = GuardrailLevel & { readonly ref: VersionRef; readonly content: PolicyContent };
@@ -71,10 +64,13 @@ export type Buckets = {
   /**
    * The attachments found for a value (exact and prefix hits together, ascending rank),
    * remembered: request values repeat, and a repeat then costs one lookup instead of one per
-   * prefix length. Bounded; each index has its own, so an entry never goes stale.
+   * prefix length. Each index has its own, so an entry never goes stale.
    */
-  readonly byValue: Map<string, readonly IndexedAttachment[]>;
+  readonly byValue: ValueMemo;
 };
+
+/** A lookup memo bounded by an estimate of its bytes: past its budget it starts over. */
+export type ValueMemo = { readonly entries: Map<string, readonly IndexedAttachment[]>; bytes: number };
 
 export type PolicyIndex = {
   readonly policies: ReadonlyMap<string, IndexedPolicy>;
@@ -83,12 +79,6 @@ export type PolicyIndex = {
   /** The global and `always` attachments, ascending rank: candidates of every request. */
   readonly alwaysCandidates: readonly IndexedAttachment[];
   readonly buckets: Readonly<Record<Dimension, Buckets>>;
-  /**
-   * Answers already given, by context key (see `resolve`): request contexts repeat (a key calls
-   * the same few models), and a repeat then costs one lookup whatever the size of the registry.
-   * Bounded like the value memos; each index has its own, so an answer never goes stale.
-   */
-  readonly byContext: Map<string, Resolution>;
 };
 
 export type PolicyIndexInput = {

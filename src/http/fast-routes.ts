@@ -1,20 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import { indexEntries, parseDuration, productionVersion } from '../engine/index.ts';
 import {
-  commaList,
-  indexEntries,
-  NO_RESOLUTION,
-  parseDuration,
-  productionVersion,
-  type RequestContext,
-  resolve,
-} from '../engine/index.ts';
-import type { NamespaceView, Snapshot } from '../registry/index.ts';
+  type AnswerOptions,
+  answer,
+  type NamespaceView,
+  type ResolveAnswer,
+  type Snapshot,
+} from '../registry/index.ts';
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
-import { toWireAttachment, toWirePolicy, toWireResolution } from './wire.ts';
+import { contextFromQuery, toWireAttachment, toWirePolicy, toWireResolution } from './wire.ts';
 
 export type FastRoute = {
   readonly name: string;
@@ -25,17 +23,23 @@ export type FastRoute = {
 
 type CachedBody = { readonly etag: string; readonly body: Buffer };
 
-const RESOLVE_CACHE_LIMIT = 10_000;
 const MAX_WAIT_MS = 60_000;
 
 /**
- * The routes on the request path of every proxy call. Answers for the same snapshot and query are
- * computed once and kept with their strong ETag (a hash of the exact bytes), so a repeat costs a
- * map lookup and an `If-None-Match` match costs less.
+ * The routes on the request path of every proxy call. A resolve answer comes from the answer call
+ * and its cache (`deps.answers`); its bytes and strong ETag (a hash of the exact bytes) are
+ * rendered once per answer object and kept beside it, so a repeat costs a few lookups and an
+ * `If-None-Match` match costs less. A snapshot body is rendered once per namespace view.
  */
 export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
-  const resolveCache = new RevisionCache<CachedBody>(RESOLVE_CACHE_LIMIT);
-  const snapshotCache = new RevisionCache<CachedBody>(64);
+  const options: AnswerOptions = {
+    defaultNamespace: deps.defaultNamespace,
+    ...(deps.answers ? { cache: deps.answers } : {}),
+  };
+  /** Rendered with the answer object they belong to: they go when its cache entry goes. */
+  const renderedAnswers = new WeakMap<ResolveAnswer, CachedBody>();
+  /** Rendered per view (or per snapshot when nothing is served): one per namespace and revision. */
+  const renderedSnapshots = new WeakMap<NamespaceView | Snapshot, CachedBody>();
 
   const routes: FastRoute[] = [
     { name: '/healthz', access: 'open', handle: (_req, res) => json(res, 200, { status: 'ok' }) },
@@ -64,11 +68,14 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       name: '/v1/resolve',
       access: 'reader',
       handle: (req, res, query) => {
-        const snapshot = deps.registry.snapshot();
-        const cached =
-          resolveCache.get(snapshot.revision, query) ??
-          resolveCache.set(snapshot.revision, query, resolveBody(snapshot, query, deps));
-        return sendCached(req, res, cached);
+        const answered = answer('resolve', deps.registry.snapshot(), contextFromQuery(query), options);
+        if (!answered.ok) throw HttpError.from(answered.error);
+        let rendered = renderedAnswers.get(answered);
+        if (rendered === undefined) {
+          rendered = withEtag(toWireResolution(answered.value, answered.revision));
+          renderedAnswers.set(answered, rendered);
+        }
+        return sendCached(req, res, rendered);
       },
     },
     {
@@ -86,15 +93,13 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
           if (!changed) return notModified(res, `"rev-${snapshot.revision}"`);
           snapshot = changed;
         }
-        const namespace = single(params.namespace);
-        const cached =
-          snapshotCache.get(snapshot.revision, namespace ?? '') ??
-          snapshotCache.set(
-            snapshot.revision,
-            namespace ?? '',
-            withEtag(snapshotBody(snapshot, selectNamespace(snapshot, namespace, deps.defaultNamespace))),
-          );
-        return sendCached(req, res, cached);
+        const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
+        let rendered = renderedSnapshots.get(view ?? snapshot);
+        if (rendered === undefined) {
+          rendered = withEtag(snapshotBody(snapshot, view));
+          renderedSnapshots.set(view ?? snapshot, rendered);
+        }
+        return sendCached(req, res, rendered);
       },
     },
     {
@@ -112,13 +117,6 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
     },
   ];
   return new Map(routes.map((r) => [`GET ${r.name}`, r]));
-}
-
-function resolveBody(snapshot: Snapshot, query: string, deps: ServerDeps): CachedBody {
-  const params = parseQuery(query);
-  const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
-  const resolution = view ? resolve(view.index, contextFromQuery(params)) : NO_RESOLUTION;
-  return withEtag(toWireResolution(resolution, snapshot.revision));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): number {
@@ -149,19 +147,6 @@ function notModified(res: ServerResponse, etag: string): number {
 }
 
 const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
-
-/** `tags=a,b` and repeated `tags=a&tags=b` both work; an empty value means absent. */
-export function contextFromQuery(params: Record<string, string | string[] | undefined>): RequestContext {
-  const text = (name: string): string | undefined => single(params[name]) || undefined;
-  const raw = params.tags;
-  const tags = (Array.isArray(raw) ? raw : [raw]).flatMap(commaList);
-  return {
-    teamAlias: text('team_alias'),
-    keyAlias: text('key_alias'),
-    model: text('model'),
-    tags: tags.length > 0 ? tags : undefined,
-  };
-}
 
 /** The `wait` parameter: `30s`, `500ms`, `1m`, or a bare number of seconds; 400 otherwise. */
 function waitParam(text: string): number {
@@ -199,32 +184,4 @@ function resolvedChains(view: NamespaceView): Record<string, unknown> {
       { inheritance_chain: p.chain, guardrails_without_context: p.guardrails ?? null },
     ]),
   );
-}
-
-/**
- * A bounded per-revision memo: everything is dropped when the revision moves on. `get`, then `set`
- * on a miss: a compute callback would be one more closure per request.
- */
-class RevisionCache<T> {
-  readonly #limit: number;
-  #revision = -1;
-  #entries = new Map<string, T>();
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  get(revision: number, key: string): T | undefined {
-    return revision === this.#revision ? this.#entries.get(key) : undefined;
-  }
-
-  set(revision: number, key: string, value: T): T {
-    if (revision !== this.#revision) {
-      this.#revision = revision;
-      this.#entries = new Map();
-    }
-    if (this.#entries.size >= this.#limit) this.#entries.clear();
-    this.#entries.set(key, value);
-    return value;
-  }
 }

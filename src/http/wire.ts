@@ -1,8 +1,10 @@
+import { unescape as unescapeQuery } from 'node:querystring';
 import {
   type AttachmentRecord,
   type Checked,
   type Condition,
   type ContentPatch,
+  commaList,
   describeOrigin,
   type Explanation,
   type Issue,
@@ -18,6 +20,7 @@ import {
   type VersionDiff,
   validatePipeline,
 } from '../engine/index.ts';
+import { HttpError } from './errors.ts';
 
 /** LiteLLM's `PolicyResolveResponse`, plus the versions that produced it. */
 export function toWireResolution(r: Resolution, revision: number): Record<string, unknown> {
@@ -41,6 +44,86 @@ function versionsOf(m: MatchedPolicy): Record<string, unknown>[] {
     digest: v.digest,
     used_by: m.policyName,
   }));
+}
+
+/**
+ * The longest context value a route accepts (`team_alias`, `key_alias`, `model`, and each tag) and
+ * the most tags: what a proxy sends is far shorter, and an answer is cached by its context.
+ */
+export const CONTEXT_LIMITS = { valueChars: 256, tags: 64 } as const;
+
+/** What a `/v1/resolve` query asks: the namespace it names and the request context. */
+export type ContextQuery = { readonly namespace: string | undefined; readonly context: RequestContext };
+
+/**
+ * Reads a `/v1/resolve` query string as `node:querystring` would (`+` is a space, `%XX` escapes,
+ * the first of repeated values wins) in one pass over the known names: it runs on every proxy
+ * call. `tags=a,b` and repeated `tags=a&tags=b` both work; an empty value means absent. A value
+ * over `CONTEXT_LIMITS` is a 422 naming the field and the limit.
+ */
+export function contextFromQuery(query: string): ContextQuery {
+  let namespace: string | undefined;
+  let teamAlias: string | undefined;
+  let keyAlias: string | undefined;
+  let model: string | undefined;
+  const tags: string[] = [];
+  let start = 0;
+  while (start <= query.length) {
+    let end = query.indexOf('&', start);
+    if (end === -1) end = query.length;
+    const eq = query.indexOf('=', start);
+    const split = eq === -1 || eq > end ? end : eq;
+    const name = decoded(query.slice(start, split));
+    const value = split === end ? '' : decoded(query.slice(split + 1, end));
+    start = end + 1;
+    switch (name) {
+      case 'team_alias':
+        teamAlias ??= value;
+        break;
+      case 'key_alias':
+        keyAlias ??= value;
+        break;
+      case 'model':
+        model ??= value;
+        break;
+      case 'namespace':
+        namespace ??= value;
+        break;
+      case 'tags':
+        tags.push(...commaList(value));
+        break;
+    }
+  }
+  const context = {
+    teamAlias: teamAlias || undefined,
+    keyAlias: keyAlias || undefined,
+    model: model || undefined,
+    tags,
+  };
+  const issues = contextIssues(context, 'query');
+  if (issues.length > 0)
+    throw new HttpError('unprocessable', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+  return { namespace, context };
+}
+
+function decoded(text: string): string {
+  if (!text.includes('%') && !text.includes('+')) return text;
+  return unescapeQuery(text.replaceAll('+', ' '));
+}
+
+/** The values of `ctx` over `CONTEXT_LIMITS`, each an issue under `at` naming the field and the limit. */
+function contextIssues(ctx: RequestContext, at: string): Issue[] {
+  const issues: Issue[] = [];
+  const over = (field: string, message: string) =>
+    issues.push({ code: 'invalid_schema', severity: 'error', path: `${at}.${field}`, message });
+  const chars = `must be at most ${CONTEXT_LIMITS.valueChars} characters`;
+  if ((ctx.teamAlias?.length ?? 0) > CONTEXT_LIMITS.valueChars) over('team_alias', chars);
+  if ((ctx.keyAlias?.length ?? 0) > CONTEXT_LIMITS.valueChars) over('key_alias', chars);
+  if ((ctx.model?.length ?? 0) > CONTEXT_LIMITS.valueChars) over('model', chars);
+  const tags = ctx.tags ?? [];
+  if (tags.length > CONTEXT_LIMITS.tags) over('tags', `must have at most ${CONTEXT_LIMITS.tags} items`);
+  if (tags.some((t) => t.length > CONTEXT_LIMITS.valueChars)) over('tags', `each tag ${chars}`);
+  return issues;
 }
 
 /** `PolicyResolveRequest` / `PolicyMatchContext` wire names → the engine's context. */
