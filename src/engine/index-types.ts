@@ -6,7 +6,7 @@
  */
 import type { CompiledCondition } from './condition.ts';
 import type { GuardrailLevel } from './inherit.ts';
-import type { Dimension } from './match.ts';
+import { DIMENSIONS, type Dimension } from './match.ts';
 import type { AttachmentRecord, AttachmentSpec, PolicyContent, PolicyVersion, VersionRef } from './types.ts';
 
 /** One level of a policy's inheritance chain: the version used and its compiled condition. */
@@ -37,7 +37,8 @@ export type IndexedPolicy = {
  * `dangling` (its policy has no production version: it never matches), or the dimension whose
  * buckets hold it.
  */
-export type Anchor = 'global' | 'always' | 'dangling' | Dimension;
+export const ANCHORS = ['global', 'always', 'dangling', ...DIMENSIONS] as const;
+export type Anchor = (typeof ANCHORS)[number];
 
 export type IndexedAttachment = {
   readonly record: AttachmentRecord;

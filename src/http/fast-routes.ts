@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { indexEntries, parseDuration, productionVersion } from '../engine/index.ts';
+import { parseDuration } from '../engine/index.ts';
 import {
   type AnswerOptions,
   answer,
@@ -12,7 +12,7 @@ import {
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
-import { contextFromQuery, toWireAttachment, toWirePolicy, toWireResolution } from './wire.ts';
+import { contextFromQuery, toWireResolution, toWireSnapshot } from './wire/index.ts';
 
 export type FastRoute = {
   readonly name: string;
@@ -96,7 +96,7 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
         const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
         let rendered = renderedSnapshots.get(view ?? snapshot);
         if (rendered === undefined) {
-          rendered = withEtag(snapshotBody(snapshot, view));
+          rendered = withEtag(toWireSnapshot(snapshot, view));
           renderedSnapshots.set(view ?? snapshot, rendered);
         }
         return sendCached(req, res, rendered);
@@ -154,34 +154,4 @@ function waitParam(text: string): number {
   if (ms === undefined)
     throw new HttpError('bad_request', `wait: "${text}" is not a duration; use e.g. 30s, 500ms or 1m`);
   return ms;
-}
-
-function snapshotBody(snapshot: Snapshot, view: NamespaceView | undefined): Record<string, unknown> {
-  return {
-    revision: snapshot.revision,
-    namespace: view?.namespace ?? null,
-    policies: (view?.histories ?? []).flatMap((h) => {
-      const production = h.active ? productionVersion(h) : undefined;
-      return production ? [toWirePolicy(h, production)] : [];
-    }),
-    resolved: view ? resolvedChains(view) : {},
-    attachments: (view?.attachments ?? []).map(toWireAttachment),
-    guardrails: Object.fromEntries(
-      [...(view?.guardrails ?? new Map())]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([name, spec]) => [
-          name,
-          { type: spec.type, mode: spec.mode, failure_policy: spec.failurePolicy },
-        ]),
-    ),
-  };
-}
-
-function resolvedChains(view: NamespaceView): Record<string, unknown> {
-  return Object.fromEntries(
-    indexEntries(view.index).policies.map((p) => [
-      p.name,
-      { inheritance_chain: p.chain, guardrails_without_context: p.guardrails ?? null },
-    ]),
-  );
 }

@@ -11,4 +11,10 @@ export {
 export { HttpError } from './errors.ts';
 export { createFastRouteServer, createHttpServer, type ServerDeps } from './server.ts';
 export { loadTokens } from './tokens.ts';
-export { fromWireContext, toWireExplanation, toWirePipelineResult, toWireResolution } from './wire.ts';
+export {
+  fromWireContext,
+  toWireExplanation,
+  toWirePipelineResult,
+  toWireResolution,
+  validatePipeline,
+} from './wire/index.ts';

@@ -2,41 +2,20 @@
  * The routes that answer for a request context: LiteLLM's `POST /policies/resolve` and
  * Railyard's `POST /v1/explain` (DESIGN 5), through the same answer call as `/v1/resolve`.
  */
-import type { JSONSchemaType } from 'ajv';
 import type { Express, Request } from 'express';
 import { type AnswerOptions, type AnswerRequest, answer } from '../../registry/index.ts';
-import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';
-import { CONTEXT_LIMITS, fromWireContext, toWireExplanation, toWireResolution } from '../wire.ts';
+import {
+  bodyParser,
+  fromWireContext,
+  POLICY_RESOLVE_REQUEST,
+  toWireExplanation,
+  toWireResolution,
+} from '../wire/index.ts';
 import { queryParam } from './policies.ts';
 
-/** `PolicyResolveRequest` (= `PolicyMatchContext`) plus an optional namespace. */
-type ContextBody = {
-  team_alias?: string | null;
-  key_alias?: string | null;
-  model?: string | null;
-  tags?: string[] | null;
-  namespace?: string | null;
-};
-
-const contextValue = { type: 'string', nullable: true, maxLength: CONTEXT_LIMITS.valueChars } as const;
-const parseContextBody = bodyParser<ContextBody>({
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    team_alias: contextValue,
-    key_alias: contextValue,
-    model: contextValue,
-    tags: {
-      type: 'array',
-      items: { type: 'string', maxLength: CONTEXT_LIMITS.valueChars },
-      maxItems: CONTEXT_LIMITS.tags,
-      nullable: true,
-    },
-    namespace: { type: 'string', nullable: true },
-  },
-} as JSONSchemaType<ContextBody>);
+const parseContextBody = bodyParser(POLICY_RESOLVE_REQUEST);
 
 function readAnswerRequest(req: Request): AnswerRequest {
   const body = parseContextBody(req.body ?? {});
