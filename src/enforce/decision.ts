@@ -38,9 +38,6 @@ export type DecisionInput = {
   readonly messages: readonly Message[];
 };
 
-export const VERDICT_KINDS = ['allow', 'block', 'mask', 'cannot_decide'] as const;
-export type VerdictKind = (typeof VERDICT_KINDS)[number];
-
 /**
  * `mask.messages` has one message per input message, in order, with the same roles; only contents
  * differ. `cannot_decide` means "let the proxy's own fail-open/closed setting apply".

@@ -1,7 +1,7 @@
 /** Durations as people write them in flags and query parameters. */
 
 /** The units a duration may carry, in milliseconds. */
-export const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000 } as const;
+const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000 } as const;
 export type DurationUnit = keyof typeof DURATION_UNITS;
 
 /**

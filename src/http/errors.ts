@@ -7,7 +7,7 @@ import type { ErrorCode, Failure, Issue } from '../engine/index.ts';
  * already taken (`conflict`), a change to a declared policy (`read_only`) and content that fails
  * the checks a file would get (`invalid`) are all 400, and what its body validator rejects is 422.
  */
-export const ERROR_STATUS = {
+const ERROR_STATUS = {
   not_found: 404,
   bad_request: 400,
   read_only: 400,

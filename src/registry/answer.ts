@@ -18,8 +18,8 @@ import { type AnswerCache, answerKey } from './answer-cache.ts';
 import { chooseNamespace } from './namespace.ts';
 import type { NamespaceView, Snapshot } from './snapshot.ts';
 
-export const QUESTIONS = ['resolve', 'explain'] as const;
-export type Question = (typeof QUESTIONS)[number];
+const QUESTIONS = ['resolve', 'explain'] as const;
+type Question = (typeof QUESTIONS)[number];
 type Values = { readonly resolve: Resolution; readonly explain: Explanation };
 
 /** A request: the namespace it names (by `chooseNamespace`'s rule when absent) and its context. */
@@ -95,7 +95,7 @@ const OBJECT_BYTES = 64;
  * to its answer (the JSON repeats every name). Its names are mostly shared with the index, so the
  * estimate errs high.
  */
-export function resolutionBytes(r: Resolution): number {
+function resolutionBytes(r: Resolution): number {
   let bytes = OBJECT_BYTES * 3 + textBytes(r.effectiveGuardrails);
   for (const m of r.matchedPolicies) {
     bytes += OBJECT_BYTES * 3 + 2 * (m.policyName.length + m.matchedVia.length + m.attachment.length);

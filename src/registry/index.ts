@@ -3,11 +3,9 @@ export {
   type AnswerOptions,
   type AnswerRequest,
   answer,
-  QUESTIONS,
-  type Question,
   type ResolveAnswer,
 } from './answer.ts';
-export { ANSWER_CACHE_DEFAULTS, AnswerCache, type AnswerCacheOptions, answerKey } from './answer-cache.ts';
+export { AnswerCache, answerKey } from './answer-cache.ts';
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
 export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';

@@ -78,7 +78,7 @@ function notServed(io: Io, message: string): number {
 const names = (list: readonly string[]): string => (list.length > 0 ? list.join(', ') : '(none)');
 
 /** The text form of a resolution: the guardrails, then each matched policy and the versions used. */
-export function renderResolution(r: Resolution): string {
+function renderResolution(r: Resolution): string {
   const lines = [`effective guardrails: ${names(r.effectiveGuardrails)}`];
   if (r.matchedPolicies.length === 0) lines.push('matched policies: (none)');
   else lines.push('matched policies:');

@@ -8,8 +8,8 @@ export {
   POLICY_ATTACHMENT_CREATE_REQUEST,
   toWireAttachment,
 } from './attachment.ts';
-export { CONTEXT_LIMITS, contextFromQuery, fromWireContext, POLICY_RESOLVE_REQUEST } from './context.ts';
-export { COMPONENTS, openApiDocument } from './openapi.ts';
+export { contextFromQuery, fromWireContext, POLICY_RESOLVE_REQUEST } from './context.ts';
+export { openApiDocument } from './openapi.ts';
 export { OPERATIONS } from './operations.ts';
 export { PIPELINE_TEST_REQUEST, renderIssues, toWirePipelineResult, validatePipeline } from './pipeline.ts';
 export {
@@ -27,6 +27,5 @@ export {
   type WirePolicyFields,
 } from './policy.ts';
 export { toWireExplanation, toWireResolution } from './resolution.ts';
-export type { FromSchema, Schema } from './schema.ts';
 export { toWireSnapshot } from './snapshot.ts';
-export { type BodyParser, bodyParser } from './validator.ts';
+export { bodyParser } from './validator.ts';

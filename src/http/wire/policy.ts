@@ -123,7 +123,7 @@ export function toWirePolicy(h: PolicyHistory, v: PolicyVersion): WirePolicy {
   };
 }
 
-export const POLICY_NAME = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[^/]+$' } as const;
+const POLICY_NAME = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[^/]+$' } as const;
 
 const POLICY_FIELDS = {
   policy_name: POLICY_NAME,
