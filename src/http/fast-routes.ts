@@ -38,8 +38,11 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
   };
   /** Rendered with the answer object they belong to: they go when its cache entry goes. */
   const renderedAnswers = new WeakMap<ResolveAnswer, CachedBody>();
-  /** Rendered per view (or per snapshot when nothing is served): one per namespace and revision. */
-  const renderedSnapshots = new WeakMap<NamespaceView | Snapshot, CachedBody>();
+  /**
+   * Snapshot bodies, per snapshot and namespace view (undefined: nothing served): at most one per
+   * namespace served, and they go with their snapshot. Not a repeat-context cache.
+   */
+  const renderedSnapshots = new WeakMap<Snapshot, Map<NamespaceView | undefined, CachedBody>>();
 
   const routes: FastRoute[] = [
     { name: '/healthz', access: 'open', handle: (_req, res) => json(res, 200, { status: 'ok' }) },
@@ -94,10 +97,15 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
           snapshot = changed;
         }
         const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
-        let rendered = renderedSnapshots.get(view ?? snapshot);
+        let bodies = renderedSnapshots.get(snapshot);
+        if (bodies === undefined) {
+          bodies = new Map();
+          renderedSnapshots.set(snapshot, bodies);
+        }
+        let rendered = bodies.get(view);
         if (rendered === undefined) {
           rendered = withEtag(toWireSnapshot(snapshot, view));
-          renderedSnapshots.set(view ?? snapshot, rendered);
+          bodies.set(view, rendered);
         }
         return sendCached(req, res, rendered);
       },
