@@ -6,11 +6,8 @@
 
 import {
   executePipeline,
-  type GuardrailSpec,
   type GuardrailVerdict,
-  type MatchedPolicy,
   type Message,
-  type Pipeline,
   type PipelineMode,
   type RequestContext,
   type Resolution,
@@ -26,6 +23,7 @@ import {
   type ResolveAnswer,
   type Snapshot,
 } from '../registry/index.ts';
+import { planDecision } from './decision-plan.ts';
 
 export type Phase = PipelineMode;
 
@@ -101,16 +99,6 @@ export const DECIDER_DEFAULTS = {
 } as const;
 
 export type Decide = (input: DecisionInput) => Promise<Decision>;
-
-/** What to run for one decision, computed from the resolution before anything runs. */
-type Plan = {
-  readonly policies: readonly VersionRef[];
-  readonly pipelines: readonly { readonly policy: string; readonly pipeline: Pipeline }[];
-  readonly standalone: readonly { readonly guardrail: string; readonly policy: string }[];
-  readonly external: readonly string[];
-  /** Effective guardrails with no Guardrail object: nothing says when or how they run. */
-  readonly missing: readonly { readonly guardrail: string; readonly policy: string }[];
-};
 
 /**
  * Builds the decision function. A decision resolves the production policies of the context (the
@@ -310,66 +298,6 @@ function resolvedIn(
 ): Resolution | undefined {
   const resolved = answer('resolve', snapshot, { namespace: view.namespace, context }, answering);
   return resolved.ok ? resolved.value : undefined;
-}
-
-/** The guardrail modes that run in a phase: `during_call` runs alongside the call, so before the answer. */
-const runsIn = (spec: GuardrailSpec, phase: Phase): boolean =>
-  phase === 'pre_call' ? spec.mode === 'pre_call' || spec.mode === 'during_call' : spec.mode === 'post_call';
-
-/**
- * Reference 2.7–2.8: pipelines of the matched policies (their own production version's), the
- * guardrails their steps manage, and the rest of the effective guardrails for this phase. With a
- * baseline resolution, its effective guardrails that its own pipelines do not manage stay
- * stand-alone even when a pipeline of the given context manages them.
- */
-function planDecision(
-  view: NamespaceView,
-  resolution: Resolution,
-  baseline: Resolution | undefined,
-  phase: Phase,
-): Plan {
-  const matched: MatchedPolicy[] = [...resolution.matchedPolicies];
-  for (const m of baseline?.matchedPolicies ?? []) {
-    if (!matched.some((p) => p.policyName === m.policyName)) matched.push(m);
-  }
-  const pipelines = pipelinesOf(view, resolution.matchedPolicies);
-  const unmanaged = (r: Resolution, managedBy: typeof pipelines) => {
-    const managed = new Set(managedBy.flatMap((p) => p.pipeline.steps.map((s) => s.guardrail)));
-    return r.effectiveGuardrails.filter((g) => !managed.has(g));
-  };
-  const names = new Set(unmanaged(resolution, pipelines));
-  if (baseline)
-    for (const g of unmanaged(baseline, pipelinesOf(view, baseline.matchedPolicies))) names.add(g);
-
-  const standalone: { guardrail: string; policy: string }[] = [];
-  const external: string[] = [];
-  const missing: { guardrail: string; policy: string }[] = [];
-  for (const guardrail of [...names].sort()) {
-    const policy = matched.find((p) => p.guardrailsAdded.includes(guardrail))?.policyName ?? '';
-    const spec = view.guardrails.get(guardrail);
-    if (!spec) missing.push({ guardrail, policy });
-    else if (!runsIn(spec, phase)) continue;
-    else if (spec.type === 'external') external.push(guardrail);
-    else standalone.push({ guardrail, policy });
-  }
-  return {
-    policies: matched.map((m) => m.versions[m.versions.length - 1] as VersionRef),
-    pipelines: pipelines.filter((p) => p.pipeline.mode === phase),
-    standalone,
-    external,
-    missing,
-  };
-}
-
-function pipelinesOf(
-  view: NamespaceView,
-  matched: readonly MatchedPolicy[],
-): { policy: string; pipeline: Pipeline }[] {
-  return matched.flatMap((m) => {
-    const chain = view.index.policies.get(m.policyName)?.chain;
-    const pipeline = chain?.[chain.length - 1]?.content.pipeline;
-    return pipeline ? [{ policy: m.policyName, pipeline }] : [];
-  });
 }
 
 /** The promise's value, or undefined as soon as the signal aborts. */
