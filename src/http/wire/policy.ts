@@ -20,6 +20,7 @@ import {
   BOOLEAN,
   type FromSchema,
   INTEGER,
+  type Loosened,
   NULLABLE_STRING,
   NULLABLE_STRINGS,
   object,
@@ -143,10 +144,13 @@ const POLICY_FIELDS = {
 export const POLICY_CREATE_REQUEST = object(POLICY_FIELDS, ['policy_name']);
 /** `PolicyUpdateRequest`: every field optional; a draft cannot be renamed. */
 export const POLICY_UPDATE_REQUEST = object(POLICY_FIELDS);
-export type WirePolicyFields = FromSchema<typeof POLICY_UPDATE_REQUEST>;
 
 /** Properties the body validators leave to the route, which checks them with the reference's messages. */
 export const POLICY_CHECKED_LATER = { pipeline: { type: ['object', 'null'] } } as const;
+/** A policy request body as its validator passes it: the pipeline is still to be checked. */
+export type WirePolicyFields = FromSchema<
+  Loosened<typeof POLICY_UPDATE_REQUEST, typeof POLICY_CHECKED_LATER>
+>;
 
 export const POLICY_VERSION_CREATE_REQUEST = object({ source_policy_id: NULLABLE_STRING });
 

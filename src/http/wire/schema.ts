@@ -50,6 +50,11 @@ type FromObject<S> = S extends { readonly properties: infer P }
 
 type Flat<T> = { [K in keyof T]: T[K] };
 
+/** An object schema whose properties in `L` are replaced by the looser schemas there. */
+export type Loosened<S, L> = S extends { readonly properties: infer P }
+  ? Omit<S, 'properties'> & { readonly properties: Omit<P, keyof L> & L }
+  : S;
+
 export const STRING = { type: 'string' } as const;
 export const INTEGER = { type: 'integer' } as const;
 export const BOOLEAN = { type: 'boolean' } as const;

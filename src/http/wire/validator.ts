@@ -3,7 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Issue } from '../../engine/index.ts';
 import { HttpError } from '../errors.ts';
 import { tooLong, tooMany } from './context.ts';
-import type { FromSchema, Schema } from './schema.ts';
+import type { FromSchema, Loosened, Schema } from './schema.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 
@@ -16,14 +16,14 @@ export type BodyParser<T> = (body: unknown) => T;
  * schema here, because their route checks them in full with the reference's messages and status
  * (e.g. the 400 `Invalid pipeline: ...`), against the same rules `schema` documents.
  */
-export function bodyParser<const S extends Schema>(
-  schema: S,
-  checkedLater: Readonly<Record<string, Schema>> = {},
-): BodyParser<FromSchema<S>> {
+export function bodyParser<
+  const S extends Schema,
+  const L extends Readonly<Record<string, Schema>> = Record<never, never>,
+>(schema: S, checkedLater?: L): BodyParser<FromSchema<Loosened<S, L>>> {
   const properties = { ...(schema.properties as Record<string, Schema>), ...checkedLater };
   const validate: ValidateFunction = ajv.compile({ ...schema, properties });
-  return (body: unknown): FromSchema<S> => {
-    if (validate(body)) return body as FromSchema<S>;
+  return (body: unknown): FromSchema<Loosened<S, L>> => {
+    if (validate(body)) return body as FromSchema<Loosened<S, L>>;
     const issues = (validate.errors ?? []).map(toIssue);
     throw new HttpError('unprocessable', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   };
