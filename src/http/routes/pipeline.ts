@@ -5,6 +5,7 @@ import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';
 import {
   bodyParser,
+  PIPELINE_TEST_CHECKED_LATER,
   PIPELINE_TEST_REQUEST,
   renderIssues,
   toWirePipelineResult,
@@ -12,7 +13,7 @@ import {
 } from '../wire/index.ts';
 import { queryParam, readView, valueOrThrow } from './policies.ts';
 
-const parseTestBody = bodyParser(PIPELINE_TEST_REQUEST, { pipeline: { type: 'object' } });
+const parseTestBody = bodyParser(PIPELINE_TEST_REQUEST, PIPELINE_TEST_CHECKED_LATER);
 
 export function registerPipelineRoutes(api: Express, deps: ServerDeps): void {
   api.post('/policies/test-pipeline', async (req, res) => {

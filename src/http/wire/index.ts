@@ -11,7 +11,13 @@ export {
 export { contextFromQuery, fromWireContext, POLICY_RESOLVE_REQUEST } from './context.ts';
 export { openApiDocument } from './openapi.ts';
 export { OPERATIONS } from './operations.ts';
-export { PIPELINE_TEST_REQUEST, renderIssues, toWirePipelineResult, validatePipeline } from './pipeline.ts';
+export {
+  PIPELINE_TEST_CHECKED_LATER,
+  PIPELINE_TEST_REQUEST,
+  renderIssues,
+  toWirePipelineResult,
+  validatePipeline,
+} from './pipeline.ts';
 export {
   contentFromPatch,
   fromWirePolicyFields,

@@ -46,6 +46,9 @@ export const PIPELINE_TEST_REQUEST = object(
   ['pipeline', 'test_messages'],
 );
 
+/** The pipeline is checked by `validatePipeline`, for the reference's 400 `Invalid pipeline: ...`. */
+export const PIPELINE_TEST_CHECKED_LATER = { pipeline: { type: 'object' } } as const;
+
 const PIPELINE_DATA = object({ messages: { type: 'array', items: MESSAGE } }, ['messages']);
 
 const STEP_RESULT = object(
