@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
+import { parseDuration } from '../engine/index.ts';
 import type { EnforceOptions } from '../http/index.ts';
 import { registerCommands } from './commands/register.ts';
 import type { Io } from './io.ts';
@@ -156,13 +157,12 @@ function kubernetesOptions(o: Record<string, unknown>): KubernetesServeOptions {
   return out as KubernetesServeOptions;
 }
 
-/** `500ms`, `3s`, `1m` or plain milliseconds → milliseconds. */
+/** A duration flag in milliseconds (`500ms`, `3s`, `1m`, or plain milliseconds); throws a UsageError. */
 function durationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m)
+  const ms = parseDuration(text, 'ms');
+  if (ms === undefined)
     throw new UsageError(
       `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} "${text}": expected a duration such as 500ms, 3s or 1m`,
     );
-  const unit = { ms: 1, s: 1000, m: 60_000 }[m[2] ?? 'ms'] ?? 1;
-  return Number(m[1]) * unit;
+  return ms;
 }

@@ -6,20 +6,24 @@
 
 import {
   executePipeline,
-  type GuardrailSpec,
   type GuardrailVerdict,
-  type MatchedPolicy,
   type Message,
-  type Pipeline,
   type PipelineMode,
   type RequestContext,
   type Resolution,
   type RunGuardrail,
-  resolve,
   type VersionRef,
 } from '../engine/index.ts';
 import { createGuardrailRunner } from '../guardrails/index.ts';
-import { chooseNamespace, type NamespaceView, type Snapshot } from '../registry/index.ts';
+import {
+  type AnswerCache,
+  type AnswerOptions,
+  answer,
+  type NamespaceView,
+  type ResolveAnswer,
+  type Snapshot,
+} from '../registry/index.ts';
+import { planDecision } from './decision-plan.ts';
 
 export type Phase = PipelineMode;
 
@@ -31,9 +35,6 @@ export type DecisionInput = {
   /** The request messages at pre_call, the response messages at post_call. */
   readonly messages: readonly Message[];
 };
-
-export const VERDICT_KINDS = ['allow', 'block', 'mask', 'cannot_decide'] as const;
-export type VerdictKind = (typeof VERDICT_KINDS)[number];
 
 /**
  * `mask.messages` has one message per input message, in order, with the same roles; only contents
@@ -86,6 +87,8 @@ export type DeciderOptions = {
   readonly now: () => number;
   /** The HTTP client of `webhook` guardrails. */
   readonly fetch?: typeof fetch;
+  /** Where repeat resolutions come from (the server's one answer cache); without one each decision computes. */
+  readonly answers?: AnswerCache<ResolveAnswer>;
 };
 
 export const DECIDER_DEFAULTS = {
@@ -96,16 +99,6 @@ export const DECIDER_DEFAULTS = {
 } as const;
 
 export type Decide = (input: DecisionInput) => Promise<Decision>;
-
-/** What to run for one decision, computed from the resolution before anything runs. */
-type Plan = {
-  readonly policies: readonly VersionRef[];
-  readonly pipelines: readonly { readonly policy: string; readonly pipeline: Pipeline }[];
-  readonly standalone: readonly { readonly guardrail: string; readonly policy: string }[];
-  readonly external: readonly string[];
-  /** Effective guardrails with no Guardrail object: nothing says when or how they run. */
-  readonly missing: readonly { readonly guardrail: string; readonly policy: string }[];
-};
 
 /**
  * Builds the decision function. A decision resolves the production policies of the context (the
@@ -121,6 +114,10 @@ export function createDecider(
   options: Partial<DeciderOptions> & Omit<DeciderOptions, keyof typeof DECIDER_DEFAULTS>,
 ): Decide {
   const opts: DeciderOptions = { ...DECIDER_DEFAULTS, ...options };
+  const answering: AnswerOptions = {
+    defaultNamespace: opts.defaultNamespace,
+    ...(opts.answers ? { cache: opts.answers } : {}),
+  };
   const runners = new WeakMap<NamespaceView, RunGuardrail>();
   const runnerFor = (view: NamespaceView): RunGuardrail => {
     let run = runners.get(view);
@@ -145,7 +142,7 @@ export function createDecider(
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
     try {
-      return done(await decideOnce(input, opts, runnerFor, deadline.signal, started));
+      return done(await decideOnce(input, opts, answering, runnerFor, deadline.signal, started));
     } catch (err) {
       return done(undecided(`internal error: ${err instanceof Error ? err.message : String(err)}`));
     } finally {
@@ -166,22 +163,24 @@ const undecided = (reason: string, namespace: string | null = null): Omit<Decisi
 async function decideOnce(
   input: DecisionInput,
   opts: DeciderOptions,
+  answering: AnswerOptions,
   runnerFor: (view: NamespaceView) => RunGuardrail,
   deadline: AbortSignal,
   started: number,
 ): Promise<Omit<Decision, 'durationMs'>> {
   if (!opts.synced()) return undecided('policies are not loaded yet (initial sync not finished)');
-  const selected = chooseNamespace(opts.snapshot(), input.namespace, opts.defaultNamespace);
+  const snapshot = opts.snapshot();
+  const resolved = answer('resolve', snapshot, input, answering);
   // The reason reaches the proxy's caller: it names the namespace asked for, not those served.
-  if (!selected.ok) return undecided(`namespace "${selected.requested}" is not served here`);
-  const view = selected.view;
+  if (!resolved.ok) return undecided(`namespace "${resolved.requested}" is not served here`);
+  const view = resolved.view;
   if (!view)
     return { verdict: { kind: 'allow' }, namespace: null, policies: [], guardrails: [], external: [] };
 
   const baseline = opts.baselineContext
-    ? resolve(view.index, { ...input.context, teamAlias: null, keyAlias: null })
+    ? resolvedIn(snapshot, view, { ...input.context, teamAlias: null, keyAlias: null }, answering)
     : undefined;
-  const plan = planDecision(view, resolve(view.index, input.context), baseline, input.phase);
+  const plan = planDecision(view, resolved.value, baseline, input.phase);
   const runs: GuardrailRun[] = [];
   const result = (verdict: Verdict): Omit<Decision, 'durationMs'> => ({
     verdict,
@@ -290,64 +289,15 @@ async function decideOnce(
   });
 }
 
-/** The guardrail modes that run in a phase: `during_call` runs alongside the call, so before the answer. */
-const runsIn = (spec: GuardrailSpec, phase: Phase): boolean =>
-  phase === 'pre_call' ? spec.mode === 'pre_call' || spec.mode === 'during_call' : spec.mode === 'post_call';
-
-/**
- * Reference 2.7–2.8: pipelines of the matched policies (their own production version's), the
- * guardrails their steps manage, and the rest of the effective guardrails for this phase. With a
- * baseline resolution, its effective guardrails that its own pipelines do not manage stay
- * stand-alone even when a pipeline of the given context manages them.
- */
-function planDecision(
+/** The resolution of `context` in the namespace of `view` (served: it was just chosen from this snapshot). */
+function resolvedIn(
+  snapshot: Snapshot,
   view: NamespaceView,
-  resolution: Resolution,
-  baseline: Resolution | undefined,
-  phase: Phase,
-): Plan {
-  const matched: MatchedPolicy[] = [...resolution.matchedPolicies];
-  for (const m of baseline?.matchedPolicies ?? []) {
-    if (!matched.some((p) => p.policyName === m.policyName)) matched.push(m);
-  }
-  const pipelines = pipelinesOf(view, resolution.matchedPolicies);
-  const unmanaged = (r: Resolution, managedBy: typeof pipelines) => {
-    const managed = new Set(managedBy.flatMap((p) => p.pipeline.steps.map((s) => s.guardrail)));
-    return r.effectiveGuardrails.filter((g) => !managed.has(g));
-  };
-  const names = new Set(unmanaged(resolution, pipelines));
-  if (baseline)
-    for (const g of unmanaged(baseline, pipelinesOf(view, baseline.matchedPolicies))) names.add(g);
-
-  const standalone: { guardrail: string; policy: string }[] = [];
-  const external: string[] = [];
-  const missing: { guardrail: string; policy: string }[] = [];
-  for (const guardrail of [...names].sort()) {
-    const policy = matched.find((p) => p.guardrailsAdded.includes(guardrail))?.policyName ?? '';
-    const spec = view.guardrails.get(guardrail);
-    if (!spec) missing.push({ guardrail, policy });
-    else if (!runsIn(spec, phase)) continue;
-    else if (spec.type === 'external') external.push(guardrail);
-    else standalone.push({ guardrail, policy });
-  }
-  return {
-    policies: matched.map((m) => m.versions[m.versions.length - 1] as VersionRef),
-    pipelines: pipelines.filter((p) => p.pipeline.mode === phase),
-    standalone,
-    external,
-    missing,
-  };
-}
-
-function pipelinesOf(
-  view: NamespaceView,
-  matched: readonly MatchedPolicy[],
-): { policy: string; pipeline: Pipeline }[] {
-  return matched.flatMap((m) => {
-    const chain = view.index.policies.get(m.policyName)?.chain;
-    const pipeline = chain?.[chain.length - 1]?.content.pipeline;
-    return pipeline ? [{ policy: m.policyName, pipeline }] : [];
-  });
+  context: RequestContext,
+  answering: AnswerOptions,
+): Resolution | undefined {
+  const resolved = answer('resolve', snapshot, { namespace: view.namespace, context }, answering);
+  return resolved.ok ? resolved.value : undefined;
 }
 
 /** The promise's value, or undefined as soon as the signal aborts. */

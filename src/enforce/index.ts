@@ -18,5 +18,5 @@ export {
   type Phase,
   type Verdict,
 } from './decision.ts';
-export { type DecisionEvent, decisionRecord, type ProxyName, recordDecision } from './decision-log.ts';
+export { type DecisionEvent, type ProxyName, recordDecision } from './decision-log.ts';
 export { type LitellmCall, litellmAnswer, parseLitellmRequest, type WireAnswer } from './litellm.ts';

@@ -4,9 +4,9 @@
  * and version. Not on the hot path; it answers through the same index and `resolve` as requests.
  */
 import { conditionPatterns } from './condition.ts';
+import { candidates } from './index-lookup.ts';
+import type { Anchor, IndexedPolicy, PolicyIndex } from './index-types.ts';
 import { contextValue, type Dimension, matchedVia, scopeMismatch } from './match.ts';
-import type { Anchor, IndexedPolicy, PolicyIndex } from './policy-index.ts';
-import { candidates } from './policy-index.ts';
 import { resolve, selectedGuardrails } from './resolve.ts';
 import type { AttachmentSpec, Condition, RequestContext, Resolution, VersionRef } from './types.ts';
 

@@ -1,10 +1,9 @@
 /**
- * The pipeline executor (reference 2.8) and the check of a pipeline as the HTTP API receives it
- * (reference 1.5). Pure: guardrails come in as a `RunGuardrail`, time as `now`. The one scheduling
- * dependency is a timer that enforces the pipeline-wide deadline.
+ * The pipeline executor (reference 2.8). Pure: guardrails come in as a `RunGuardrail`, time as
+ * `now`. The one scheduling dependency is a timer that enforces the pipeline-wide deadline.
  */
-import type { Checked, Issue, Pipeline, PipelineMode, PipelineStep, StepAction } from './types.ts';
-import { assertNever, PIPELINE_MODES, STEP_ACTIONS } from './types.ts';
+import type { Pipeline, PipelineMode, PipelineStep, StepAction } from './types.ts';
+import { assertNever } from './types.ts';
 
 export type Message = { readonly role: string; readonly content: string };
 
@@ -18,6 +17,8 @@ export type Finding = { readonly type: string; readonly redacted: string };
  * The answer of one guardrail on one piece of data. `modified` is the data the guardrail rewrote
  * (masked); a `pass` may carry a `detail` note (e.g. an error let through by failure policy `open`).
  */
+export const GUARDRAIL_OUTCOMES = ['pass', 'fail', 'error'] as const;
+
 export type GuardrailVerdict =
   | { readonly outcome: 'pass'; readonly modified?: PipelineData; readonly detail?: string }
   | {
@@ -39,7 +40,8 @@ export type RunGuardrail = (
   signal: AbortSignal,
 ) => Promise<GuardrailVerdict>;
 
-export type TerminalAction = 'allow' | 'block' | 'modify_response';
+export const TERMINAL_ACTIONS = ['allow', 'block', 'modify_response'] as const;
+export type TerminalAction = (typeof TERMINAL_ACTIONS)[number];
 
 export type StepResult = {
   readonly guardrailName: string;
@@ -216,102 +218,4 @@ function sameData(a: PipelineData, b: PipelineData): boolean {
     (a.messages.length === b.messages.length &&
       a.messages.every((m, i) => m.role === b.messages[i]?.role && m.content === b.messages[i]?.content))
   );
-}
-
-// ───────────────────────────── the API body (reference 1.5) ─────────────────────────────
-
-const PIPELINE_FIELDS = ['mode', 'steps'];
-const STEP_FIELDS = ['guardrail', 'on_pass', 'on_fail', 'on_error', 'pass_data', 'modify_response_message'];
-const pyList = (xs: readonly string[]): string =>
-  `[${[...xs]
-    .sort()
-    .map((x) => `'${x}'`)
-    .join(', ')}]`;
-
-/**
- * Checks a pipeline in LiteLLM's snake_case wire form (`mode`, `steps[{guardrail, on_pass, on_fail,
- * on_error, pass_data, modify_response_message}]`) and returns it in engine form with the reference
- * defaults (onPass `allow`, onFail `block`, passData false). `null` means unset for the optional
- * fields. Every problem is reported, each with a path under `path` (default `pipeline`) and the
- * reference's message where it has one. Unknown fields are rejected. Never throws.
- */
-export function validatePipeline(raw: unknown, path = 'pipeline'): Checked<Pipeline> {
-  const issues: Issue[] = [];
-  const issue = (at: string, message: string) =>
-    issues.push({ code: 'invalid_pipeline', severity: 'error', path: at, message });
-  if (!isRecord(raw)) {
-    issue(path, 'must be an object with `mode` and `steps`');
-    return { ok: false, issues };
-  }
-  rejectUnknown(raw, PIPELINE_FIELDS, path, issue);
-
-  const mode = raw.mode;
-  if (mode === undefined || mode === null)
-    issue(`${path}.mode`, `is required: one of ${pyList(PIPELINE_MODES)}`);
-  else if (!PIPELINE_MODES.includes(mode as PipelineMode))
-    issue(`${path}.mode`, `Invalid mode '${String(mode)}'. Must be one of: ${pyList(PIPELINE_MODES)}`);
-
-  const steps: PipelineStep[] = [];
-  if (!Array.isArray(raw.steps) || raw.steps.length === 0) {
-    issue(`${path}.steps`, 'must be a list with at least one step');
-  } else {
-    raw.steps.forEach((s: unknown, i: number) => {
-      const step = validateStep(s, `${path}.steps[${i}]`, issue);
-      if (step) steps.push(step);
-    });
-  }
-  if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, value: { mode: mode as PipelineMode, steps } };
-}
-
-function validateStep(
-  raw: unknown,
-  path: string,
-  issue: (at: string, message: string) => void,
-): PipelineStep | undefined {
-  if (!isRecord(raw)) {
-    issue(path, 'must be an object with at least `guardrail`');
-    return undefined;
-  }
-  rejectUnknown(raw, STEP_FIELDS, path, issue);
-  const { guardrail, pass_data: passData, modify_response_message: message } = raw;
-  if (typeof guardrail !== 'string' || guardrail === '')
-    issue(`${path}.guardrail`, 'is required: a guardrail name');
-  if (passData !== undefined && passData !== null && typeof passData !== 'boolean')
-    issue(`${path}.pass_data`, 'must be true or false');
-  if (message !== undefined && message !== null && typeof message !== 'string')
-    issue(`${path}.modify_response_message`, 'must be a string');
-  const action = (field: string, fallback?: StepAction): StepAction | undefined => {
-    const v = raw[field];
-    if (v === undefined || v === null) return fallback;
-    if (STEP_ACTIONS.includes(v as StepAction)) return v as StepAction;
-    issue(`${path}.${field}`, `Invalid action '${String(v)}'. Must be one of: ${pyList(STEP_ACTIONS)}`);
-    return fallback;
-  };
-  const onPass = action('on_pass', 'allow') ?? 'allow';
-  const onFail = action('on_fail', 'block') ?? 'block';
-  const onError = action('on_error');
-  return {
-    guardrail: String(guardrail),
-    onPass,
-    onFail,
-    ...(onError ? { onError } : {}),
-    passData: passData === true,
-    ...(typeof message === 'string' ? { modifyResponseMessage: message } : {}),
-  };
-}
-
-function rejectUnknown(
-  raw: Record<string, unknown>,
-  allowed: readonly string[],
-  path: string,
-  issue: (at: string, message: string) => void,
-): void {
-  for (const key of Object.keys(raw).sort()) {
-    if (!allowed.includes(key)) issue(`${path}.${key}`, `unknown field; allowed: ${allowed.join(', ')}`);
-  }
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

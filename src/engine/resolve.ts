@@ -3,15 +3,9 @@
  * The hot path: it visits only the index's candidates and allocates little beyond its answer.
  */
 
+import { candidates, chainGuardrails } from './index-lookup.ts';
+import type { IndexedAttachment, IndexedPolicy, PolicyIndex } from './index-types.ts';
 import { matchedVia, scopeMismatch } from './match.ts';
-import {
-  candidates,
-  chainGuardrails,
-  type IndexedAttachment,
-  type IndexedPolicy,
-  type PolicyIndex,
-  remember,
-} from './policy-index.ts';
 import type { MatchedPolicy, RequestContext, Resolution } from './types.ts';
 
 /** Candidates of the call in progress: `resolve` runs to completion, so one buffer serves every call. */
@@ -54,37 +48,13 @@ export const NO_RESOLUTION: Resolution = { effectiveGuardrails: [], matchedPolic
 /**
  * What applies to a request: the matched policies in deterministic order, each with its chain's
  * guardrails for the context (a level whose condition fails contributes nothing), and their
- * sorted union. Never throws; the same index and context always give deep-equal answers (a
- * context seen before gets the very same answer object, from the index's memo).
+ * sorted union. Never throws; the same index and context always give deep-equal answers. Repeat
+ * contexts are the answer cache's business (`src/registry/answer-cache.ts`), not the engine's.
  */
 export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
-  const key = contextKey(ctx);
-  return index.byContext.get(key) ?? remember(index.byContext, key, resolveUncached(index, ctx));
-}
-
-/** `resolve` without the memo: what the first request of each context costs. */
-export function resolveUncached(index: PolicyIndex, ctx: RequestContext): Resolution {
   const matchedPolicies = matchPolicies(index, ctx);
   if (matchedPolicies.length === 0) return NO_RESOLUTION;
   return { effectiveGuardrails: union(matchedPolicies), matchedPolicies };
-}
-
-/**
- * Everything of a context that `resolve` reads, as one string that no other context shares: each
- * value is length-prefixed and an absent one is `-` (distinct from the empty string, which
- * matches differently).
- */
-function contextKey(ctx: RequestContext): string {
-  let key = `${field(ctx.teamAlias)}${field(ctx.keyAlias)}${field(ctx.model)}`;
-  const tags = ctx.tags;
-  if (tags === null || tags === undefined) return `${key}-`;
-  key += `${tags.length}#`;
-  for (const tag of tags) key += field(tag);
-  return key;
-}
-
-function field(value: string | null | undefined): string {
-  return value === null || value === undefined ? '-' : `${value.length}:${value}`;
 }
 
 /** The sorted union of the policies' guardrail lists, each sorted and unique: a pairwise merge. */

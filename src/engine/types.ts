@@ -1,6 +1,6 @@
 /**
  * The domain vocabulary shared by every layer. camelCase throughout: LiteLLM's snake_case wire
- * names exist only in `src/http/wire.ts`. Everything that leaves the engine is read-only.
+ * names exist only in `src/http/wire/`. Everything that leaves the engine is read-only.
  */
 
 export const KINDS = ['Policy', 'PolicyAttachment', 'Guardrail'] as const;
@@ -129,13 +129,16 @@ export const ISSUE_CODES = [
 ] as const;
 export type IssueCode = (typeof ISSUE_CODES)[number];
 
+export const ISSUE_SEVERITIES = ['error', 'warning'] as const;
+export type IssueSeverity = (typeof ISSUE_SEVERITIES)[number];
+
 /**
  * One problem with one object, rendered the same way on a status condition, an HTTP error and the
  * CLI: `<path>: <message>` where the message says what to do.
  */
 export type Issue = {
   readonly code: IssueCode;
-  readonly severity: 'error' | 'warning';
+  readonly severity: IssueSeverity;
   /** Field path inside the object, e.g. `spec.pipeline.steps[1].guardrail`. */
   readonly path: string;
   readonly message: string;

@@ -1,16 +1,11 @@
 /** The steps the version transitions are made of: shared by the API and the declared paths. */
 import { canonicalContent, contentDigest } from './digest.ts';
+import type { ErrorCode } from './errors.ts';
 import { describeOrigin } from './origin.ts';
 import type { PolicyContent, PolicyHistory, PolicyVersion } from './types.ts';
-import {
-  latestVersion,
-  productionVersion,
-  type VersionEnv,
-  type VersionErrorCode,
-  type VersionResult,
-} from './versions.ts';
+import { latestVersion, productionVersion, type VersionEnv, type VersionResult } from './versions.ts';
 
-export const fail = (code: VersionErrorCode, message: string): VersionResult => ({
+export const fail = (code: ErrorCode, message: string): VersionResult => ({
   ok: false,
   error: { code, message },
 });

@@ -4,6 +4,7 @@
  * history value and never mutates its arguments, so a reader holding the old value never sees a
  * half-done promotion: after any call there is at most one production version.
  */
+import type { Failure } from './errors.ts';
 import type { Origin, PolicyHistory, PolicyVersion } from './types.ts';
 
 /** What a transition needs from the outside world. `now` is an ISO-8601 timestamp. */
@@ -13,12 +14,10 @@ export type VersionEnv = {
   readonly actor: string | null;
 };
 
-export const VERSION_ERROR_CODES = ['not_found', 'bad_request', 'read_only', 'conflict'] as const;
-export type VersionErrorCode = (typeof VERSION_ERROR_CODES)[number];
-/** `message` is the reference's text where it has one; the HTTP layer maps `code` to a status. */
-export type VersionError = { readonly code: VersionErrorCode; readonly message: string };
-
-/** `version` is the version the call created, changed or (for a delete) removed. */
+/**
+ * `version` is the version the call created, changed or (for a delete) removed. A refusal is a
+ * `Failure` with code `not_found`, `bad_request`, `read_only` or `conflict`.
+ */
 export type VersionResult =
   | {
       readonly ok: true;
@@ -26,7 +25,7 @@ export type VersionResult =
       readonly version: PolicyVersion;
       readonly warning?: string;
     }
-  | { readonly ok: false; readonly error: VersionError };
+  | { readonly ok: false; readonly error: Failure };
 
 export const DELETE_PRODUCTION_WARNING =
   'Production version was deleted. No other version was promoted. Promote another version to production if this policy should remain active.';

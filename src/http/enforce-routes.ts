@@ -26,6 +26,7 @@ import {
   type WireAnswer,
 } from '../enforce/index.ts';
 import type { Checked, RequestContext } from '../engine/index.ts';
+import { AnswerCache, type ResolveAnswer } from '../registry/index.ts';
 import type { Authenticator } from './auth.ts';
 import { HttpError, sendJson } from './errors.ts';
 import type { FastRoute } from './fast-routes.ts';
@@ -59,7 +60,7 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
 
 export type EnforceDeps = Pick<
   ServerDeps,
-  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes'
+  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes' | 'answers'
 >;
 
 /** The routes, keyed `POST <path>` as the fast-path table expects, and the decision they share. */
@@ -68,6 +69,8 @@ export type Enforcement = {
   /** `/request` and `/response` for the dedicated agentgateway port. */
   readonly agentgatewayRootRoutes: ReadonlyMap<string, FastRoute>;
   readonly decide: Decide;
+  /** The answer cache of its decisions (`deps.answers`, else its own), for the server to share. */
+  readonly answers: AnswerCache<ResolveAnswer>;
 };
 
 /** Optional on both proxies: a static header naming the namespace (config, never the client). */
@@ -78,7 +81,9 @@ export const LITELLM_PATH = '/litellm/beta/litellm_basic_guardrail_api';
 /** Builds the routes and their one decider (one concurrency budget, one call cache). */
 export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOptions> = {}): Enforcement {
   const opts: EnforceOptions = { ...ENFORCE_DEFAULTS, ...options };
+  const answers = deps.answers ?? new AnswerCache<ResolveAnswer>();
   const decide = createDecider({
+    answers,
     snapshot: () => deps.registry.snapshot(),
     synced: () => deps.registry.synced(),
     defaultNamespace: deps.defaultNamespace,
@@ -153,6 +158,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       agentgateway('post_call', '/response'),
     ]),
     decide,
+    answers,
   };
 }
 

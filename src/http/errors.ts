@@ -1,18 +1,25 @@
 import type { ServerResponse } from 'node:http';
-import type { Issue } from '../engine/index.ts';
+import type { ErrorCode, Failure, Issue } from '../engine/index.ts';
 
-export const ERROR_KINDS = {
+/**
+ * The one table from an error kind to its HTTP status: first the codes of the engine and the
+ * registry (`ERROR_CODES`), then the kinds only HTTP has. Its oddities are the reference's: a name
+ * already taken (`conflict`), a change to a declared policy (`read_only`) and content that fails
+ * the checks a file would get (`invalid`) are all 400, and what its body validator rejects is 422.
+ */
+const ERROR_STATUS = {
+  not_found: 404,
   bad_request: 400,
+  read_only: 400,
+  conflict: 400,
+  invalid: 400,
+  unprocessable: 422,
   unauthorized: 401,
   forbidden: 403,
-  not_found: 404,
-  conflict: 409,
   payload_too_large: 413,
-  unprocessable: 422,
-  not_implemented: 501,
   unavailable: 503,
-} as const;
-export type ErrorKind = keyof typeof ERROR_KINDS;
+} as const satisfies Record<ErrorCode, number> & Record<string, number>;
+export type ErrorKind = keyof typeof ERROR_STATUS;
 
 /**
  * An error that knows its response. The body keeps FastAPI's `{"detail": ...}` shape so LiteLLM
@@ -34,8 +41,13 @@ export class HttpError extends Error {
     this.headers = opts.headers ?? {};
   }
 
+  /** The HTTP form of a refusal from the engine or the registry. */
+  static from(f: Failure): HttpError {
+    return new HttpError(f.code, f.message, f.issues ? { issues: f.issues } : {});
+  }
+
   get status(): number {
-    return ERROR_KINDS[this.kind];
+    return ERROR_STATUS[this.kind];
   }
 
   body(): Record<string, unknown> {

@@ -1,19 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import { parseDuration } from '../engine/index.ts';
 import {
-  commaList,
-  indexEntries,
-  NO_RESOLUTION,
-  productionVersion,
-  type RequestContext,
-  resolve,
-} from '../engine/index.ts';
-import type { NamespaceView, Snapshot } from '../registry/index.ts';
+  type AnswerOptions,
+  answer,
+  type NamespaceView,
+  type ResolveAnswer,
+  type Snapshot,
+} from '../registry/index.ts';
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
-import { toWireAttachment, toWirePolicy, toWireReconcileStatus, toWireResolution } from './wire.ts';
+import { contextFromQuery, toWireReconcileStatus, toWireResolution, toWireSnapshot } from './wire/index.ts';
 
 export type FastRoute = {
   readonly name: string;
@@ -24,17 +23,26 @@ export type FastRoute = {
 
 type CachedBody = { readonly etag: string; readonly body: Buffer };
 
-const RESOLVE_CACHE_LIMIT = 10_000;
 const MAX_WAIT_MS = 60_000;
 
 /**
- * The routes on the request path of every proxy call. Answers for the same snapshot and query are
- * computed once and kept with their strong ETag (a hash of the exact bytes), so a repeat costs a
- * map lookup and an `If-None-Match` match costs less.
+ * The routes on the request path of every proxy call. A resolve answer comes from the answer call
+ * and its cache (`deps.answers`); its bytes and strong ETag (a hash of the exact bytes) are
+ * rendered once per answer object and kept beside it, so a repeat costs a few lookups and an
+ * `If-None-Match` match costs less. A snapshot body is rendered once per namespace view.
  */
 export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
-  const resolveCache = new RevisionCache<CachedBody>(RESOLVE_CACHE_LIMIT);
-  const snapshotCache = new RevisionCache<CachedBody>(64);
+  const options: AnswerOptions = {
+    defaultNamespace: deps.defaultNamespace,
+    ...(deps.answers ? { cache: deps.answers } : {}),
+  };
+  /** Rendered with the answer object they belong to: they go when its cache entry goes. */
+  const renderedAnswers = new WeakMap<ResolveAnswer, CachedBody>();
+  /**
+   * Snapshot bodies, per snapshot and namespace view (undefined: nothing served): at most one per
+   * namespace served, and they go with their snapshot. Not a repeat-context cache.
+   */
+  const renderedSnapshots = new WeakMap<Snapshot, Map<NamespaceView | undefined, CachedBody>>();
 
   const routes: FastRoute[] = [
     { name: '/healthz', access: 'open', handle: (_req, res) => json(res, 200, { status: 'ok' }) },
@@ -63,11 +71,14 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
       name: '/v1/resolve',
       access: 'reader',
       handle: (req, res, query) => {
-        const snapshot = deps.registry.snapshot();
-        const cached =
-          resolveCache.get(snapshot.revision, query) ??
-          resolveCache.set(snapshot.revision, query, resolveBody(snapshot, query, deps));
-        return sendCached(req, res, cached);
+        const answered = answer('resolve', deps.registry.snapshot(), contextFromQuery(query), options);
+        if (!answered.ok) throw HttpError.from(answered.error);
+        let rendered = renderedAnswers.get(answered);
+        if (rendered === undefined) {
+          rendered = withEtag(toWireResolution(answered.value, answered.revision));
+          renderedAnswers.set(answered, rendered);
+        }
+        return sendCached(req, res, rendered);
       },
     },
     {
@@ -78,22 +89,25 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
         let snapshot = deps.registry.snapshot();
         const known = single(params.revision);
         if (known !== undefined && Number(known) === snapshot.revision) {
-          const waitMs = Math.min(parseDuration(single(params.wait) ?? '0s'), MAX_WAIT_MS);
+          const waitMs = Math.min(waitParam(single(params.wait) ?? '0s'), MAX_WAIT_MS);
           const closed = new AbortController();
           res.once('close', () => closed.abort());
           const changed = await deps.registry.waitForChange(snapshot.revision, waitMs, closed.signal);
           if (!changed) return notModified(res, `"rev-${snapshot.revision}"`);
           snapshot = changed;
         }
-        const namespace = single(params.namespace);
-        const cached =
-          snapshotCache.get(snapshot.revision, namespace ?? '') ??
-          snapshotCache.set(
-            snapshot.revision,
-            namespace ?? '',
-            withEtag(snapshotBody(snapshot, selectNamespace(snapshot, namespace, deps.defaultNamespace))),
-          );
-        return sendCached(req, res, cached);
+        const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
+        let bodies = renderedSnapshots.get(snapshot);
+        if (bodies === undefined) {
+          bodies = new Map();
+          renderedSnapshots.set(snapshot, bodies);
+        }
+        let rendered = bodies.get(view);
+        if (rendered === undefined) {
+          rendered = withEtag(toWireSnapshot(snapshot, view));
+          bodies.set(view, rendered);
+        }
+        return sendCached(req, res, rendered);
       },
     },
     {
@@ -113,13 +127,6 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
     },
   ];
   return new Map(routes.map((r) => [`GET ${r.name}`, r]));
-}
-
-function resolveBody(snapshot: Snapshot, query: string, deps: ServerDeps): CachedBody {
-  const params = parseQuery(query);
-  const view = selectNamespace(snapshot, single(params.namespace), deps.defaultNamespace);
-  const resolution = view ? resolve(view.index, contextFromQuery(params)) : NO_RESOLUTION;
-  return withEtag(toWireResolution(resolution, snapshot.revision));
 }
 
 function json(res: ServerResponse, status: number, body: unknown): number {
@@ -151,81 +158,10 @@ function notModified(res: ServerResponse, etag: string): number {
 
 const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-/** `tags=a,b` and repeated `tags=a&tags=b` both work; an empty value means absent. */
-export function contextFromQuery(params: Record<string, string | string[] | undefined>): RequestContext {
-  const text = (name: string): string | undefined => single(params[name]) || undefined;
-  const raw = params.tags;
-  const tags = (Array.isArray(raw) ? raw : [raw]).flatMap(commaList);
-  return {
-    teamAlias: text('team_alias'),
-    keyAlias: text('key_alias'),
-    model: text('model'),
-    tags: tags.length > 0 ? tags : undefined,
-  };
-}
-
-/** `30s`, `500ms`, `1m`, or a bare number of seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new HttpError('bad_request', `wait: "${text}" is not a duration; use e.g. 30s, 500ms or 1m`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-}
-
-function snapshotBody(snapshot: Snapshot, view: NamespaceView | undefined): Record<string, unknown> {
-  return {
-    revision: snapshot.revision,
-    namespace: view?.namespace ?? null,
-    policies: (view?.histories ?? []).flatMap((h) => {
-      const production = h.active ? productionVersion(h) : undefined;
-      return production ? [toWirePolicy(h, production)] : [];
-    }),
-    resolved: view ? resolvedChains(view) : {},
-    attachments: (view?.attachments ?? []).map(toWireAttachment),
-    guardrails: Object.fromEntries(
-      [...(view?.guardrails ?? new Map())]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([name, spec]) => [
-          name,
-          { type: spec.type, mode: spec.mode, failure_policy: spec.failurePolicy },
-        ]),
-    ),
-  };
-}
-
-function resolvedChains(view: NamespaceView): Record<string, unknown> {
-  return Object.fromEntries(
-    indexEntries(view.index).policies.map((p) => [
-      p.name,
-      { inheritance_chain: p.chain, guardrails_without_context: p.guardrails ?? null },
-    ]),
-  );
-}
-
-/**
- * A bounded per-revision memo: everything is dropped when the revision moves on. `get`, then `set`
- * on a miss: a compute callback would be one more closure per request.
- */
-class RevisionCache<T> {
-  readonly #limit: number;
-  #revision = -1;
-  #entries = new Map<string, T>();
-
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  get(revision: number, key: string): T | undefined {
-    return revision === this.#revision ? this.#entries.get(key) : undefined;
-  }
-
-  set(revision: number, key: string, value: T): T {
-    if (revision !== this.#revision) {
-      this.#revision = revision;
-      this.#entries = new Map();
-    }
-    if (this.#entries.size >= this.#limit) this.#entries.clear();
-    this.#entries.set(key, value);
-    return value;
-  }
+/** The `wait` parameter: `30s`, `500ms`, `1m`, or a bare number of seconds; 400 otherwise. */
+function waitParam(text: string): number {
+  const ms = parseDuration(text, 's');
+  if (ms === undefined)
+    throw new HttpError('bad_request', `wait: "${text}" is not a duration; use e.g. 30s, 500ms or 1m`);
+  return ms;
 }

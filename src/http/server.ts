@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
 import type { ControllerStatus } from '../reconcile/index.ts';
-import type { Registry } from '../registry/index.ts';
+import { AnswerCache, type Registry, type ResolveAnswer } from '../registry/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
@@ -22,6 +22,11 @@ export type ServerDeps = {
   readonly ready?: () => { ok: boolean; reason?: string };
   /** The proxy enforcement routes (LiteLLM, agentgateway); built with defaults when absent. */
   readonly enforcement?: Enforcement;
+  /**
+   * The cache of resolve answers every route shares. When absent, the server takes the
+   * enforcement's, else makes one with the defaults: one cache per server either way.
+   */
+  readonly answers?: AnswerCache<ResolveAnswer>;
 };
 
 /** Who may call a route: nobody needs a token for `open`. */
@@ -32,7 +37,9 @@ export type Access = Role | 'open';
  * are answered by a table lookup on the fast path; everything else goes to the Express
  * management API. Both use the same authentication, error rendering and metrics.
  */
-export function createHttpServer(deps: ServerDeps): Server {
+export function createHttpServer(serverDeps: ServerDeps): Server {
+  const answers = serverDeps.answers ?? serverDeps.enforcement?.answers ?? new AnswerCache<ResolveAnswer>();
+  const deps = { ...serverDeps, answers };
   const routes = fastRoutes(deps);
   for (const [key, route] of (deps.enforcement ?? createEnforcement(deps)).routes) routes.set(key, route);
   const management = createManagementApi(deps);

@@ -22,8 +22,8 @@ import {
   type Origin,
   type PolicyResource,
   type Resource,
-  validatePipeline,
 } from '../engine/index.ts';
+import { validatePipeline } from '../http/index.ts';
 import { DNS_SUBDOMAIN } from '../schema/index.ts';
 
 /** LiteLLM `litellm_params.guardrail` values that Railyard runs itself, and as which type. */

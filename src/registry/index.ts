@@ -1,12 +1,13 @@
+export {
+  type Answer,
+  type AnswerOptions,
+  type AnswerRequest,
+  answer,
+  type ResolveAnswer,
+} from './answer.ts';
+export { AnswerCache, answerKey } from './answer-cache.ts';
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
-export type {
-  ApiError,
-  ApiErrorCode,
-  ApiResult,
-  AttachmentInput,
-  VersionEntry,
-  WriteScope,
-} from './policy-api.ts';
+export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';
 export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';

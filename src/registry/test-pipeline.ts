@@ -9,9 +9,9 @@ import {
   type Pipeline,
   type PipelineResult,
   productionVersion,
+  type Result,
 } from '../engine/index.ts';
 import { createGuardrailRunner } from '../guardrails/index.ts';
-import type { ApiResult } from './policy-api.ts';
 import type { NamespaceView } from './snapshot.ts';
 
 /** A pipeline given inline, or the pipeline of a policy's production version in the namespace. */
@@ -43,7 +43,7 @@ export async function runTestPipeline(
   target: PipelineTarget,
   messages: readonly Message[],
   options: Partial<TestPipelineOptions> = {},
-): Promise<ApiResult<PipelineResult>> {
+): Promise<Result<PipelineResult>> {
   const opts = { ...DEFAULTS, ...options };
   const pipeline =
     'pipeline' in target ? { ok: true as const, value: target.pipeline } : pipelineOf(view, target.policy);
@@ -57,7 +57,7 @@ export async function runTestPipeline(
   return { ok: true, value: result };
 }
 
-function pipelineOf(view: NamespaceView | undefined, name: string): ApiResult<Pipeline> {
+function pipelineOf(view: NamespaceView | undefined, name: string): Result<Pipeline> {
   const history = view?.histories.find((h) => h.name === name && h.active);
   const version = history && productionVersion(history);
   if (!version) return { ok: false, error: { code: 'not_found', message: `Policy '${name}' not found` } };

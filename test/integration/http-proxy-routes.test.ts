@@ -168,6 +168,72 @@ describe('POST /v1/explain', () => {
   });
 });
 
+describe('context values over the limits', () => {
+  const long = 'x'.repeat(257);
+  const atLimit = 'x'.repeat(256);
+  const tags = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
+  const cases: { note: string; get?: string; post?: [path: string, body: unknown]; detail: string }[] = [
+    {
+      note: 'a team alias in the query',
+      get: `/v1/resolve?team_alias=${long}`,
+      detail: 'query.team_alias: must be at most 256 characters',
+    },
+    {
+      note: 'a model in the query',
+      get: `/v1/resolve?model=${long}`,
+      detail: 'query.model: must be at most 256 characters',
+    },
+    {
+      note: 'a tag in the query',
+      get: `/v1/resolve?tags=a,${long}`,
+      detail: 'query.tags: each tag must be at most 256 characters',
+    },
+    {
+      note: 'too many tags in the query',
+      get: `/v1/resolve?tags=${tags(65).join(',')}`,
+      detail: 'query.tags: must have at most 64 items',
+    },
+    {
+      note: 'a key alias in a resolve body',
+      post: ['/policies/resolve', { key_alias: long }],
+      detail: 'body.key_alias: must be at most 256 characters',
+    },
+    {
+      note: 'a tag in a resolve body',
+      post: ['/policies/resolve', { tags: ['a', long] }],
+      detail: 'body.tags.1: must be at most 256 characters',
+    },
+    {
+      note: 'a team alias in an explain body',
+      post: ['/v1/explain', { team_alias: long }],
+      detail: 'body.team_alias: must be at most 256 characters',
+    },
+    {
+      note: 'too many tags in an explain body',
+      post: ['/v1/explain', { tags: tags(65) }],
+      detail: 'body.tags: must have at most 64 items',
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.note} is a 422 naming the field and the limit`, async () => {
+      const res = c.get
+        ? await r.fetch(c.get)
+        : await r.fetch(c.post?.[0] ?? '', {
+            method: 'POST',
+            body: JSON.stringify(c.post?.[1]),
+          });
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as Body).detail).toBe(c.detail);
+    });
+  }
+
+  test('values at the limits are answered', async () => {
+    expect((await r.fetch(`/v1/resolve?team_alias=${atLimit}&tags=${tags(64).join(',')}`)).status).toBe(200);
+    for (const path of ['/policies/resolve', '/v1/explain'])
+      expect((await post(path, { team_alias: atLimit, tags: tags(64) })).status).toBe(200);
+  });
+});
+
 describe('POST /policies/test-pipeline', () => {
   const run = (pipeline: unknown, content: string) =>
     post('/policies/test-pipeline', { pipeline, test_messages: [{ role: 'user', content }] });

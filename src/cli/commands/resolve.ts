@@ -4,16 +4,9 @@
  * `--explain` exactly the body of `POST /v1/explain`.
  */
 
-import {
-  type Explanation,
-  explain,
-  NO_RESOLUTION,
-  type RequestContext,
-  type Resolution,
-  resolve,
-} from '../../engine/index.ts';
+import type { Explanation, RequestContext, Resolution } from '../../engine/index.ts';
 import { toWireExplanation, toWireResolution } from '../../http/index.ts';
-import { chooseNamespace } from '../../registry/index.ts';
+import { answer } from '../../registry/index.ts';
 import type { Io } from '../io.ts';
 import { DEFAULT_NAMESPACE, invalidCount, loadState, missingPaths, type PreviewStage } from './load-state.ts';
 
@@ -53,36 +46,39 @@ export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number>
       `railyard resolve: ${invalid} invalid object${invalid === 1 ? ' is' : 's are'} left out; run railyard validate\n`,
     );
   }
-  const selected = chooseNamespace(snapshot, args.namespace, defaultNamespace);
-  if (!selected.ok) {
-    io.stderr.write(`railyard resolve: ${selected.message}\n`);
-    return 2;
-  }
-  const { view } = selected;
+  const request = {
+    context: args.context,
+    ...(args.namespace === undefined ? {} : { namespace: args.namespace }),
+  };
   if (args.explain) {
-    const e: Explanation = view
-      ? explain(view.index, args.context)
-      : { context: args.context, resolution: NO_RESOLUTION, attachments: [], notCandidates: 0, policies: [] };
+    const explained = answer('explain', snapshot, request, { defaultNamespace });
+    if (!explained.ok) return notServed(io, explained.error.message);
     io.stdout.write(
       args.format === 'json'
-        ? `${JSON.stringify(toWireExplanation(e, snapshot.revision), null, 2)}\n`
-        : renderExplanation(e),
+        ? `${JSON.stringify(toWireExplanation(explained.value, explained.revision), null, 2)}\n`
+        : renderExplanation(explained.value),
     );
     return 0;
   }
-  const r = view ? resolve(view.index, args.context) : NO_RESOLUTION;
+  const resolved = answer('resolve', snapshot, request, { defaultNamespace });
+  if (!resolved.ok) return notServed(io, resolved.error.message);
   io.stdout.write(
     args.format === 'json'
-      ? `${JSON.stringify(toWireResolution(r, snapshot.revision), null, 2)}\n`
-      : renderResolution(r),
+      ? `${JSON.stringify(toWireResolution(resolved.value, resolved.revision), null, 2)}\n`
+      : renderResolution(resolved.value),
   );
   return 0;
+}
+
+function notServed(io: Io, message: string): number {
+  io.stderr.write(`railyard resolve: ${message}\n`);
+  return 2;
 }
 
 const names = (list: readonly string[]): string => (list.length > 0 ? list.join(', ') : '(none)');
 
 /** The text form of a resolution: the guardrails, then each matched policy and the versions used. */
-export function renderResolution(r: Resolution): string {
+function renderResolution(r: Resolution): string {
   const lines = [`effective guardrails: ${names(r.effectiveGuardrails)}`];
   if (r.matchedPolicies.length === 0) lines.push('matched policies: (none)');
   else lines.push('matched policies:');

@@ -3,8 +3,8 @@
  * against the snapshot the server would serve, and reports like a test runner.
  */
 
-import { NO_RESOLUTION, resolve } from '../../engine/index.ts';
-import { runTestPipeline } from '../../registry/index.ts';
+import { NO_RESOLUTION } from '../../engine/index.ts';
+import { answer, runTestPipeline } from '../../registry/index.ts';
 import type { Io } from '../io.ts';
 import {
   type CliState,
@@ -92,7 +92,10 @@ async function runCase(state: CliState, doc: PolicyTestDocument, c: TestCase): P
   const view = state.snapshot.namespaces.get(doc.namespace);
   switch (c.kind) {
     case 'context': {
-      const r = view ? resolve(view.index, c.context) : NO_RESOLUTION;
+      const request = { namespace: doc.namespace, context: c.context };
+      const resolved = answer('resolve', state.snapshot, request, { defaultNamespace: doc.namespace });
+      // A namespace with no objects is served nothing: its cases see the empty answer.
+      const r = resolved.ok ? resolved.value : NO_RESOLUTION;
       const failures: string[] = [];
       const gotGuardrails = r.effectiveGuardrails;
       const want = c.expect.guardrails && [...c.expect.guardrails].sort();

@@ -2,39 +2,18 @@
  * LiteLLM's attachment routes (reference 5.2). `/policies/attachments/list` is registered before
  * `/policies/attachments/{attachment_id}`, and all of them before `/policies/{policy_id}`.
  */
-import type { JSONSchemaType } from 'ajv';
 import type { Express, Request } from 'express';
 import { policyApi } from '../../registry/index.ts';
-import { bodyParser } from '../body.ts';
 import type { ServerDeps } from '../server.ts';
-import { toWireAttachment } from '../wire.ts';
+import {
+  ATTACHMENT_CHECKED_LATER,
+  bodyParser,
+  POLICY_ATTACHMENT_CREATE_REQUEST,
+  toWireAttachment,
+} from '../wire/index.ts';
 import { queryParam, readView, valueOrThrow, writeScope } from './policies.ts';
 
-type AttachmentBody = {
-  policy_name: string;
-  scope?: string | null;
-  teams?: string[] | null;
-  keys?: string[] | null;
-  models?: string[] | null;
-  tags?: string[] | null;
-  priority?: number | null;
-};
-
-const list = { type: 'array', items: { type: 'string' }, nullable: true } as const;
-const parseAttachment = bodyParser<AttachmentBody>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['policy_name'],
-  properties: {
-    policy_name: { type: 'string', minLength: 1 },
-    scope: { type: 'string', nullable: true },
-    teams: list,
-    keys: list,
-    models: list,
-    tags: list,
-    priority: { type: 'integer', nullable: true },
-  },
-} as JSONSchemaType<AttachmentBody>);
+const parseAttachment = bodyParser(POLICY_ATTACHMENT_CREATE_REQUEST, ATTACHMENT_CHECKED_LATER);
 
 export function registerAttachmentRoutes(api: Express, deps: ServerDeps): void {
   const ns = (req: Request) => queryParam(req, 'namespace');

@@ -1,6 +1,6 @@
 import type { Express } from 'express';
-import { registerOpenApiRoute } from '../openapi.ts';
 import type { ServerDeps } from '../server.ts';
+import { openApiDocument } from '../wire/index.ts';
 import { registerAttachmentRoutes } from './attachments.ts';
 import { registerPipelineRoutes } from './pipeline.ts';
 import { registerPolicyCrudRoutes } from './policies.ts';
@@ -15,5 +15,8 @@ export function registerPolicyRoutes(api: Express, deps: ServerDeps): void {
   registerPipelineRoutes(api, deps);
   registerAttachmentRoutes(api, deps);
   registerPolicyCrudRoutes(api, deps);
-  registerOpenApiRoute(api);
+  const document = openApiDocument();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
 }

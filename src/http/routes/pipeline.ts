@@ -1,33 +1,19 @@
 /** `POST /policies/test-pipeline` (reference 5.1): the route `railyard test-pipeline` shares its code with. */
-import type { JSONSchemaType } from 'ajv';
 import type { Express } from 'express';
-import { validatePipeline } from '../../engine/index.ts';
 import { runTestPipeline } from '../../registry/index.ts';
-import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';
-import { renderIssues, toWirePipelineResult } from '../wire.ts';
+import {
+  bodyParser,
+  PIPELINE_TEST_CHECKED_LATER,
+  PIPELINE_TEST_REQUEST,
+  renderIssues,
+  toWirePipelineResult,
+  validatePipeline,
+} from '../wire/index.ts';
 import { queryParam, readView, valueOrThrow } from './policies.ts';
 
-type TestBody = { pipeline: Record<string, unknown>; test_messages: { role: string; content: string }[] };
-
-const parseTestBody = bodyParser<TestBody>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['pipeline', 'test_messages'],
-  properties: {
-    pipeline: { type: 'object' },
-    test_messages: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['role', 'content'],
-        properties: { role: { type: 'string' }, content: { type: 'string' } },
-      },
-    },
-  },
-} as unknown as JSONSchemaType<TestBody>);
+const parseTestBody = bodyParser(PIPELINE_TEST_REQUEST, PIPELINE_TEST_CHECKED_LATER);
 
 export function registerPipelineRoutes(api: Express, deps: ServerDeps): void {
   api.post('/policies/test-pipeline', async (req, res) => {

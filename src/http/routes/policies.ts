@@ -4,30 +4,29 @@
  * would otherwise take them as ids. Also home of the helpers every management route shares:
  * which namespace a request is about, who writes, and results to responses.
  */
-import type { JSONSchemaType } from 'ajv';
 import type { Express, Request, Response } from 'express';
-import { VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
-import {
-  type ApiResult,
-  type NamespaceView,
-  policyApi,
-  type VersionEntry,
-  type WriteScope,
-} from '../../registry/index.ts';
+import { type Result, VERSION_STATUSES, type VersionStatus } from '../../engine/index.ts';
+import { type NamespaceView, policyApi, type VersionEntry, type WriteScope } from '../../registry/index.ts';
 import type { Principal } from '../auth.ts';
-import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import { selectNamespace } from '../namespace.ts';
 import type { ServerDeps } from '../server.ts';
 import {
+  bodyParser,
   contentFromPatch,
   fromWirePolicyFields,
+  POLICY_CHECKED_LATER,
+  POLICY_CREATE_REQUEST,
+  POLICY_STATUS_REQUEST,
+  POLICY_UPDATE_REQUEST,
+  POLICY_VERSION_CREATE_REQUEST,
   renderIssues,
-  toHttpError,
+  STATUS_CHECKED_LATER,
   toWirePolicy,
   toWireVersionDiff,
+  type WirePolicy,
   type WirePolicyFields,
-} from '../wire.ts';
+} from '../wire/index.ts';
 
 // ───────────────────────────── shared by the management routes ─────────────────────────────
 
@@ -57,60 +56,20 @@ export function writeScope(deps: ServerDeps, res: Response, requested: string | 
   return { registry: deps.registry, namespace, actor: principal?.name ?? null };
 }
 
-/** The value of a successful result; a failed one is thrown as its HTTP error (one table: wire.ts). */
-export function valueOrThrow<T>(result: ApiResult<T>): T {
-  if (!result.ok) throw toHttpError(result.error);
+/** The value of a successful result; a failed one is thrown as its HTTP error (one table: errors.ts). */
+export function valueOrThrow<T>(result: Result<T>): T {
+  if (!result.ok) throw HttpError.from(result.error);
   return result.value;
 }
 
-const wirePolicy = (e: VersionEntry): Record<string, unknown> => toWirePolicy(e.history, e.version);
+const wirePolicy = (e: VersionEntry): WirePolicy => toWirePolicy(e.history, e.version);
 
 // ───────────────────────────── bodies ─────────────────────────────
 
-const nullableString = { type: 'string', nullable: true } as const;
-const nullableList = { type: 'array', items: { type: 'string' }, nullable: true } as const;
-const policyFields = {
-  inherit: nullableString,
-  description: nullableString,
-  guardrails_add: nullableList,
-  guardrails_remove: nullableList,
-  condition: {
-    type: 'object',
-    nullable: true,
-    additionalProperties: false,
-    properties: {
-      model: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'null' }] },
-    },
-  },
-  pipeline: { type: 'object', nullable: true },
-} as const;
-const POLICY_NAME = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[^/]+$' } as const;
-
-const parseCreate = bodyParser<WirePolicyFields & { policy_name: string }>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['policy_name'],
-  properties: { policy_name: POLICY_NAME, ...policyFields },
-} as unknown as JSONSchemaType<WirePolicyFields & { policy_name: string }>);
-
-const parseUpdate = bodyParser<WirePolicyFields>({
-  type: 'object',
-  additionalProperties: false,
-  properties: { policy_name: POLICY_NAME, ...policyFields },
-} as unknown as JSONSchemaType<WirePolicyFields>);
-
-const parseNewVersion = bodyParser<{ source_policy_id?: string | null }>({
-  type: 'object',
-  additionalProperties: false,
-  properties: { source_policy_id: nullableString },
-} as JSONSchemaType<{ source_policy_id?: string | null }>);
-
-const parseStatus = bodyParser<{ version_status: string }>({
-  type: 'object',
-  additionalProperties: false,
-  required: ['version_status'],
-  properties: { version_status: { type: 'string' } },
-});
+const parseCreate = bodyParser(POLICY_CREATE_REQUEST, POLICY_CHECKED_LATER);
+const parseUpdate = bodyParser(POLICY_UPDATE_REQUEST, POLICY_CHECKED_LATER);
+const parseNewVersion = bodyParser(POLICY_VERSION_CREATE_REQUEST);
+const parseStatus = bodyParser(POLICY_STATUS_REQUEST, STATUS_CHECKED_LATER);
 
 /** The pipeline is checked before anything else; its problems are the reference's 400 `Invalid pipeline: ...`. */
 function patchOf(body: WirePolicyFields) {

@@ -1,5 +1,5 @@
 /** Terse builders of engine inputs for the resolution tests. */
-import { buildPolicyIndex, type PolicyIndex } from '../../../src/engine/policy-index.ts';
+import { buildPolicyIndex, type PolicyIndex } from '../../../src/engine/index.ts';
 import type { AttachmentRecord, Condition, PolicyVersion } from '../../../src/engine/types.ts';
 
 export type PolicySketch = {

@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { buildPolicyIndex } from '../../../src/engine/policy-index.ts';
-import { resolve, resolveUncached } from '../../../src/engine/resolve.ts';
+import { buildPolicyIndex } from '../../../src/engine/index.ts';
+import { resolve } from '../../../src/engine/resolve.ts';
 import type {
   AttachmentRecord,
   AttachmentSpec,
@@ -13,6 +13,7 @@ import type {
   RequestContext,
   Resolution,
 } from '../../../src/engine/types.ts';
+import { AnswerCache, answer, type ResolveAnswer } from '../../../src/registry/index.ts';
 import { attachmentRecord, policyVersion } from './resolve-fixtures.ts';
 
 const NAMES = ['p0', 'p1', 'p2', 'p3', 'p4'];
@@ -179,10 +180,22 @@ describe('resolve (properties)', () => {
       fc.property(scenarioArb, ({ versions, attachments, contexts }) => {
         const index = buildPolicyIndex({ policies: versions.map((version) => ({ version })), attachments });
         const want = contexts.map((ctx) => naiveResolve(versions, attachments, ctx));
-        // The second pass answers from the memo, asked with equal copies of the contexts.
+        expect(contexts.map((ctx) => resolve(index, ctx))).toEqual(want);
+        // Through the answer cache: the second pass answers from it, asked with equal copies of the contexts.
+        const view = { namespace: 'default', index, histories: [], attachments: [], guardrails: new Map() };
+        const snapshot = {
+          revision: 1,
+          namespaces: new Map([['default', view]]),
+          statuses: [],
+          unreadable: [],
+        };
+        const options = { defaultNamespace: 'default', cache: new AnswerCache<ResolveAnswer>() };
+        const answered = (context: RequestContext) => {
+          const a = answer('resolve', snapshot, { context }, options);
+          return a.ok ? a.value : undefined;
+        };
         for (const pass of [contexts, contexts.map((ctx) => ({ ...ctx }))])
-          expect(pass.map((ctx) => resolve(index, ctx))).toEqual(want);
-        expect(contexts.map((ctx) => resolveUncached(index, ctx))).toEqual(want);
+          expect(pass.map(answered)).toEqual(want);
       }),
       RUNS,
     );

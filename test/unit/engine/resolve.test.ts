@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { explain } from '../../../src/engine/explain.ts';
-import {
-  buildPolicyIndex,
-  indexEntries,
-  MEMO_LIMIT,
-  policyGuardrails,
-} from '../../../src/engine/policy-index.ts';
+import { buildPolicyIndex, indexEntries, policyGuardrails } from '../../../src/engine/index.ts';
 import { resolve } from '../../../src/engine/resolve.ts';
 import type { RequestContext } from '../../../src/engine/types.ts';
 import {
@@ -199,53 +194,6 @@ describe('resolve', () => {
       ['mid', 'id-mid-1', 1],
       ['leaf', 'id-leaf-1', 1],
     ]);
-  });
-});
-
-describe('resolve memo', () => {
-  const index = () =>
-    indexOf({ ab: { add: ['g-ab'] }, a: { add: ['g-a'] }, tagged: { add: ['g-tags'] } }, [
-      { id: 'x1', policy: 'ab', teams: ['ab'] },
-      { id: 'x2', policy: 'a', teams: ['a'], keys: ['bc'] },
-      { id: 'x3', policy: 'tagged', tags: ['p,q'] },
-    ]);
-
-  test('a repeated context gets the same answer object, even from an equal copy', () => {
-    const i = index();
-    const first = resolve(i, { teamAlias: 'ab', keyAlias: 'c' });
-    expect(resolve(i, { teamAlias: 'ab', keyAlias: 'c' })).toBe(first);
-    expect(first.effectiveGuardrails).toEqual(['g-ab']);
-  });
-
-  test('contexts whose values would run together never share an answer', () => {
-    const i = index();
-    const pairs: [RequestContext, RequestContext, string[], string[]][] = [
-      [{ teamAlias: 'ab', keyAlias: 'c' }, { teamAlias: 'a', keyAlias: 'bc' }, ['g-ab'], ['g-a']],
-      [{ tags: ['p,q'] }, { tags: ['p', 'q'] }, ['g-tags'], []],
-      [{ teamAlias: 'ab' }, { keyAlias: 'ab' }, ['g-ab'], []],
-    ];
-    for (const [x, y, wantX, wantY] of pairs) {
-      expect(resolve(i, x).effectiveGuardrails).toEqual(wantX);
-      expect(resolve(i, y).effectiveGuardrails).toEqual(wantY);
-    }
-  });
-
-  test('the memo is bounded: past the limit it starts over', () => {
-    const i = index();
-    for (let n = 0; n <= MEMO_LIMIT; n++) resolve(i, { teamAlias: `team-${n}` });
-    expect(i.byContext.size).toBe(1);
-    expect(resolve(i, { teamAlias: 'ab' }).effectiveGuardrails).toEqual(['g-ab']);
-  });
-
-  test('an index built from a previous one starts with an empty memo', () => {
-    const versions = [policyVersion('p', { add: ['old'] })];
-    const attachments = [attachmentRecord({ id: 'a', policy: 'p', scope: '*' })];
-    const before = buildPolicyIndex({ policies: versions.map((version) => ({ version })), attachments });
-    expect(resolve(before, {}).effectiveGuardrails).toEqual(['old']);
-    const edited = [policyVersion('p', { add: ['new'] }, 2)];
-    const after = buildPolicyIndex({ policies: edited.map((version) => ({ version })), attachments }, before);
-    expect(resolve(after, {}).effectiveGuardrails).toEqual(['new']);
-    expect(resolve(before, {}).effectiveGuardrails).toEqual(['old']);
   });
 });
 

@@ -1,113 +1,20 @@
 /**
- * The resolution index of one namespace, built once at reconcile time from the production version
- * of each policy and every attachment, then shared read-only by every request. A request costs
- * what matches, not what exists: each attachment is filed under one anchor dimension, and a query
- * only visits the buckets of the context's own values before verifying candidates in full.
+ * Building the resolution index (see `PolicyIndex`): once per change, at reconcile time, and
+ * incrementally from the previous index when one is given.
  */
-import { type CompiledCondition, compileCondition } from './condition.ts';
-import { type GuardrailLevel, inheritanceChain, resolvePolicyGuardrails } from './inherit.ts';
-import { contextValue, DIMENSIONS, type Dimension, isGlobal } from './match.ts';
+import { compileCondition } from './condition.ts';
 import type {
-  AttachmentRecord,
-  AttachmentSpec,
-  Condition,
-  PolicyContent,
-  PolicyVersion,
-  RequestContext,
-  Resolution,
-  VersionRef,
-} from './types.ts';
-
-/** One level of a policy's inheritance chain: the version used and its compiled condition. */
-export type ChainLevel = GuardrailLevel & { readonly ref: VersionRef; readonly content: PolicyContent };
-
-export type IndexedPolicy = {
-  readonly name: string;
-  readonly ref: VersionRef;
-  /** The policy's own top-level condition (reference 2.7 step 2 filter). */
-  readonly condition: CompiledCondition;
-  /** Root first, ending with the policy itself (reference 2.5). */
-  readonly chain: readonly ChainLevel[];
-  /** The version of each level of `chain`, root first. */
-  readonly versions: readonly VersionRef[];
-  /** The chain resolved without a context (every level applies), sorted. */
-  readonly guardrails: readonly string[];
-  /** No level above the policy itself has a condition: once its own condition passed, `guardrails` is the answer. */
-  readonly ancestorsUnconditional: boolean;
-  /**
-   * Memo of `resolvePolicyGuardrails(chain, {model})` by model, bounded; see `chainGuardrails`.
-   * Only where a request can need it: when a level above the policy has a condition.
-   */
-  readonly byModel: Map<string, readonly string[]> | undefined;
-};
-
-/**
- * Where an attachment is filed: `global` (`scope: "*"`), `always` (every dimension is a wildcard),
- * `dangling` (its policy has no production version: it never matches), or the dimension whose
- * buckets hold it.
- */
-export type Anchor = 'global' | 'always' | 'dangling' | Dimension;
-
-export type IndexedAttachment = {
-  readonly record: AttachmentRecord;
-  /** Position in the deterministic order: priority desc, then policy name, then attachment id. */
-  readonly rank: number;
-  readonly anchor: Anchor;
-  /**
-   * `record.spec` and `record.attachmentId` again, copied when the index is built so that what a
-   * request reads of each attachment sits together in memory: in a large registry the candidates
-   * of one request are scattered, and every separate object read is a cache miss.
-   */
-  readonly spec: AttachmentSpec;
-  readonly attachmentId: string;
-  /** The indexed policy it attaches; undefined for a dangling one. */
-  readonly policy: IndexedPolicy | undefined;
-};
-
-type Buckets = {
-  readonly exact: ReadonlyMap<string, readonly number[]>;
-  /** Keyed by the pattern without its trailing `*`. */
-  readonly prefix: ReadonlyMap<string, readonly number[]>;
-  /** The distinct lengths of the keys of `prefix`, ascending: a query slices only these. */
-  readonly prefixLengths: readonly number[];
-  /**
-   * The attachments found for a value (exact and prefix hits together, ascending rank),
-   * remembered: request values repeat, and a repeat then costs one lookup instead of one per
-   * prefix length. Bounded; each index has its own, so an entry never goes stale.
-   */
-  readonly byValue: Map<string, readonly IndexedAttachment[]>;
-};
-
-/** Entries a memo of the index holds before it starts over: plenty for live traffic, and bounded. */
-export const MEMO_LIMIT = 10_000;
-
-/** Stores `value` in one of the index's memos, starting the memo over once it holds `MEMO_LIMIT`. */
-export function remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  memo.set(key, value);
-  return value;
-}
-
-export type PolicyIndex = {
-  readonly policies: ReadonlyMap<string, IndexedPolicy>;
-  /** Every attachment, in rank order (`attachments[i].rank === i`). */
-  readonly attachments: readonly IndexedAttachment[];
-  /** The global and `always` attachments, ascending rank: candidates of every request. */
-  readonly alwaysCandidates: readonly IndexedAttachment[];
-  readonly buckets: Readonly<Record<Dimension, Buckets>>;
-  /**
-   * Answers already given, by context key (see `resolve`): request contexts repeat (a key calls
-   * the same few models), and a repeat then costs one lookup whatever the size of the registry.
-   * Bounded like the value memos; each index has its own, so an answer never goes stale.
-   */
-  readonly byContext: Map<string, Resolution>;
-};
-
-export type PolicyIndexInput = {
-  /** Production versions. Should two share a name, the highest version number (then lowest policyId) wins. */
-  readonly policies: readonly { readonly version: PolicyVersion }[];
-  readonly attachments: readonly AttachmentRecord[];
-};
+  Anchor,
+  Buckets,
+  ChainLevel,
+  IndexedAttachment,
+  IndexedPolicy,
+  PolicyIndex,
+  PolicyIndexInput,
+} from './index-types.ts';
+import { inheritanceChain, resolvePolicyGuardrails } from './inherit.ts';
+import { DIMENSIONS, type Dimension, isGlobal } from './match.ts';
+import type { AttachmentRecord, AttachmentSpec, PolicyContent, PolicyVersion, VersionRef } from './types.ts';
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -272,7 +179,6 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       attachments,
       alwaysCandidates: previous.alwaysCandidates.map((a) => attachments[a.rank] as IndexedAttachment),
       buckets: withFreshMemo(previous.buckets),
-      byContext: new Map(),
     };
     builtFrom.set(index, built);
     return index;
@@ -327,11 +233,11 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       exact: exact[d] as Map<string, number[]>,
       prefix: p,
       prefixLengths: lengths,
-      byValue: new Map(),
+      byValue: { entries: new Map(), bytes: 0 },
     };
   });
   const alwaysCandidates = alwaysRanks.map((rank) => attachments[rank] as IndexedAttachment);
-  const index = { policies, attachments, alwaysCandidates, buckets, byContext: new Map() };
+  const index = { policies, attachments, alwaysCandidates, buckets };
   builtFrom.set(index, built);
   return index;
 }
@@ -339,7 +245,7 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
 /** The same buckets with empty value memos: the memos hold the attachment objects of one index. */
 function withFreshMemo(buckets: Readonly<Record<Dimension, Buckets>>): Record<Dimension, Buckets> {
   const out = {} as Record<Dimension, Buckets>;
-  for (const dim of DIMENSIONS) out[dim] = { ...buckets[dim], byValue: new Map() };
+  for (const dim of DIMENSIONS) out[dim] = { ...buckets[dim], byValue: { entries: new Map(), bytes: 0 } };
   return out;
 }
 
@@ -382,137 +288,4 @@ function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unkno
   if (a.size !== b.size) return false;
   for (const name of b.keys()) if (!a.has(name)) return false;
   return true;
-}
-
-function collect(index: PolicyIndex, b: Buckets, value: string, out: IndexedAttachment[]): void {
-  const found =
-    b.byValue.get(value) ??
-    remember(
-      b.byValue,
-      value,
-      lookup(b, value).map((rank) => index.attachments[rank] as IndexedAttachment),
-    );
-  for (const a of found) out.push(a);
-}
-
-function lookup(b: Buckets, value: string): number[] {
-  const found: number[] = [...(b.exact.get(value) ?? [])];
-  for (const length of b.prefixLengths) {
-    if (length > value.length) break;
-    const ranks = b.prefix.get(value.slice(0, length));
-    if (ranks !== undefined) found.push(...ranks);
-  }
-  return found.sort((x, y) => x - y);
-}
-
-/**
- * The attachments that may match `ctx`, ascending rank and unique: every attachment that matches
- * is among them (a superset; verify each with `scopeMatches`). Dangling attachments are never
- * candidates. Written into `into` when given (its content is replaced).
- */
-export function candidates(
-  index: PolicyIndex,
-  ctx: RequestContext,
-  into: IndexedAttachment[] = [],
-): IndexedAttachment[] {
-  const out = into;
-  out.length = 0;
-  for (const a of index.alwaysCandidates) out.push(a);
-  const { buckets } = index;
-  for (const dim of ['teams', 'keys', 'models'] as const) {
-    const value = contextValue(dim, ctx);
-    if (value !== null && value !== undefined) collect(index, buckets[dim], value, out);
-  }
-  if (ctx.tags) for (const tag of ctx.tags) collect(index, buckets.tags, tag, out);
-  if (out.length === index.alwaysCandidates.length) return out; // already sorted and unique
-  // A handful of items from a few sorted runs: an insertion sort, dropping repeats, in place.
-  let n = 0;
-  for (let i = 0; i < out.length; i++) {
-    const a = out[i] as IndexedAttachment;
-    let j = n;
-    while (j > 0 && (out[j - 1] as IndexedAttachment).rank > a.rank) j--;
-    if (j > 0 && out[j - 1] === a) continue;
-    for (let k = n; k > j; k--) out[k] = out[k - 1] as IndexedAttachment;
-    out[j] = a;
-    n++;
-  }
-  out.length = n;
-  return out;
-}
-
-/**
- * One policy's guardrails (GET /policies/{id}/resolved-guardrails): without a context every level
- * applies; with one, levels whose condition fails are skipped (reference 2.6). Undefined when the
- * policy is not in the index. Sorted.
- */
-export function policyGuardrails(
-  index: PolicyIndex,
-  name: string,
-  ctx?: RequestContext,
-): readonly string[] | undefined {
-  const policy = index.policies.get(name);
-  if (policy === undefined) return undefined;
-  if (ctx === undefined) return policy.guardrails;
-  if (policy.ancestorsUnconditional && policy.condition.test(ctx.model)) return policy.guardrails;
-  return chainGuardrails(policy, ctx.model);
-}
-
-/** Chains whose answers by model are remembered; past that, answers are computed each time. */
-const BY_MODEL_LIMIT = 64;
-
-/**
- * `resolvePolicyGuardrails(policy.chain, ctx)` for any context with this model (conditions only
- * read the model), remembered for the first `BY_MODEL_LIMIT` models of each policy that has a
- * memo. Sorted.
- */
-export function chainGuardrails(policy: IndexedPolicy, model: string | null | undefined): readonly string[] {
-  const memo = policy.byModel;
-  if (model === null || model === undefined || memo === undefined)
-    return resolvePolicyGuardrails(policy.chain, { model });
-  let guardrails = memo.get(model);
-  if (guardrails === undefined) {
-    guardrails = resolvePolicyGuardrails(policy.chain, { model });
-    if (memo.size < BY_MODEL_LIMIT) memo.set(model, guardrails);
-  }
-  return guardrails;
-}
-
-export type IndexEntryLevel = {
-  readonly version: VersionRef;
-  readonly add: readonly string[];
-  readonly remove: readonly string[];
-  readonly condition?: Condition;
-};
-
-export type IndexEntryPolicy = {
-  readonly name: string;
-  /** Root first, ending with the policy itself. */
-  readonly chain: readonly IndexEntryLevel[];
-  /** Present when no level has a condition: the policy's guardrails for every context. */
-  readonly guardrails?: readonly string[];
-};
-
-/** The index content for `/v1/snapshot`: enough for a proxy to evaluate locally. */
-export type IndexEntries = {
-  /** Sorted by name. */
-  readonly policies: readonly IndexEntryPolicy[];
-  /** In rank order (priority desc, policy name, attachment id), dangling ones included. */
-  readonly attachments: readonly AttachmentRecord[];
-};
-
-/** Lists the index content. Deterministic: the same index always gives deep-equal entries. */
-export function indexEntries(index: PolicyIndex): IndexEntries {
-  const policies = [...index.policies.values()].map((p): IndexEntryPolicy => {
-    const chain = p.chain.map(
-      (level): IndexEntryLevel => ({
-        version: level.ref,
-        add: level.add,
-        remove: level.remove,
-        ...(level.content.condition?.model === undefined ? {} : { condition: level.content.condition }),
-      }),
-    );
-    const contextFree = p.chain.every((level) => level.condition.always);
-    return contextFree ? { name: p.name, chain, guardrails: p.guardrails } : { name: p.name, chain };
-  });
-  return { policies, attachments: index.attachments.map((a) => a.record) };
 }
