@@ -105,6 +105,9 @@ type ResourceBase<K extends Kind, S> = {
   readonly name: string;
   /** metadata.generation in Kubernetes; undefined elsewhere. */
   readonly generation?: number;
+  /** When the backend says the object was created and last changed (Kubernetes); undefined elsewhere. */
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
   readonly origin: Origin;
   readonly spec: S;
 };

@@ -140,7 +140,7 @@ export class StatusWriter {
   readonly #api: CustomObjectsApi;
   readonly #queue: WorkQueue;
   #running = false;
-  #index: { revision: number; byKey: Map<string, ObjectStatus> } | undefined;
+  #index: { snapshot: Snapshot; byKey: Map<string, ObjectStatus> } | undefined;
 
   /** Stores its arguments only; `run` writes. */
   constructor(o: StatusWriterOptions) {
@@ -188,9 +188,9 @@ export class StatusWriter {
   }
 
   #byKey(snapshot: Snapshot): Map<string, ObjectStatus> {
-    if (this.#index?.revision !== snapshot.revision) {
+    if (this.#index?.snapshot !== snapshot) {
       this.#index = {
-        revision: snapshot.revision,
+        snapshot,
         byKey: new Map(snapshot.statuses.map((s) => [resourceKey(s.key), s])),
       };
     }

@@ -52,14 +52,14 @@ export class AnswerCache<V extends object> {
   }
 
   /**
-   * Stores `value` (estimated at `valueBytes`) and returns it. A newer snapshot (a higher revision,
-   * or another snapshot of the same revision) drops every entry first; a value for an older one
+   * Stores `value` (estimated at `valueBytes`) and returns it. A newer snapshot (a higher serial)
+   * drops every entry first; a value for an older one
    * is not stored. The least recently used entries go until the new one fits; one that could never
    * fit is not stored.
    */
   set(snapshot: Snapshot, key: string, value: V, valueBytes: number): V {
     if (snapshot !== this.#snapshot) {
-      if (this.#snapshot !== undefined && snapshot.revision < this.#snapshot.revision) return value;
+      if (this.#snapshot !== undefined && snapshot.serial < this.#snapshot.serial) return value;
       this.#snapshot = snapshot;
       this.#entries = new Map();
       this.#bytes = 0;

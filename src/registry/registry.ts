@@ -210,18 +210,13 @@ export class Registry {
   /** The snapshot of a state; building it reads nothing else, so it can run ahead of a write. */
   #nextSnapshot(declared: DeclaredState, apiAttachments: ReadonlyMap<string, AttachmentRecord>): Snapshot {
     const declaredAttachments: AttachmentRecord[] = [];
-    const guardrails: {
-      namespace: string;
-      name: string;
-      spec: Extract<Resource, { kind: 'Guardrail' }>['spec'];
-    }[] = [];
+    const guardrails: Extract<Resource, { kind: 'Guardrail' }>[] = [];
     for (const res of declared.lastGood.values()) {
       if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
-      if (res.kind === 'Guardrail')
-        guardrails.push({ namespace: res.namespace, name: res.name, spec: res.spec });
+      if (res.kind === 'Guardrail') guardrails.push(res);
     }
     return buildSnapshot(
-      this.#snapshot.revision + 1,
+      this.#snapshot.serial + 1,
       {
         histories: declared.histories.values(),
         attachments: [...declaredAttachments, ...apiAttachments.values()],
@@ -234,23 +229,25 @@ export class Registry {
   }
 
   #swap(snapshot: Snapshot): void {
+    const changed = snapshot.revision !== this.#snapshot.revision;
     this.#snapshot = snapshot;
     this.#opts.onPublish?.(snapshot);
-    for (const wake of [...this.#waiters]) wake();
+    if (changed) for (const wake of [...this.#waiters]) wake();
   }
 
   /** Declared attachments keep their record (and so the index) as long as the object is unchanged. */
   #attachmentRecord(res: Extract<Resource, { kind: 'PolicyAttachment' }>): AttachmentRecord {
     let record = this.#attachmentRecords.get(res);
     if (!record) {
+      // The object's own times where the source knows them (Kubernetes), so replicas agree.
       const now = this.#opts.now().toISOString();
       record = {
         attachmentId: res.name,
         namespace: res.namespace,
         spec: res.spec,
         origin: res.origin,
-        createdAt: now,
-        updatedAt: now,
+        createdAt: res.createdAt ?? now,
+        updatedAt: res.updatedAt ?? res.createdAt ?? now,
         createdBy: null,
         updatedBy: null,
       };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ObjectStatus, RejectedDocument } from '../engine/index.ts';
 import {
   type AttachmentRecord,
@@ -20,8 +21,14 @@ export type NamespaceView = {
 };
 
 export type Snapshot = {
-  /** Increases by one with every swap; with the query it makes the ETag. */
+  /**
+   * A digest of what is served (every namespace's histories, attachments and guardrails): equal
+   * states give equal revisions on every replica, so ETags and `/v1/snapshot?revision=` agree
+   * between replicas. Opaque: compare for equality only. A 48-bit integer.
+   */
   readonly revision: number;
+  /** This process's count of snapshots: orders snapshots locally (the revision does not). */
+  readonly serial: number;
   readonly namespaces: ReadonlyMap<string, NamespaceView>;
   /** Every declared object with its conditions, sorted by key (on first read). */
   readonly statuses: readonly ObjectStatus[];
@@ -49,7 +56,8 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * objects) to the previous snapshot's re-use its index; the others rebuild it incrementally from
  * the previous one (see `buildPolicyIndex`).
  */
-export function buildSnapshot(revision: number, input: SnapshotInput, previous?: Snapshot): Snapshot {
+export function buildSnapshot(serial: number, input: SnapshotInput, previous?: Snapshot): Snapshot {
+  const revision = new RevisionDigest();
   const groups = new Map<
     string,
     { histories: PolicyHistory[]; attachments: AttachmentRecord[]; guardrails: Map<string, GuardrailSpec> }
@@ -62,9 +70,18 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
     }
     return g;
   };
-  for (const h of input.histories) group(h.namespace).histories.push(h);
-  for (const a of input.attachments) group(a.namespace).attachments.push(a);
-  for (const g of input.guardrails) group(g.namespace).guardrails.set(g.name, g.spec);
+  for (const h of input.histories) {
+    group(h.namespace).histories.push(h);
+    revision.add(h, 'history');
+  }
+  for (const a of input.attachments) {
+    group(a.namespace).attachments.push(a);
+    revision.add(a, 'attachment');
+  }
+  for (const g of input.guardrails) {
+    group(g.namespace).guardrails.set(g.name, g.spec);
+    revision.add(g, 'guardrail');
+  }
 
   const namespaces = new Map<string, NamespaceView>();
   for (const ns of [...groups.keys()].sort(byString)) {
@@ -94,7 +111,8 @@ export function buildSnapshot(revision: number, input: SnapshotInput, previous?:
   const statuses = [...input.statuses];
   let sorted = false;
   return {
-    revision,
+    revision: revision.value(),
+    serial,
     namespaces,
     // Sorting tens of thousands of statuses was most of a snapshot's cost, on the path from an
     // edit to its answer; the readers that want them (`/v1/status`, metrics scrapes, the CLI)
@@ -150,4 +168,36 @@ function inOrderOf<T>(
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+const REVISION_MODULUS = 2 ** 48;
+
+/**
+ * Each served object's digest, computed once per object: histories, attachment records and declared
+ * guardrails are immutable, and an unchanged one is the same object from snapshot to snapshot.
+ */
+const objectDigests = new WeakMap<object, number>();
+
+const digest48 = (text: string): number => createHash('sha256').update(text).digest().readUIntBE(0, 6);
+
+/**
+ * The revision of a set of served objects: the sum, modulo 2^48, of one digest per object. A sum
+ * does not depend on order, and each object's digest is kept with the object, so a swap costs one
+ * addition per object, not a serialisation of everything.
+ */
+class RevisionDigest {
+  #sum = 0;
+
+  add(item: object, kind: string): void {
+    let d = objectDigests.get(item);
+    if (d === undefined) {
+      d = digest48(`${kind}\0${JSON.stringify(item)}`);
+      objectDigests.set(item, d);
+    }
+    this.#sum = (this.#sum + d) % REVISION_MODULUS;
+  }
+
+  value(): number {
+    return this.#sum;
+  }
 }

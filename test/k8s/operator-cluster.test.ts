@@ -219,4 +219,48 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
     expect(lease.spec.holderIdentity).toBe('replica-b');
     expect(forbidden(b)).toEqual([]);
   });
+
+  test('two replicas with the same state give the same revision, ETags and attachment times', async () => {
+    const b = replicas.at(-1);
+    if (!b) throw new Error('needs the previous test');
+    const c = await startOperator(kube, {
+      kubeconfig,
+      identity: 'replica-c',
+      args: ['--lease-namespace', 'railyard'],
+    });
+    replicas.push(c);
+    type Snapshot = { revision: number; attachments: { attachment_id: string; created_at: string }[] };
+    const read = async (r: RailyardProcess, path: string) => {
+      const res = await r.fetch(path);
+      return { etag: res.headers.get('etag'), body: (await res.json()) as Snapshot };
+    };
+    const [fromB, fromC] = await eventually(async () => {
+      const pair = await Promise.all([read(b, '/v1/snapshot'), read(c, '/v1/snapshot')]);
+      return pair[0].etag === pair[1].etag ? pair : undefined;
+    }, 10_000);
+    expect(fromC.body.revision).toBe(fromB.body.revision);
+    expect(fromC.body).toEqual(fromB.body);
+    const attachment = fromB.body.attachments[0];
+    expect(attachment?.created_at).toBeDefined();
+    // The time is the object's creationTimestamp, not when a replica first saw it.
+    const created = JSON.parse(
+      await kubectlOk(kube, [
+        'get',
+        'policyattachment',
+        attachment?.attachment_id ?? '',
+        '-o',
+        'jsonpath={.metadata.creationTimestamp}',
+      ]).then((t) => JSON.stringify(t)),
+    );
+    expect(new Date(attachment?.created_at ?? 0).getTime()).toBe(new Date(created).getTime());
+    for (const q of ['', 'team_alias=healthcare-team', 'model=gpt-4o']) {
+      const [rb, rc] = await Promise.all([read(b, `/v1/resolve?${q}`), read(c, `/v1/resolve?${q}`)]);
+      expect(rc.etag).toBe(rb.etag);
+      // A proxy that moves between replicas keeps its 304s.
+      const revalidated = await c.fetch(`/v1/resolve?${q}`, {
+        headers: { 'if-none-match': String(rb.etag) },
+      });
+      expect(revalidated.status).toBe(304);
+    }
+  });
 });

@@ -170,10 +170,29 @@ function check(kind: Kind, obj: CustomObject, namespace: string, name: string): 
   };
   const origin: Origin = { kind: 'kubernetes', namespace, name };
   const result = validateDocument(doc, origin, namespace);
-  if (result.ok) return { ok: true, resource: result.value };
+  if (result.ok) return { ok: true, resource: { ...result.value, ...timesOf(obj) } };
   const key: Key = { kind, namespace, name };
   return {
     ok: false,
     rejected: { key, origin, ...(generation === undefined ? {} : { generation }), issues: result.issues },
+  };
+}
+
+/**
+ * The object's creation time, and the last time a writer changed it outside the status
+ * subresource (from `managedFields`): every replica reads the same times from the same object.
+ */
+function timesOf(obj: CustomObject): { createdAt?: string; updatedAt?: string } {
+  const created = obj.metadata?.creationTimestamp;
+  const createdAt = created === undefined ? undefined : new Date(created).toISOString();
+  let updated: number | undefined;
+  for (const entry of obj.metadata?.managedFields ?? []) {
+    if (entry.subresource || entry.time === undefined) continue;
+    const t = new Date(entry.time).getTime();
+    if (updated === undefined || t > updated) updated = t;
+  }
+  return {
+    ...(createdAt === undefined ? {} : { createdAt }),
+    ...(updated === undefined ? {} : { updatedAt: new Date(updated).toISOString() }),
   };
 }

@@ -185,6 +185,7 @@ describe('resolve (properties)', () => {
         const view = { namespace: 'default', index, histories: [], attachments: [], guardrails: new Map() };
         const snapshot = {
           revision: 1,
+          serial: 1,
           namespaces: new Map([['default', view]]),
           statuses: [],
           unreadable: [],

@@ -13,7 +13,13 @@ import { indexOf } from '../engine/resolve-fixtures.ts';
 /** A snapshot serving `index` as namespace `default`, with nothing else. */
 function snapshotOf(index: PolicyIndex, revision = 1): Snapshot {
   const view = { namespace: 'default', index, histories: [], attachments: [], guardrails: new Map() };
-  return { revision, namespaces: new Map([['default', view]]), statuses: [], unreadable: [] };
+  return {
+    revision,
+    serial: revision,
+    namespaces: new Map([['default', view]]),
+    statuses: [],
+    unreadable: [],
+  };
 }
 
 const index = () =>

@@ -47,3 +47,55 @@ describe('buildSnapshot (through Registry)', () => {
     );
   });
 });
+
+describe('the snapshot revision: a digest of what is served', () => {
+  const fixedClock = () => ({
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    newId: (() => {
+      let n = 0;
+      return () => `id-${++n}`;
+    })(),
+  });
+
+  test('two registries with the same state give the same revision, whatever the order of declaration', async () => {
+    const store = createMemoryStore();
+    const a = new Registry({ store, ...fixedClock() });
+    await a.load();
+    const input = declared('g-one');
+    await a.applyDeclared(input);
+    // A second replica: the histories the first one stored, the same objects listed in another order.
+    const b = new Registry({ store, ...fixedClock() });
+    await b.load();
+    await b.applyDeclared({ ...input, resources: [...input.resources].reverse() });
+    expect(b.snapshot().revision).toBe(a.snapshot().revision);
+  });
+
+  test('a change of content changes it; a change of status alone keeps it and wakes no long-poll', async () => {
+    const r = new Registry({ store: createMemoryStore() });
+    await r.load();
+    const input = declared('g-one');
+    await r.applyDeclared(input);
+    const first = r.snapshot();
+    // An invalid document for an existing policy: its status changes, its last good version serves.
+    const invalid = resourcesFromText(
+      '/t/broken.yaml',
+      'apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: mu}\nspec: {guardrails: {add: [x]}, inherit: nowhere}',
+      'default',
+    );
+    const waiting = r.waitForChange(first.revision, 200);
+    await r.applyDeclared({
+      resources: [
+        ...input.resources.filter((x) => x.kind !== 'Policy' || x.name !== 'mu'),
+        ...invalid.resources,
+      ],
+      rejected: [],
+    });
+    expect(r.snapshot()).not.toBe(first);
+    expect(r.snapshot().statuses).not.toEqual(first.statuses);
+    expect(r.snapshot().revision).toBe(first.revision);
+    expect(await waiting).toBeUndefined();
+
+    await r.applyDeclared(declared('g-two'));
+    expect(r.snapshot().revision).not.toBe(first.revision);
+  });
+});
