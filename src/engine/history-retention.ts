@@ -37,9 +37,3 @@ export function retainVersions(history: PolicyHistory, drafts: number): PolicyHi
   );
   return versions.length === history.versions.length ? history : { ...history, versions };
 }
-
-/** The version numbers of `before` that `after` no longer holds, ascending. */
-export function droppedVersions(before: PolicyHistory, after: PolicyHistory): number[] {
-  const kept = new Set(after.versions.map((v) => v.versionNumber));
-  return before.versions.map((v) => v.versionNumber).filter((n) => !kept.has(n));
-}

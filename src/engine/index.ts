@@ -3,6 +3,7 @@ export * from './condition.ts';
 export * from './declared-pass.ts';
 export * from './digest.ts';
 export * from './explain.ts';
+export * from './history-retention.ts';
 export * from './inherit.ts';
 export * from './match.ts';
 export * from './origin.ts';

@@ -14,7 +14,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { Controller, PassReport } from '../reconcile/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { KubernetesSource } from '../sources/kubernetes/index.ts';
-import { ClusterStore } from '../store/cluster/index.ts';
+import { ClusterStore, DEFAULT_HISTORY_DRAFTS } from '../store/cluster/index.ts';
 import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
 import { StatusWriter } from './status-writer.ts';
@@ -28,6 +28,10 @@ export type OperatorConfig = {
   readonly namespaces: readonly string[];
   /** Where the Lease lives (default: the pod's namespace, else `default`). */
   readonly leaseNamespace: string;
+  /** Where the history ConfigMaps live (default: the pod's namespace, else `default`). */
+  readonly historyNamespace: string;
+  /** Retention: drafts kept per history besides the production, latest and published versions. */
+  readonly historyDrafts: number;
   /** This replica in the Lease and on Events (default: `POD_NAME`, else the host name). */
   readonly identity: string;
   readonly leaseDurationMs: number;
@@ -57,6 +61,8 @@ export function operatorConfig(
   return {
     namespaces: [],
     leaseNamespace: podNamespace(),
+    historyNamespace: podNamespace(),
+    historyDrafts: DEFAULT_HISTORY_DRAFTS,
     identity: process.env.POD_NAME || hostname(),
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
@@ -68,7 +74,7 @@ export function operatorConfig(
 }
 
 export class Operator {
-  /** The version store: ConfigMaps in the watched namespaces. */
+  /** The version store: ConfigMaps in the operator's own namespace. */
   readonly store: ClusterStore;
   /** The railyard.dev objects: what the controller reconciles. */
   readonly source: KubernetesSource;
@@ -89,7 +95,9 @@ export class Operator {
     };
     this.store = new ClusterStore({
       kubeConfig: c.kubeConfig,
-      namespaces: c.namespaces,
+      namespace: c.historyNamespace,
+      policyNamespaces: c.namespaces,
+      drafts: c.historyDrafts,
       informer,
       onInvalid: (message) => c.log.error(message),
     });

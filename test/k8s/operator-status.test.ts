@@ -1,9 +1,8 @@
-/** The pure parts of Kubernetes mode: desired status, its merge patch, store naming, Events. */
+/** The pure parts of Kubernetes mode: desired status, its merge patch, Events. */
 import { describe, expect, test } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
 import { statusEvents, versionEvents } from '../../src/operator/events.ts';
 import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
-import { historyConfigMapName, policyLabelValue } from '../../src/store/cluster/cluster-store.ts';
 
 const NOW = '2025-06-01T12:00:00Z';
 const EARLIER = '2025-01-01T00:00:00Z';
@@ -76,27 +75,6 @@ describe('statusPatch', () => {
     },
   ];
   for (const c of cases) test(c.note, () => expect(statusPatch(desired, c.current)).toEqual(c.want));
-});
-
-describe('store naming', () => {
-  const long = `${'a'.repeat(250)}.b`;
-  const cases = [
-    { note: 'a short name is kept', name: 'gpt4', cm: 'railyard-policy-gpt4', label: 'gpt4' },
-    {
-      note: 'a long name is shortened with a hash',
-      name: long,
-      cm: expect.stringMatching(/^railyard-policy-a{200}-[0-9a-f]{16}$/),
-      label: expect.stringMatching(/^a{46}-[0-9a-f]{16}$/),
-    },
-  ];
-  for (const c of cases) {
-    test(c.note, () => {
-      expect(historyConfigMapName(c.name)).toEqual(c.cm);
-      expect(policyLabelValue(c.name)).toEqual(c.label);
-    });
-  }
-  test('different long names get different objects', () =>
-    expect(historyConfigMapName(`${long}x`)).not.toBe(historyConfigMapName(`${long}y`)));
 });
 
 describe('Events', () => {

@@ -153,9 +153,10 @@ describeKube('railyard serve --kubernetes on a real API server', () => {
     p = await statusOf(kube, 'policy', 'lifecycle', (o) => o.status?.productionVersion === 2);
     expect(p.status?.resolvedGuardrails).toContain('pii-mask');
     await eventually(async () => ((await guardrailsFor()).includes('pii-mask') ? true : undefined));
-    const cm = await getObject(kube, 'configmap', 'railyard-policy-lifecycle');
+    const cm = await getObject(kube, 'configmap', 'railyard-policy-default.lifecycle');
     expect(cm.metadata.labels).toMatchObject({
       'app.kubernetes.io/managed-by': 'railyard',
+      'railyard.dev/policy-namespace': 'default',
       'railyard.dev/policy': 'lifecycle',
       'railyard.dev/production-version': '2',
     });
