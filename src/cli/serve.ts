@@ -39,11 +39,20 @@ export type ServeOptions = {
 export type KubernetesServeOptions = Partial<
   Pick<
     OperatorConfig,
-    'namespaces' | 'leaseNamespace' | 'identity' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'
+    | 'namespaces'
+    | 'leaseNamespace'
+    | 'historyNamespace'
+    | 'historyDrafts'
+    | 'identity'
+    | 'leaseDurationMs'
+    | 'renewDeadlineMs'
+    | 'retryPeriodMs'
   >
 > & {
   /** `--kubeconfig`; without it `$KUBECONFIG`, `~/.kube/config`, then the pod's service account. */
   readonly kubeconfig?: string;
+  /** `--token-audience`: a cluster token's TokenReview must include one of these (none: no check). */
+  readonly tokenAudiences?: readonly string[];
 };
 
 /**
@@ -170,12 +179,12 @@ async function startOperatorFor(
     import('../kube/index.ts'),
     import('../operator/index.ts'),
   ]);
-  const { kubeconfig, ...kubernetes } = options;
+  const { kubeconfig, tokenAudiences, ...kubernetes } = options;
   const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });
   return {
     operator: new Operator({ ...kubernetes, kubeConfig, log, metrics }),
     // Cluster tokens (a proxy's ServiceAccount) are checked with the API server.
-    verifier: tokenReviewVerifier(kubeConfig),
+    verifier: tokenReviewVerifier(kubeConfig, { audiences: tokenAudiences ?? [] }),
   };
 }
 

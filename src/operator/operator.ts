@@ -133,14 +133,14 @@ export class Operator {
   }
 
   /**
-   * After every successful pass of the controller: the leader records Events for new versions and
-   * queues the status writes the pass calls for.
+   * After every pass the registry committed: the leader records Events for new versions and
+   * versions retention dropped, and queues the status writes the pass calls for.
    */
   readonly onPass = (pass: PassReport): void => {
     const leading = this.#leading;
     if (leading && !leading.aborted) {
       for (const change of pass.changes) {
-        if (change.kind !== 'version') continue;
+        if (change.kind !== 'version' && change.kind !== 'pruned') continue;
         const object = this.source.object(change.key);
         if (object)
           for (const ev of versionEvents(change)) void this.#events.record(object, change.key.kind, ev);

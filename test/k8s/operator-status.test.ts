@@ -112,4 +112,33 @@ describe('Events', () => {
     ]);
     expect(statusEvents(policyStatus(true))).toEqual([]);
   });
+
+  const notReady = (reason: string, message: string): ObjectStatus => ({
+    ...policyStatus(false),
+    conditions: [
+      { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The spec is valid' },
+      { type: 'Ready', status: 'False', reason, message },
+    ],
+  });
+  const warnings = [
+    { reason: 'GuardrailInvalid', message: 'Version 1 is in production, but guardrail "hook" is invalid' },
+    { reason: 'GuardrailNotFound', message: 'Version 1 is in production, but guardrail "x" is not declared' },
+    { reason: 'HistoryNotStored', message: 'History not stored: too large; version 1 is in production' },
+    { reason: 'ParentNotInProduction', message: 'parent policy "p" has no version in production' },
+  ];
+  for (const w of warnings) {
+    test(`Ready=False ${w.reason} is a Warning with that reason and message`, () =>
+      expect(statusEvents(notReady(w.reason, w.message))).toEqual([{ type: 'Warning', ...w }]));
+  }
+  test('a draft is not a Warning', () =>
+    expect(statusEvents(notReady('NoProductionVersion', 'Version 2 is draft'))).toEqual([]));
+
+  test('versions dropped by retention are a Normal event listing them', () =>
+    expect(versionEvents({ kind: 'pruned', key, versions: [1, 3] })).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        reason: 'VersionsPruned',
+        message: expect.stringMatching(/^Dropped versions 1, 3 /),
+      }),
+    ]));
 });
