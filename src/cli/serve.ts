@@ -55,6 +55,10 @@ export type KubernetesServeOptions = Partial<
   readonly tokenAudiences?: readonly string[];
 };
 
+/** The `detail` of every HTTP API write in Kubernetes mode (a 405). */
+export const KUBERNETES_WRITES_REFUSED =
+  'Kubernetes mode: policies, their versions and attachments are the Policy and PolicyAttachment objects of the cluster; change them with kubectl apply or your GitOps tool (Argo CD, Flux). This API only reads here.';
+
 /**
  * `railyard serve`: reconcile the sources into the registry and serve it over HTTP until SIGTERM
  * or SIGINT, then stop accepting, finish what is in flight and return 0.
@@ -118,7 +122,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
     reconcileStatus: () => controller.status(),
-    ...(operator ? { ready: () => operator.ready() } : {}),
+    ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
   };
   const enforcement = createEnforcement(base, opts.enforce);
   const server = createHttpServer({ ...base, enforcement });

@@ -22,6 +22,11 @@ export type ServerDeps = {
   readonly ready?: () => { ok: boolean; reason?: string };
   /** The proxy enforcement routes (LiteLLM, agentgateway); built with defaults when absent. */
   readonly enforcement?: Enforcement;
+  /**
+   * When set (Kubernetes mode: the cluster's objects are the only source of policies), every
+   * management write is refused with a 405 whose `detail` is this text; reads are unchanged.
+   */
+  readonly writesRefused?: string;
 };
 
 /** Who may call a route: nobody needs a token for `open`. */
