@@ -2,7 +2,7 @@
  * Which versions a stored history keeps (DESIGN 3: whatever holds a history must fit the API
  * server's object-size limit with a retention rule). Pure.
  */
-import type { PolicyHistory, PolicyVersion } from './types.ts';
+import type { PolicyHistory } from './types.ts';
 import { latestVersion } from './versions.ts';
 
 /**
@@ -12,11 +12,6 @@ import { latestVersion } from './versions.ts';
 export type HistoryFit =
   | { readonly ok: true; readonly history: PolicyHistory; readonly dropped: readonly number[] }
   | { readonly ok: false; readonly message: string };
-
-/** Versions no retention rule drops: the production version and the latest. */
-export function isPinned(history: PolicyHistory, v: PolicyVersion): boolean {
-  return v.status === 'production' || v === latestVersion(history);
-}
 
 /**
  * The history with the versions the retention rule keeps: the production version, the latest,

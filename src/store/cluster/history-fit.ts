@@ -5,7 +5,7 @@
  */
 import {
   type HistoryFit,
-  isPinned,
+  latestVersion,
   type PolicyHistory,
   type PolicyVersion,
   retainVersions,
@@ -44,9 +44,10 @@ export function fitHistory(history: PolicyHistory, o: FitOptions): HistoryFit {
   const total = (versions: readonly PolicyVersion[]) =>
     base + versions.reduce((n, v) => n + (sizes.get(v) ?? 0), 0) + Math.max(0, versions.length - 1);
 
+  const latest = latestVersion(retained);
   let versions = retained.versions;
   while (total(versions) > o.maxBytes) {
-    const oldest = versions.find((v) => !isPinned(retained, v));
+    const oldest = versions.find((v) => v.status !== 'production' && v !== latest);
     if (oldest === undefined) {
       const pinned = versions.map((v) => `${v.versionNumber} (${v.status})`).join(' and ');
       return {
