@@ -140,11 +140,16 @@ const keyOf = (r: Resource): Key => ({ kind: r.kind, namespace: r.namespace, nam
  * disappeared, and compute every object's status. Never throws for bad input; deterministic for the
  * same state, input and env.
  *
+ * A policy whose changed history `opts.fitHistory` refuses keeps its previous history and is
+ * reported (`not_stored`, Ready=False and Degraded=True until its spec changes); versions the
+ * store dropped are reported (`pruned`).
+ *
  * The cost follows the change: with `prev.memo` (the previous pass's), only objects whose
- * resource, issues, last good version or the history their status reads changed are recomputed
- * (see `revalidate`); the rest keep their status objects, and an edit in place visits only the
- * keys it reaches (see `dirty` below). The result is the same as a pass from a state without
- * memo, up to the order of the maps.
+ * resource, issues, last good version, or what their status reads (their history, the parents'
+ * histories along a policy's production chain, the namespace's guardrail catalog) changed are
+ * recomputed (see `revalidate`); the rest keep their status objects, and an edit in place visits
+ * only the keys it reaches (see `dirty` below). The result is the same as a pass from a state
+ * without memo, up to the order of the maps.
  */
 export function reconcileDeclared(
   prev: DeclaredState,
