@@ -2,8 +2,9 @@
  * Kubernetes mode (`railyard serve --kubernetes`), wired: the Kubernetes source and the cluster
  * store feed the one controller; leader election decides who writes. Every replica watches and
  * serves reads from its own caches. Only the leader records versions, writes statuses and Events;
- * followers observe the histories the leader writes. API writes go through the store from any
- * replica (resourceVersion preconditions keep them safe).
+ * followers observe the histories the leader writes. The histories are ConfigMaps in the
+ * operator's own namespace; the HTTP API does not write in this mode (serve answers 405), so the
+ * cluster's objects are all that is enforced.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
