@@ -73,6 +73,20 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     )
     .option('--lease-namespace <ns>', "with --kubernetes: namespace of the leader Lease (default the pod's)")
     .option(
+      '--history-namespace <ns>',
+      "with --kubernetes: namespace of the history ConfigMaps (default the pod's)",
+    )
+    .option(
+      '--history-drafts <n>',
+      'with --kubernetes: drafts kept per policy history besides its production, latest and published versions',
+      wholeNumber(0, 10_000),
+    )
+    .option(
+      '--token-audience <aud>',
+      'with --kubernetes: audience a cluster token must be issued for (repeatable; default any the API server accepts)',
+      collect,
+    )
+    .option(
       '--identity <name>',
       'with --kubernetes: this replica in the Lease (default $POD_NAME, else the host name)',
     )
@@ -151,9 +165,11 @@ function kubernetesOptions(o: Record<string, unknown>): KubernetesServeOptions {
   for (const [field, flag] of Object.entries(durations)) {
     if (o[flag] !== undefined) out[field] = durationMs(String(o[flag]), flag);
   }
-  for (const flag of ['kubeconfig', 'leaseNamespace', 'identity'] as const) {
+  for (const flag of ['kubeconfig', 'leaseNamespace', 'historyNamespace', 'identity'] as const) {
     if (o[flag] !== undefined) out[flag] = String(o[flag]);
   }
+  if (o.historyDrafts !== undefined) out.historyDrafts = o.historyDrafts;
+  if (o.tokenAudience !== undefined) out.tokenAudiences = o.tokenAudience;
   return out as KubernetesServeOptions;
 }
 

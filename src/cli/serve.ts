@@ -39,12 +39,25 @@ export type ServeOptions = {
 export type KubernetesServeOptions = Partial<
   Pick<
     OperatorConfig,
-    'namespaces' | 'leaseNamespace' | 'identity' | 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'
+    | 'namespaces'
+    | 'leaseNamespace'
+    | 'historyNamespace'
+    | 'historyDrafts'
+    | 'identity'
+    | 'leaseDurationMs'
+    | 'renewDeadlineMs'
+    | 'retryPeriodMs'
   >
 > & {
   /** `--kubeconfig`; without it `$KUBECONFIG`, `~/.kube/config`, then the pod's service account. */
   readonly kubeconfig?: string;
+  /** `--token-audience`: a cluster token's TokenReview must include one of these (none: no check). */
+  readonly tokenAudiences?: readonly string[];
 };
+
+/** The `detail` of every HTTP API write in Kubernetes mode (a 405). */
+export const KUBERNETES_WRITES_REFUSED =
+  'Kubernetes mode: policies, their versions and attachments are the Policy and PolicyAttachment objects of the cluster; change them with kubectl apply or your GitOps tool (Argo CD, Flux). This API only reads here.';
 
 /**
  * `railyard serve`: reconcile the sources into the registry and serve it over HTTP until SIGTERM
@@ -109,7 +122,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
     reconcileStatus: () => controller.status(),
-    ...(operator ? { ready: () => operator.ready() } : {}),
+    ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
   };
   const enforcement = createEnforcement(base, opts.enforce);
   const server = createHttpServer({ ...base, enforcement });
@@ -170,12 +183,12 @@ async function startOperatorFor(
     import('../kube/index.ts'),
     import('../operator/index.ts'),
   ]);
-  const { kubeconfig, ...kubernetes } = options;
+  const { kubeconfig, tokenAudiences, ...kubernetes } = options;
   const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });
   return {
     operator: new Operator({ ...kubernetes, kubeConfig, log, metrics }),
     // Cluster tokens (a proxy's ServiceAccount) are checked with the API server.
-    verifier: tokenReviewVerifier(kubeConfig),
+    verifier: tokenReviewVerifier(kubeConfig, { audiences: tokenAudiences ?? [] }),
   };
 }
 

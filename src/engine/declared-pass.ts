@@ -1,6 +1,15 @@
+import type { HistoryFit } from './history-retention.ts';
 import { describeOrigin } from './origin.ts';
-import { condition, type ObjectStatus, renderIssue } from './status.ts';
-import type { Issue, Key, Origin, PolicyHistory, RejectedDocument, Resource } from './types.ts';
+import { condition, type ObjectStatus, renderIssue, type StatusCondition } from './status.ts';
+import type {
+  Issue,
+  Key,
+  Origin,
+  PolicyHistory,
+  PolicyVersion,
+  RejectedDocument,
+  Resource,
+} from './types.ts';
 import { resourceKey, revalidate, type Validation } from './validate.ts';
 import { isDeclared, latestVersion, productionVersion, type VersionEnv } from './versions.ts';
 import { applyDeclared, deactivateDeclared, type VersionChange } from './versions-declared.ts';
@@ -15,8 +24,26 @@ export type DeclaredState = {
   readonly statuses: ReadonlyMap<string, ObjectStatus>;
   /** Documents that could not even be named (YAML errors, no kind or name), by `path:line`. */
   readonly unreadable: ReadonlyMap<string, RejectedDocument>;
+  /**
+   * Per Policy key, why the history its valid spec calls for could not be stored (`fitHistory`
+   * refused it): the stored history keeps serving until the spec changes or a leader re-applies.
+   */
+  readonly historyFailures: ReadonlyMap<string, string>;
+  /** Per namespace with at least one Guardrail, its catalog as Policy statuses read it. */
+  readonly catalogs: ReadonlyMap<string, Catalog>;
   /** What the last pass computed, so that the next one redoes only what changed; opaque. */
   readonly memo?: PassMemo;
+};
+
+/**
+ * The guardrails of one namespace, as a Policy's Ready condition reads them. A new object only
+ * when its content changed, so statuses computed from it can be re-used while it is the same.
+ */
+export type Catalog = {
+  /** Every declared Guardrail name, valid or not. */
+  readonly declared: ReadonlySet<string>;
+  /** The names with a version in force: valid now, or the last good version of an invalid edit. */
+  readonly serving: ReadonlySet<string>;
 };
 
 /** Per declared key, what its status was computed from; a status is re-used while all of it is the same. */
@@ -28,8 +55,14 @@ type StatusMemo = {
   readonly good: Resource | undefined;
   /** The history its Ready condition read: its own (a policy) or its policy's (an attachment). */
   readonly history: PolicyHistory | undefined;
+  /** The catalog its Ready condition read (policies only). */
+  readonly catalog: Catalog | undefined;
+  /** The parents' histories its Ready condition read along the production chain (policies only). */
+  readonly reads: readonly ChainRead[];
   readonly status: ObjectStatus;
 };
+
+type ChainRead = { readonly hk: string; readonly history: PolicyHistory | undefined };
 
 type PassMemo = {
   readonly validation: Validation;
@@ -40,6 +73,8 @@ type PassMemo = {
   readonly histories: ReadonlyMap<string, PolicyHistory>;
   readonly rejected: number;
   readonly versioning: 'apply' | 'observe';
+  /** Per history key, the policies whose Ready condition read it as a parent's (see `ChainRead`). */
+  readonly chainReaders: ReadonlyMap<string, ReadonlySet<string>>;
 };
 
 export type DeclaredInput = {
@@ -62,6 +97,12 @@ export type PassOptions = {
   readonly reapplyAll?: boolean;
   /** Pass the same function every pass: a different one makes the next pass validate everything. */
   readonly checkGuardrailConfig?: (g: Extract<Resource, { kind: 'Guardrail' }>) => Issue[];
+  /**
+   * What the store can keep of a history this pass changed by applying a policy (retention, the
+   * object-size limit). Without it every history is kept whole. A refusal keeps the previous
+   * history (what is stored serves) and the policy reports `HistoryNotStored`.
+   */
+  readonly fitHistory?: (history: PolicyHistory) => HistoryFit;
 };
 
 export type ReconcileChange =
@@ -72,7 +113,11 @@ export type ReconcileChange =
       readonly origin: Origin;
       readonly issues: readonly Issue[];
     }
-  | { readonly kind: 'removed'; readonly key: Key };
+  | { readonly kind: 'removed'; readonly key: Key }
+  /** Retention dropped these versions from the history to be stored. */
+  | { readonly kind: 'pruned'; readonly key: Key; readonly versions: readonly number[] }
+  /** The history this policy's spec calls for cannot be stored; the stored one keeps serving. */
+  | { readonly kind: 'not_stored'; readonly key: Key; readonly message: string };
 
 export const emptyDeclaredState = (
   histories: ReadonlyMap<string, PolicyHistory> = new Map(),
@@ -81,6 +126,8 @@ export const emptyDeclaredState = (
   lastGood: new Map(),
   statuses: new Map(),
   unreadable: new Map(),
+  historyFailures: new Map(),
+  catalogs: new Map(),
 });
 
 export const historyKey = (namespace: string, name: string): string => `${namespace}/${name}`;
@@ -93,11 +140,16 @@ const keyOf = (r: Resource): Key => ({ kind: r.kind, namespace: r.namespace, nam
  * disappeared, and compute every object's status. Never throws for bad input; deterministic for the
  * same state, input and env.
  *
+ * A policy whose changed history `opts.fitHistory` refuses keeps its previous history and is
+ * reported (`not_stored`, Ready=False and Degraded=True until its spec changes); versions the
+ * store dropped are reported (`pruned`).
+ *
  * The cost follows the change: with `prev.memo` (the previous pass's), only objects whose
- * resource, issues, last good version or the history their status reads changed are recomputed
- * (see `revalidate`); the rest keep their status objects, and an edit in place visits only the
- * keys it reaches (see `dirty` below). The result is the same as a pass from a state without
- * memo, up to the order of the maps.
+ * resource, issues, last good version, or what their status reads (their history, the parents'
+ * histories along a policy's production chain, the namespace's guardrail catalog) changed are
+ * recomputed (see `revalidate`); the rest keep their status objects, and an edit in place visits
+ * only the keys it reaches (see `dirty` below). The result is the same as a pass from a state
+ * without memo, up to the order of the maps.
  */
 export function reconcileDeclared(
   prev: DeclaredState,
@@ -109,6 +161,9 @@ export function reconcileDeclared(
   const applying = versioning === 'apply';
   const reapplyAll = applying && opts.reapplyAll === true;
   const histories = new Map(prev.histories);
+  const historyFailures = new Map(prev.historyFailures);
+  /** History keys this pass gave a new history. */
+  const touched = new Set<string>();
 
   // Objects whose new document failed the schema still count, at their last good version, for
   // the cross-object checks of the others: a broken parent must not invalidate its children.
@@ -174,6 +229,7 @@ export function reconcileDeclared(
     if (errors.length > 0) {
       const good = prev.lastGood.get(k);
       if (good) lastGood.set(k, good);
+      historyFailures.delete(k); // it was about a spec that is no longer declared
       if (!sameIssues(prev.statuses.get(k)?.issues, issues)) {
         changes.push({ kind: 'invalid', key: keyOf(res), origin: res.origin, issues: errors });
       }
@@ -189,9 +245,22 @@ export function reconcileDeclared(
     lastGood.set(k, res);
     if (res.kind === 'Policy' && applying && (reapply || prev.lastGood.get(k) !== res)) {
       const hk = historyKey(res.namespace, res.name);
-      const applied = applyDeclared(histories.get(hk), res, opts.env);
-      histories.set(hk, applied.history);
-      for (const change of applied.changes) changes.push({ kind: 'version', key: keyOf(res), change });
+      const before = histories.get(hk);
+      const applied = applyDeclared(before, res, opts.env);
+      const fit: HistoryFit =
+        applied.history === before || opts.fitHistory === undefined
+          ? { ok: true, history: applied.history, dropped: [] }
+          : opts.fitHistory(applied.history);
+      if (fit.ok) {
+        if (fit.history !== before) touched.add(hk);
+        histories.set(hk, fit.history);
+        historyFailures.delete(k);
+        for (const change of applied.changes) changes.push({ kind: 'version', key: keyOf(res), change });
+        if (fit.dropped.length > 0) changes.push({ kind: 'pruned', key: keyOf(res), versions: fit.dropped });
+      } else {
+        historyFailures.set(k, fit.message);
+        changes.push({ kind: 'not_stored', key: keyOf(res), message: fit.message });
+      }
     }
     statuses.set(k, {
       key: keyOf(res),
@@ -215,6 +284,7 @@ export function reconcileDeclared(
     const k = resourceKey(rejected.key);
     reusable.delete(k);
     sources.delete(k);
+    historyFailures.delete(k);
     const good = prev.lastGood.get(k);
     if (good) lastGood.set(k, good);
     if (!sameIssues(prev.statuses.get(k)?.issues, rejected.issues)) {
@@ -241,9 +311,17 @@ export function reconcileDeclared(
     }
   }
 
-  const next = { histories, lastGood, statuses, unreadable };
+  if (!dirty) for (const k of historyFailures.keys()) if (!statuses.has(k)) historyFailures.delete(k);
+  const catalogs = dirty
+    ? editedCatalogs(prev.catalogs, dirty, lastGood)
+    : builtCatalogs(prev.catalogs, statuses, lastGood);
+  const next = { histories, lastGood, statuses, unreadable, historyFailures, catalogs };
   const withStatus = dirty
-    ? withConditionsOf(dirty, next, prev, { sources, reusable, memo })
+    ? withConditionsOf(dirty, readersOf(dirty, touched, prev, catalogs), next, prev, {
+        sources,
+        reusable,
+        memo,
+      })
     : withConditions(next, sources, reusable, memo);
   return {
     next: {
@@ -256,6 +334,7 @@ export function reconcileDeclared(
         histories,
         rejected: input.rejected.length,
         versioning,
+        chainReaders: withStatus.chainReaders,
       },
     },
     changes,
@@ -269,24 +348,150 @@ type StatusInputs = {
 };
 
 /**
- * `withConditions` for the `dirty` keys only; every other status and memo entry is the previous
- * pass's. That is complete: a history changes only when its policy was visited, and validation
- * re-checks (so the pass visits) every object that reads a visited policy, its attachments and
- * the policies inheriting from it.
+ * `withConditions` for the `dirty` keys and the policies that read a catalog the pass changed
+ * (`readers`, not visited: their resource and issues are the previous pass's); every other status
+ * and memo entry is the previous pass's. That is complete: a history changes only when its policy
+ * was visited, and validation re-checks (so the pass visits) every object that reads a visited
+ * policy, its attachments and the policies inheriting from it.
  */
 function withConditionsOf(
   dirty: ReadonlySet<string>,
+  readers: ReadonlySet<string>,
   state: DeclaredState,
   prev: DeclaredState,
   inputs: StatusInputs,
-): { statuses: Map<string, ObjectStatus>; memo: Map<string, StatusMemo> } {
+): WithStatus {
   const out = new Map(prev.statuses);
   const nextMemo = new Map(inputs.memo);
   for (const k of dirty) {
     const status = state.statuses.get(k);
     if (status !== undefined) conditionsOf(k, status, state, inputs, out, nextMemo);
   }
-  return { statuses: out, memo: nextMemo };
+  if (readers.size > 0) {
+    const sources = new Map(inputs.sources);
+    for (const k of readers) {
+      const res = inputs.memo?.get(k)?.res;
+      if (res !== undefined) sources.set(k, res);
+    }
+    for (const k of readers) {
+      const status = prev.statuses.get(k);
+      if (status !== undefined) conditionsOf(k, status, state, { ...inputs, sources }, out, nextMemo);
+    }
+  }
+  // The reverse index of chain reads, edited for the keys recomputed (copy on write).
+  const before = prev.memo?.chainReaders ?? new Map<string, ReadonlySet<string>>();
+  let chainReaders: Map<string, ReadonlySet<string>> | undefined;
+  const edit = (hk: string, k: string, op: 'add' | 'delete') => {
+    chainReaders ??= new Map(before);
+    const set = new Set(chainReaders.get(hk));
+    set[op](k);
+    if (set.size === 0) chainReaders.delete(hk);
+    else chainReaders.set(hk, set);
+  };
+  for (const k of [...dirty, ...readers]) {
+    const was = inputs.memo?.get(k)?.reads ?? [];
+    const now = nextMemo.get(k)?.reads ?? [];
+    if (sameReadKeys(was, now)) continue;
+    for (const r of was) edit(r.hk, k, 'delete');
+    for (const r of now) edit(r.hk, k, 'add');
+  }
+  return { statuses: out, memo: nextMemo, chainReaders: chainReaders ?? before };
+}
+
+type WithStatus = {
+  readonly statuses: Map<string, ObjectStatus>;
+  readonly memo: Map<string, StatusMemo>;
+  readonly chainReaders: ReadonlyMap<string, ReadonlySet<string>>;
+};
+
+const sameReadKeys = (a: readonly ChainRead[], b: readonly ChainRead[]): boolean =>
+  a.length === b.length && a.every((r, i) => r.hk === b[i]?.hk);
+
+/**
+ * The catalogs of a full pass: every declared Guardrail name, and those with a version in force.
+ * A namespace whose catalog did not change keeps the previous object.
+ */
+function builtCatalogs(
+  before: ReadonlyMap<string, Catalog>,
+  statuses: ReadonlyMap<string, ObjectStatus>,
+  lastGood: ReadonlyMap<string, Resource>,
+): Map<string, Catalog> {
+  const declared = new Map<string, Set<string>>();
+  const serving = new Map<string, Set<string>>();
+  const add = (m: Map<string, Set<string>>, ns: string, name: string) => {
+    const names = m.get(ns);
+    if (names) names.add(name);
+    else m.set(ns, new Set([name]));
+  };
+  for (const s of statuses.values())
+    if (s.key.kind === 'Guardrail') add(declared, s.key.namespace, s.key.name);
+  for (const r of lastGood.values()) if (r.kind === 'Guardrail') add(serving, r.namespace, r.name);
+  const out = new Map<string, Catalog>();
+  for (const [ns, names] of declared) {
+    const was = before.get(ns);
+    const now = serving.get(ns) ?? new Set<string>();
+    out.set(
+      ns,
+      was && sameSet(was.declared, names) && sameSet(was.serving, now)
+        ? was
+        : { declared: names, serving: now },
+    );
+  }
+  return out;
+}
+
+/**
+ * The catalogs after an edit in place (`dirty`: the same keys as before, so no Guardrail name
+ * came or went): only whether an edited Guardrail has a version in force can change.
+ */
+function editedCatalogs(
+  before: ReadonlyMap<string, Catalog>,
+  dirty: ReadonlySet<string>,
+  lastGood: ReadonlyMap<string, Resource>,
+): ReadonlyMap<string, Catalog> {
+  let out: Map<string, Catalog> | undefined;
+  for (const k of dirty) {
+    if (!k.startsWith('Guardrail/')) continue;
+    const [, ns = '', ...rest] = k.split('/');
+    const name = rest.join('/');
+    const catalog = (out ?? before).get(ns);
+    const serving = lastGood.has(k);
+    if (catalog === undefined || catalog.serving.has(name) === serving) continue;
+    const names = new Set(catalog.serving);
+    if (serving) names.add(name);
+    else names.delete(name);
+    out ??= new Map(before);
+    out.set(ns, { declared: catalog.declared, serving: names });
+  }
+  return out ?? before;
+}
+
+/**
+ * The policies outside `dirty` whose Ready condition read what this pass changed: a parent's
+ * history along their production chain (which need not be their spec's parent, that validation
+ * follows), or a catalog that is a new object (rare: every policy of the namespace).
+ */
+function readersOf(
+  dirty: ReadonlySet<string>,
+  touched: ReadonlySet<string>,
+  prev: DeclaredState,
+  catalogs: ReadonlyMap<string, Catalog>,
+): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const hk of touched)
+    for (const k of prev.memo?.chainReaders.get(hk) ?? []) if (!dirty.has(k)) out.add(k);
+  if (catalogs === prev.catalogs) return out;
+  const changed = new Set<string>();
+  for (const [ns, c] of catalogs) if (prev.catalogs.get(ns) !== c) changed.add(ns);
+  for (const [k, s] of prev.statuses)
+    if (s.key.kind === 'Policy' && changed.has(s.key.namespace) && !dirty.has(k)) out.add(k);
+  return out;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /**
@@ -298,12 +503,20 @@ function withConditions(
   sources: ReadonlyMap<string, Resource>,
   reusable: ReadonlySet<string>,
   memo: ReadonlyMap<string, StatusMemo> | undefined,
-): { statuses: Map<string, ObjectStatus>; memo: Map<string, StatusMemo> } {
+): WithStatus {
   const out = new Map<string, ObjectStatus>();
   const nextMemo = new Map<string, StatusMemo>();
   for (const [k, status] of state.statuses)
     conditionsOf(k, status, state, { sources, reusable, memo }, out, nextMemo);
-  return { statuses: out, memo: nextMemo };
+  const chainReaders = new Map<string, Set<string>>();
+  for (const [k, m] of nextMemo) {
+    for (const { hk } of m.reads) {
+      const set = chainReaders.get(hk);
+      if (set) set.add(k);
+      else chainReaders.set(hk, new Set([k]));
+    }
+  }
+  return { statuses: out, memo: nextMemo, chainReaders };
 }
 
 /** One key's status with its conditions, into `out`, and what it was computed from, into `nextMemo`. */
@@ -315,8 +528,14 @@ function conditionsOf(
   out: Map<string, ObjectStatus>,
   nextMemo: Map<string, StatusMemo>,
 ): void {
+  const catalog = status.key.kind === 'Policy' ? state.catalogs.get(status.key.namespace) : undefined;
   const before = reusable.has(k) ? memo?.get(k) : undefined;
-  if (before !== undefined && before.history === historyAt(state, before.historyKey)) {
+  if (
+    before !== undefined &&
+    before.history === historyAt(state, before.historyKey) &&
+    before.catalog === catalog &&
+    before.reads.every((r) => state.histories.get(r.hk) === r.history)
+  ) {
     out.set(k, before.status);
     nextMemo.set(k, before);
     return;
@@ -327,8 +546,8 @@ function conditionsOf(
       ? ACCEPTED
       : condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '));
   const good = state.lastGood.get(k);
-  const { ready, detail } = readiness(status, good, state, errors.length === 0);
-  const done = { ...status, conditions: [accepted, ready], ...detail };
+  const { conditions, detail, reads } = readiness(k, status, good, state, errors);
+  const done = { ...status, conditions: [accepted, ...conditions], ...detail };
   out.set(k, done);
   const res = sources.get(k);
   if (res === undefined) {
@@ -342,6 +561,8 @@ function conditionsOf(
     good,
     historyKey: hk,
     history: historyAt(state, hk),
+    catalog,
+    reads,
     status: done,
   });
 }
@@ -360,69 +581,185 @@ function readHistoryKey(key: Key, good: Resource | undefined): string | undefine
 const historyAt = (state: DeclaredState, hk: string | undefined): PolicyHistory | undefined =>
   hk === undefined ? undefined : state.histories.get(hk);
 
+/** Ready (and, for a policy, Degraded), with what the status reports beside them. */
 function readiness(
+  k: string,
   status: ObjectStatus,
   good: Resource | undefined,
   state: DeclaredState,
-  accepted: boolean,
-): { ready: ReturnType<typeof condition>; detail: Partial<ObjectStatus> } {
+  errors: readonly Issue[],
+): Readiness {
   const serving = good ? 'the last good version keeps serving' : 'nothing from it is in force';
-  if (!accepted) {
-    return { ready: condition('Ready', false, 'InvalidSpec', `Not applied: ${serving}`), detail: {} };
-  }
   switch (status.key.kind) {
-    case 'Policy': {
-      const history = state.histories.get(historyKey(status.key.namespace, status.key.name));
-      const latest = history && latestVersion(history);
-      const production = history && productionVersion(history);
-      const detail = {
-        policy: {
-          latestVersion: latest?.versionNumber,
-          latestDigest: latest?.digest,
-          productionVersion: production?.versionNumber,
-          productionDigest: production?.digest,
-          resolvedGuardrails: [],
-        },
-      };
-      return production
-        ? {
-            ready: condition(
-              'Ready',
-              true,
-              'InProduction',
-              `Version ${production.versionNumber} is in production`,
-            ),
-            detail,
-          }
-        : {
-            ready: condition(
-              'Ready',
-              false,
-              'NoProductionVersion',
-              `Version ${latest?.versionNumber ?? '?'} is ${latest?.status ?? 'unknown'}; set spec.versionStatus: production to put it in force`,
-            ),
-            detail,
-          };
-    }
+    case 'Policy':
+      return policyReadiness(k, status.key, state, errors, serving);
     case 'PolicyAttachment': {
+      if (errors.length > 0) return { conditions: [notApplied(errors, serving)], detail: {}, reads: [] };
       const spec = good?.kind === 'PolicyAttachment' ? good.spec : undefined;
       const history = spec && state.histories.get(historyKey(status.key.namespace, spec.policy));
       const hasProduction = Boolean(history?.active && productionVersion(history));
-      return {
-        ready: hasProduction
-          ? condition('Ready', true, 'Attached', `Policy "${spec?.policy}" is in production`)
-          : condition(
+      const ready = hasProduction
+        ? condition('Ready', true, 'Attached', `Policy "${spec?.policy}" is in production`)
+        : history?.active
+          ? condition(
               'Ready',
               false,
               'PolicyNotInProduction',
-              `Policy "${spec?.policy}" has no production version; create it or promote a version`,
-            ),
+              `Policy "${spec?.policy}" has no production version; it applies once a version is promoted`,
+            )
+          : condition(
+              'Ready',
+              false,
+              'PolicyNotFound',
+              `Policy "${spec?.policy}" is not declared in namespace "${status.key.namespace}"; create it or fix spec.policy`,
+            );
+      return {
+        conditions: [ready],
         detail: { attachment: { policyHasProduction: hasProduction } },
+        reads: [],
       };
     }
     case 'Guardrail':
-      return { ready: GUARDRAIL_READY, detail: {} };
+      return {
+        conditions: [errors.length > 0 ? notApplied(errors, serving) : GUARDRAIL_READY],
+        detail: {},
+        reads: [],
+      };
   }
+}
+
+type Readiness = {
+  readonly conditions: StatusCondition[];
+  readonly detail: Partial<ObjectStatus>;
+  readonly reads: readonly ChainRead[];
+};
+
+/** Ready=False for an object whose spec is not accepted. */
+function notApplied(errors: readonly Issue[], serving: string, more = ''): StatusCondition {
+  const missing = errors.every((e) => e.code === 'invalid_guardrail');
+  return condition(
+    'Ready',
+    false,
+    missing ? 'GuardrailNotFound' : 'InvalidSpec',
+    `Not applied: ${serving}${more}`,
+  );
+}
+
+const DEGRADED_FALSE = condition(
+  'Degraded',
+  false,
+  'HistoryStored',
+  'The versions of this policy are stored',
+);
+
+/**
+ * A policy is Ready when a version is in production and everything that version needs to be
+ * enforced is there: its history stored, every parent in production, every guardrail of the
+ * chain (and of its pipeline) declared and in force when the namespace has a catalog. The version
+ * numbers are those of the stored history (what serves), whatever the spec now says.
+ */
+function policyReadiness(
+  k: string,
+  key: Key,
+  state: DeclaredState,
+  errors: readonly Issue[],
+  serving: string,
+): Readiness {
+  const history = state.histories.get(historyKey(key.namespace, key.name));
+  const latest = history && latestVersion(history);
+  const production = history && productionVersion(history);
+  const detail = {
+    policy: {
+      latestVersion: latest?.versionNumber,
+      latestDigest: latest?.digest,
+      productionVersion: production?.versionNumber,
+      productionDigest: production?.digest,
+      resolvedGuardrails: [],
+    },
+  };
+  const failure = state.historyFailures.get(k);
+  const degraded = failure ? condition('Degraded', true, 'HistoryNotStored', failure) : DEGRADED_FALSE;
+  const reads: ChainRead[] = [];
+  const problem = production && chainProblem(key, production, state, reads);
+  const inProduction = production
+    ? `version ${production.versionNumber} is in production${problem ? `, but ${problem.message}` : ''}`
+    : 'no version is in production';
+  let ready: StatusCondition;
+  if (errors.length > 0) ready = notApplied(errors, serving, `; ${inProduction}`);
+  else if (failure)
+    ready = condition('Ready', false, 'HistoryNotStored', `History not stored: ${failure}; ${inProduction}`);
+  else if (!production)
+    ready = condition(
+      'Ready',
+      false,
+      'NoProductionVersion',
+      `Version ${latest?.versionNumber ?? '?'} is ${latest?.status ?? 'unknown'}; set spec.versionStatus: production to put it in force`,
+    );
+  else if (problem)
+    ready = condition(
+      'Ready',
+      false,
+      problem.reason,
+      `Version ${production.versionNumber} is in production, but ${problem.message}`,
+    );
+  else
+    ready = condition('Ready', true, 'InProduction', `Version ${production.versionNumber} is in production`);
+  return { conditions: [ready, degraded], detail, reads };
+}
+
+/**
+ * What keeps a production version from being enforced whole, if anything: a parent with no
+ * production version (its guardrails silently do not apply), or a guardrail of the chain or of
+ * the pipeline that the namespace's catalog lacks (not declared) or cannot run (no valid
+ * version). Guardrails are checked only in a namespace with a catalog, as validation does.
+ */
+function chainProblem(
+  key: Key,
+  production: PolicyVersion,
+  state: DeclaredState,
+  reads: ChainRead[],
+): { reason: string; message: string } | undefined {
+  const chain: { readonly policy: string; readonly version: PolicyVersion }[] = [
+    { policy: key.name, version: production },
+  ];
+  const seen = new Set([key.name]);
+  for (let parent = production.content.inherit; parent !== undefined && !seen.has(parent); ) {
+    seen.add(parent);
+    const hk = historyKey(key.namespace, parent);
+    const h = state.histories.get(hk);
+    reads.push({ hk, history: h });
+    const p = h?.active ? productionVersion(h) : undefined;
+    if (p === undefined) {
+      return {
+        reason: 'ParentNotInProduction',
+        message: `parent policy "${parent}" has no version in production, so its guardrails do not apply; promote it or fix spec.inherit`,
+      };
+    }
+    chain.unshift({ policy: parent, version: p });
+    parent = p.content.inherit;
+  }
+  const catalog = state.catalogs.get(key.namespace);
+  if (catalog === undefined) return undefined;
+  const from = new Map<string, string>();
+  for (const { policy, version } of chain) {
+    for (const g of version.content.guardrails.add) from.set(g, policy);
+    for (const g of version.content.guardrails.remove) from.delete(g);
+  }
+  for (const step of production.content.pipeline?.steps ?? []) from.set(step.guardrail, key.name);
+  for (const g of [...from.keys()].sort()) {
+    const via = from.get(g) === key.name ? '' : ` (from policy "${from.get(g)}")`;
+    if (!catalog.declared.has(g))
+      return {
+        reason: 'GuardrailNotFound',
+        message: `guardrail "${g}"${via} is not declared in namespace "${key.namespace}", so every decision that reaches it fails; create the Guardrail or stop using it`,
+      };
+    if (!catalog.serving.has(g))
+      return {
+        reason: 'GuardrailInvalid',
+        message: `guardrail "${g}"${via} is invalid (see its status), so every decision that reaches it fails; fix the Guardrail`,
+      };
+  }
+  return undefined;
 }
 
 function reasonFor(errors: readonly Issue[]): string {

@@ -5,6 +5,7 @@ export * from './digest.ts';
 export * from './duration.ts';
 export * from './errors.ts';
 export * from './explain.ts';
+export * from './history-retention.ts';
 export * from './index-build.ts';
 export * from './index-entries.ts';
 export * from './index-lookup.ts';

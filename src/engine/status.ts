@@ -1,6 +1,11 @@
 import type { Issue, Key, Origin } from './types.ts';
 
-export const CONDITION_TYPES = ['Accepted', 'Ready'] as const;
+/**
+ * `Accepted`: the spec passed every check. `Ready`: it is in force at this generation, everything
+ * it needs valid and present. `Degraded` (policies): Railyard could not keep its record (the
+ * history could not be stored), so what serves is older than what was declared.
+ */
+export const CONDITION_TYPES = ['Accepted', 'Ready', 'Degraded'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** A Kubernetes-style condition; `lastTransitionTime` is added by whoever persists it. */

@@ -16,6 +16,7 @@ const ERROR_STATUS = {
   unprocessable: 422,
   unauthorized: 401,
   forbidden: 403,
+  method_not_allowed: 405,
   payload_too_large: 413,
   unavailable: 503,
 } as const satisfies Record<ErrorCode, number> & Record<string, number>;

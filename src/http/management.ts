@@ -30,6 +30,7 @@ export function createManagementApi(deps: ServerDeps): (req: IncomingMessage, re
       next();
     }, next);
   });
+  if (deps.writesRefused !== undefined) api.use(refuseWrites(api, deps.writesRefused));
   api.use(express.json({ limit: deps.bodyLimitBytes, strict: false }));
   registerPolicyRoutes(api, deps);
   api.use((req: Request) => {
@@ -40,6 +41,37 @@ export function createManagementApi(deps: ServerDeps): (req: IncomingMessage, re
   });
   return (req, res) => {
     api(req as Request, res as Response);
+  };
+}
+
+/** A route layer of Express 5's router, as far as `routeMethods` reads it. */
+type RouteLayer = { route?: { methods: Record<string, boolean> }; match(path: string): unknown };
+
+/** The methods the routes matching `path` answer, lower case. */
+function routeMethods(api: express.Express, path: string): Set<string> {
+  const methods = new Set<string>();
+  for (const layer of api.router.stack as unknown as RouteLayer[]) {
+    if (!layer.route || !layer.match(path)) continue;
+    for (const [method, on] of Object.entries(layer.route.methods)) if (on) methods.add(method);
+  }
+  return methods;
+}
+
+/**
+ * Refuses every write route (after authentication, before the body is read) with 405 and
+ * `detail`. `Allow` lists what the path still answers (its reads; empty for a write-only path,
+ * as RFC 9110 provides for a resource disabled by configuration). Paths no route answers fall
+ * through to the 404.
+ */
+function refuseWrites(api: express.Express, detail: string) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const methods = accessFor(req) === 'admin' ? routeMethods(api, req.path) : undefined;
+    if (!methods?.has(req.method.toLowerCase())) {
+      next();
+      return;
+    }
+    const allow = methods.has('get') ? 'GET, HEAD' : '';
+    next(new HttpError('method_not_allowed', detail, { headers: { allow } }));
   };
 }
 

@@ -27,6 +27,11 @@ export type ServerDeps = {
    * enforcement's, else makes one with the defaults: one cache per server either way.
    */
   readonly answers?: AnswerCache<ResolveAnswer>;
+  /**
+   * When set (Kubernetes mode: the cluster's objects are the only source of policies), every
+   * management write is refused with a 405 whose `detail` is this text; reads are unchanged.
+   */
+  readonly writesRefused?: string;
 };
 
 /** Who may call a route: nobody needs a token for `open`. */

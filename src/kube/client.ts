@@ -5,6 +5,13 @@
  */
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 
+/**
+ * The field manager of every write the operator makes (status patches, Events, the history
+ * ConfigMaps, the Lease): `kubectl get -o yaml --show-managed-fields` names Railyard, not the
+ * client library's default (`kubernetes-client-javascript`).
+ */
+export const FIELD_MANAGER = 'railyard';
+
 export type KubeConfigSource = {
   /** A kubeconfig file. Wins over `inCluster`. */
   readonly kubeconfigPath?: string;

@@ -15,7 +15,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { type KubeError, kubeError } from './client.ts';
+import { FIELD_MANAGER, type KubeError, kubeError } from './client.ts';
 
 export type LeaderElectionConfig = {
   readonly namespace: string;
@@ -142,6 +142,7 @@ export class LeaderElector {
       await api.replaceNamespacedLease({
         name: this.#c.name,
         namespace: this.#c.namespace,
+        fieldManager: FIELD_MANAGER,
         body: { ...lease, spec: { ...rest, leaseDurationSeconds: 1, acquireTime: now, renewTime: now } },
       });
       this.#observedHolder = undefined;
@@ -213,6 +214,7 @@ export class LeaderElector {
       try {
         await api.createNamespacedLease({
           namespace: c.namespace,
+          fieldManager: FIELD_MANAGER,
           body: {
             metadata: { name: c.name, namespace: c.namespace },
             spec: {
@@ -248,6 +250,7 @@ export class LeaderElector {
       await api.replaceNamespacedLease({
         name: c.name,
         namespace: c.namespace,
+        fieldManager: FIELD_MANAGER,
         body: {
           ...lease,
           spec: {

@@ -3,28 +3,51 @@
  * TokenReview says who the token is, SubjectAccessReviews say what RBAC lets it do. Reader means
  * `get` on `policies.railyard.dev`, admin means `create` there, so access is granted with an
  * ordinary (Cluster)RoleBinding. Railyard's own ServiceAccount needs `create` on `tokenreviews`
- * and `subjectaccessreviews` (manifests/rbac.yaml).
+ * and `subjectaccessreviews` (manifests/rbac.yaml). With `audiences`, a token must also have been
+ * issued for one of them (`kubectl create token <sa> --audience railyard`).
  */
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Role, TokenVerifier } from '../http/index.ts';
-import { kubeError } from './client.ts';
+import { FIELD_MANAGER, kubeError } from './client.ts';
 
 const ACCESS: readonly { readonly role: Role; readonly verb: string }[] = [
   { role: 'reader', verb: 'get' },
   { role: 'admin', verb: 'create' },
 ];
 
-export function tokenReviewVerifier(kc: KubeConfig): TokenVerifier {
+export type TokenReviewOptions = {
+  /**
+   * Audiences a token must be issued for, as client-go's webhook token authenticator checks them:
+   * when set, the TokenReview carries them as `spec.audiences`, and a token is accepted only when
+   * the review is authenticated and its `status.audiences` include one of them. Empty: no
+   * audiences are asked for (the API server checks its own).
+   */
+  readonly audiences: readonly string[];
+};
+
+export function tokenReviewVerifier(
+  kc: KubeConfig,
+  o: TokenReviewOptions = { audiences: [] },
+): TokenVerifier {
   const authn = kc.makeApiClient(AuthenticationV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
+  const audiences = [...o.audiences];
   return async (token) => {
-    const review = await authn.createTokenReview({ body: { spec: { token } } }).catch(failed);
+    const review = await authn
+      .createTokenReview({
+        fieldManager: FIELD_MANAGER,
+        body: { spec: { token, ...(audiences.length > 0 ? { audiences } : {}) } },
+      })
+      .catch(failed);
     const user = review.status?.user;
     if (!review.status?.authenticated || !user?.username) return undefined;
+    if (audiences.length > 0 && !review.status.audiences?.some((a) => audiences.includes(a)))
+      return undefined;
     const allowed = await Promise.all(
       ACCESS.map(async ({ verb }) => {
         const sar = await authz
           .createSubjectAccessReview({
+            fieldManager: FIELD_MANAGER,
             body: {
               spec: {
                 user: user.username,

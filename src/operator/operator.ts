@@ -2,8 +2,9 @@
  * Kubernetes mode (`railyard serve --kubernetes`), wired: the Kubernetes source and the cluster
  * store feed the one controller; leader election decides who writes. Every replica watches and
  * serves reads from its own caches. Only the leader records versions, writes statuses and Events;
- * followers observe the histories the leader writes. API writes go through the store from any
- * replica (resourceVersion preconditions keep them safe).
+ * followers observe the histories the leader writes. The histories are ConfigMaps in the
+ * operator's own namespace; the HTTP API does not write in this mode (serve answers 405), so the
+ * cluster's objects are all that is enforced.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -14,7 +15,7 @@ import type { Logger, Metrics } from '../observability/index.ts';
 import type { Controller, PassReport } from '../reconcile/index.ts';
 import type { Registry } from '../registry/index.ts';
 import { KubernetesSource } from '../sources/kubernetes/index.ts';
-import { ClusterStore } from '../store/cluster/index.ts';
+import { ClusterStore, DEFAULT_HISTORY_DRAFTS } from '../store/cluster/index.ts';
 import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
 import { StatusWriter } from './status-writer.ts';
@@ -28,6 +29,10 @@ export type OperatorConfig = {
   readonly namespaces: readonly string[];
   /** Where the Lease lives (default: the pod's namespace, else `default`). */
   readonly leaseNamespace: string;
+  /** Where the history ConfigMaps live (default: the pod's namespace, else `default`). */
+  readonly historyNamespace: string;
+  /** Retention: drafts kept per history besides the production, latest and published versions. */
+  readonly historyDrafts: number;
   /** This replica in the Lease and on Events (default: `POD_NAME`, else the host name). */
   readonly identity: string;
   readonly leaseDurationMs: number;
@@ -57,6 +62,8 @@ export function operatorConfig(
   return {
     namespaces: [],
     leaseNamespace: podNamespace(),
+    historyNamespace: podNamespace(),
+    historyDrafts: DEFAULT_HISTORY_DRAFTS,
     identity: process.env.POD_NAME || hostname(),
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
@@ -68,7 +75,7 @@ export function operatorConfig(
 }
 
 export class Operator {
-  /** The version store: ConfigMaps in the watched namespaces. */
+  /** The version store: ConfigMaps in the operator's own namespace. */
   readonly store: ClusterStore;
   /** The railyard.dev objects: what the controller reconciles. */
   readonly source: KubernetesSource;
@@ -89,7 +96,9 @@ export class Operator {
     };
     this.store = new ClusterStore({
       kubeConfig: c.kubeConfig,
-      namespaces: c.namespaces,
+      namespace: c.historyNamespace,
+      policyNamespaces: c.namespaces,
+      drafts: c.historyDrafts,
       informer,
       onInvalid: (message) => c.log.error(message),
     });
@@ -125,14 +134,14 @@ export class Operator {
   }
 
   /**
-   * After every successful pass of the controller: the leader records Events for new versions and
-   * queues the status writes the pass calls for.
+   * After every pass the registry committed: the leader records Events for new versions and
+   * versions retention dropped, and queues the status writes the pass calls for.
    */
   readonly onPass = (pass: PassReport): void => {
     const leading = this.#leading;
     if (leading && !leading.aborted) {
       for (const change of pass.changes) {
-        if (change.kind !== 'version') continue;
+        if (change.kind !== 'version' && change.kind !== 'pruned') continue;
         const object = this.source.object(change.key);
         if (object)
           for (const ev of versionEvents(change)) void this.#events.record(object, change.key.kind, ev);

@@ -7,7 +7,7 @@
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
-import { kubeError } from '../kube/index.ts';
+import { FIELD_MANAGER, kubeError } from '../kube/index.ts';
 import { WorkQueue } from '../reconcile/index.ts';
 import type { Snapshot } from '../registry/index.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from '../sources/kubernetes/index.ts';
@@ -211,6 +211,7 @@ export class StatusWriter {
           namespace: s.key.namespace,
           plural: PLURALS[s.key.kind],
           name: s.key.name,
+          fieldManager: FIELD_MANAGER,
           body: { status: pending.patch },
         },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),

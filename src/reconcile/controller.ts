@@ -6,7 +6,13 @@
  * capped, jittered backoff until one succeeds; meanwhile the last good snapshot keeps serving and
  * `status()` says what is failing. Every log line of a pass carries its reconcile id.
  */
-import { describeOrigin, type ReconcileChange, renderIssue, resourceKey } from '../engine/index.ts';
+import {
+  assertNever,
+  describeOrigin,
+  type ReconcileChange,
+  renderIssue,
+  resourceKey,
+} from '../engine/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Source, SourceTrouble } from '../sources/index.ts';
@@ -194,7 +200,11 @@ export class Controller {
       }
       const changes = await registry.applyDeclared(source.view(), { reapplyAll: reapply });
       metrics.reconcileTime.observe({ controller: name }, (performance.now() - started) / 1000);
-      metrics.reconcileTotal.inc({ controller: name, result: 'success' });
+      // A history the store cannot keep is a failed reconcile of that policy, reported on it; the
+      // pass is committed (retrying cannot make the history fit), but it is counted an error.
+      const failed = changes.some((c) => c.kind === 'not_stored');
+      metrics.reconcileTotal.inc({ controller: name, result: failed ? 'error' : 'success' });
+      if (failed) metrics.reconcileErrors.inc({ controller: name });
       this.#failing = undefined;
       this.#lastSuccessAt = this.#o.now();
       clearTimeout(this.#retry);
@@ -247,6 +257,14 @@ function logChanges(log: Logger, changes: readonly ReconcileChange[]): void {
       case 'removed':
         log.info({ key }, 'object removed');
         break;
+      case 'pruned':
+        log.info({ key, versions: c.versions }, 'versions dropped from the stored history (retention)');
+        break;
+      case 'not_stored':
+        log.warn({ key, reason: c.message }, `history not stored: ${c.message}`);
+        break;
+      default:
+        assertNever(c);
     }
   }
 }

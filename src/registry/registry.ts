@@ -162,6 +162,7 @@ export class Registry {
       versioning: opts.versioning ?? this.#versioning,
       reapplyAll: opts.reapplyAll ?? false,
       checkGuardrailConfig,
+      ...(this.#opts.store.fit ? { fitHistory: this.#opts.store.fit } : {}),
     });
   }
 

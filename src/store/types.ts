@@ -1,5 +1,5 @@
 /** The version store: where policy histories and API attachments live between restarts. */
-import type { AttachmentRecord, PolicyHistory } from '../engine/index.ts';
+import type { AttachmentRecord, HistoryFit, PolicyHistory } from '../engine/index.ts';
 
 /** Everything the registry persists, as one immutable value. */
 export type StoreState = {
@@ -19,6 +19,11 @@ export const EMPTY_STATE: StoreState = { policies: [], attachments: [] };
 export interface VersionStore {
   load(): Promise<StoreState>;
   save(state: StoreState): Promise<void>;
+  /**
+   * For a store with limits (the cluster's: retention and the object-size limit): what of
+   * `history` it can keep, checked before a pass records it. Absent: every history is kept whole.
+   */
+  readonly fit?: (history: PolicyHistory) => HistoryFit;
 }
 
 /** The stored data cannot be used. `message` names the file and says what to do. */

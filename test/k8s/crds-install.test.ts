@@ -90,6 +90,7 @@ describeKube('installing the CRDs as docs/kubernetes.md says', () => {
       'PRODUCTION',
       'READY',
       'REASON',
+      'DEGRADED',
       'AGE',
       'INHERIT',
       'PIPELINE',

@@ -1,38 +1,26 @@
-import { join } from 'node:path';
-import { load, loadAll } from 'js-yaml';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
-import { eventually, type RailyardProcess, REPO } from '../support/railyard-process.ts';
+import { describeKube, type KubeApiServer } from '../support/kube-apiserver.ts';
+import { eventually, type RailyardProcess } from '../support/railyard-process.ts';
 import {
   condition,
-  installCrds,
   kubectlOk,
+  OPERATOR_NAMESPACE,
+  OPERATOR_SA,
+  renderManifests,
   resolveAnswer,
+  startKubeForOperator,
   startOperator,
   statusOf,
   storedHistories,
+  yamlDocs,
 } from './operator-support.ts';
 
-const OPERATOR_TOKEN = 'railyard-operator-token';
-const OPERATOR_USER = 'railyard-operator';
 /** A proxy's ServiceAccount token, bound to the manifests' railyard-reader, and one bound to nothing. */
 const PROXY = { token: 'litellm-sa-token', user: 'system:serviceaccount:proxies:litellm' };
 const STRANGER = { token: 'other-sa-token', user: 'system:serviceaccount:proxies:other' };
 
-/** Binds the test user to exactly the manifests' ClusterRole and Role (as the ServiceAccount is). */
-const BINDINGS = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: railyard-test-user}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: railyard}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_USER}}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: railyard-test-user, namespace: railyard}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: railyard-leader-election}
-subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: ${OPERATOR_USER}}]
----
+/** What a cluster admin adds for the proxies: railyard-reader for LiteLLM's ServiceAccount. */
+const PROXY_BINDING = `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: litellm-reads-railyard}
@@ -48,27 +36,28 @@ spec:
   guardrails: {add: [${guardrails.join(', ')}]}
 `;
 
-type Doc = { kind: string; metadata: { name: string } };
-
-/** `kubectl kustomize manifests/`: the operator's own objects (CRDs are applied from crds/ first). */
-function renderManifests(kube: KubeApiServer): Promise<string> {
-  return kubectlOk(kube, ['kustomize', join(REPO, 'manifests')]);
+/** `kubectl auth can-i` as the operator's ServiceAccount (its user and groups): "yes" or "no". */
+async function operatorCan(kube: KubeApiServer, args: readonly string[]): Promise<string> {
+  const r = await kube.kubectl([
+    'auth',
+    'can-i',
+    ...args,
+    `--as=${OPERATOR_SA.user}`,
+    ...OPERATOR_SA.groups.map((g) => `--as-group=${g}`),
+  ]);
+  return r.stdout.trim();
 }
+
+const WRITES = ['create', 'update', 'patch', 'delete', 'deletecollection'];
 
 describeKube('the operator under the manifests’ RBAC, with two replicas', () => {
   let kube: KubeApiServer;
-  let kubeconfig: string;
   const replicas: RailyardProcess[] = [];
 
   beforeAll(async () => {
-    kube = await startKubeApiServer({
-      extraTokens: [
-        { token: OPERATOR_TOKEN, user: OPERATOR_USER, groups: [] },
-        ...[PROXY, STRANGER].map((sa) => ({ ...sa, groups: ['system:serviceaccounts'] })),
-      ],
-    });
-    kubeconfig = await kube.kubeconfig(OPERATOR_TOKEN);
-    await installCrds(kube);
+    kube = await startKubeForOperator(
+      [PROXY, STRANGER].map((sa) => ({ ...sa, groups: ['system:serviceaccounts'] })),
+    );
   });
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.stop('SIGKILL')));
@@ -80,9 +69,9 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
       (l) => /forbidden|HTTP 403/i.test(JSON.stringify(l)) && l.level !== undefined && Number(l.level) >= 40,
     );
 
-  test('the manifests render, apply, and grant exactly the verbs the operator uses', async () => {
+  test('the manifests render (kubectl kustomize, offline), apply, and grant exactly the verbs the operator uses', async () => {
     const rendered = await renderManifests(kube);
-    const docs = loadAll(rendered) as Doc[];
+    const docs = yamlDocs(rendered);
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
       [
         'ClusterRole/railyard',
@@ -91,33 +80,83 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
         'Deployment/railyard',
         'Namespace/railyard',
         'PodDisruptionBudget/railyard',
-        'Role/railyard-leader-election',
-        'RoleBinding/railyard-leader-election',
+        'Role/railyard',
+        'RoleBinding/railyard',
         'Service/railyard',
         'ServiceAccount/railyard',
       ].sort(),
     );
     const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'railyard') as unknown as {
-      rules: { verbs: string[]; resources: string[] }[];
+      rules: { apiGroups: string[]; verbs: string[]; resources: string[] }[];
     };
     expect(JSON.stringify(role.rules)).not.toContain('*');
     expect(role.rules.flatMap((r) => r.resources)).not.toContain('secrets');
+    // No core-group rule cluster-wide: ConfigMaps and Leases are the Role's, in its namespace.
+    expect(role.rules.flatMap((r) => r.apiGroups)).not.toContain('');
     // policy/v1 PodDisruptionBudget is served from Kubernetes 1.21; the test API server is 1.20.
     const applicable = rendered
       .split(/^---$/m)
-      .filter((d) => (load(d) as Doc | undefined)?.kind !== 'PodDisruptionBudget')
+      .filter((d) => yamlDocs(d)[0]?.kind !== 'PodDisruptionBudget')
       .join('\n---\n');
     await kubectlOk(kube, ['apply', '--validate=false', '-f', '-'], applicable);
-    await kubectlOk(kube, ['apply', '-f', '-'], BINDINGS);
+    await kubectlOk(kube, ['apply', '-f', '-'], PROXY_BINDING);
     await kubectlOk(kube, ['apply', '-f', 'examples/']);
   });
 
+  test('kubectl auth can-i: no write to any core object outside the operator’s namespace', async () => {
+    for (const ns of ['kube-system', 'default']) {
+      for (const verb of ['create', 'update', 'delete'])
+        expect(await operatorCan(kube, [verb, 'configmaps', '-n', ns]), `${verb} configmaps -n ${ns}`).toBe(
+          'no',
+        );
+      for (const resource of [
+        'secrets',
+        'events',
+        'pods',
+        'services',
+        'serviceaccounts',
+        'leases.coordination.k8s.io',
+      ])
+        for (const verb of WRITES)
+          expect(await operatorCan(kube, [verb, resource, '-n', ns]), `${verb} ${resource} -n ${ns}`).toBe(
+            'no',
+          );
+      // Every rule the ServiceAccount has there: no core resource with a write verb.
+      const rules = await kube.kubectl([
+        'auth',
+        'can-i',
+        '--list',
+        '-n',
+        ns,
+        `--as=${OPERATOR_SA.user}`,
+        ...OPERATOR_SA.groups.map((g) => `--as-group=${g}`),
+      ]);
+      const coreWrites = rules.stdout
+        .split('\n')
+        .slice(1)
+        .map((line) => /^(\S+)\s+\[.*?\]\s+\[.*?\]\s+\[(.*)\]\s*$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null && !(m[1] ?? '').includes('.'))
+        .filter((m) => (m[2] ?? '').split(' ').some((v) => WRITES.includes(v) || v === '*'));
+      expect(
+        coreWrites.map((m) => m[0]),
+        ns,
+      ).toEqual([]);
+    }
+    for (const resource of ['namespaces', 'nodes', 'persistentvolumes'])
+      for (const verb of WRITES)
+        expect(await operatorCan(kube, [verb, resource]), `${verb} ${resource}`).toBe('no');
+    // What it does need, it has: its own ConfigMaps and Lease, and Events through events.k8s.io.
+    for (const verb of ['create', 'update', 'delete'])
+      expect(await operatorCan(kube, [verb, 'configmaps', '-n', OPERATOR_NAMESPACE])).toBe('yes');
+    expect(await operatorCan(kube, ['update', 'leases.coordination.k8s.io', '-n', OPERATOR_NAMESPACE])).toBe(
+      'yes',
+    );
+    expect(await operatorCan(kube, ['create', 'events.events.k8s.io', '-n', 'default'])).toBe('yes');
+    expect(await operatorCan(kube, ['create', 'events', '-n', 'default'])).toBe('no');
+  });
+
   test('one operator with only those permissions syncs, writes status, versions, Events and its Lease', async () => {
-    const a = await startOperator(kube, {
-      kubeconfig,
-      identity: 'replica-a',
-      args: ['--lease-namespace', 'railyard'],
-    });
+    const a = await startOperator(kube, { identity: 'replica-a' });
     replicas.push(a);
     await a.waitForLog((l) => l.msg === 'became leader', 10_000);
     const p = await statusOf(
@@ -128,7 +167,9 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
     );
     expect(p.status?.productionVersion).toBe(1);
     await statusOf(kube, 'policyattachment', 'finance-team', (o) => o.status?.policyHasProduction === false);
-    const declared = JSON.parse(await kubectlOk(kube, ['get', 'policies', '-o', 'json'])) as { items: Doc[] };
+    const declared = JSON.parse(await kubectlOk(kube, ['get', 'policies', '-o', 'json'])) as {
+      items: { metadata: { name: string } }[];
+    };
     expect([...(await storedHistories(kube)).keys()].sort()).toEqual(
       declared.items.map((d) => d.metadata.name).sort(),
     );
@@ -181,11 +222,7 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
   test('two replicas: one leader writes; when it is killed the other takes over and both answered alike', async () => {
     const [a] = replicas;
     if (!a) throw new Error('needs the previous test');
-    const b = await startOperator(kube, {
-      kubeconfig,
-      identity: 'replica-b',
-      args: ['--lease-namespace', 'railyard'],
-    });
+    const b = await startOperator(kube, { identity: 'replica-b' });
     replicas.push(b);
     for (const q of ['', 'team_alias=healthcare-team', 'team_alias=finance', 'model=gpt-4o']) {
       expect(await resolveAnswer(b, q)).toEqual(await resolveAnswer(a, q));
@@ -223,11 +260,7 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
   test('two replicas with the same state give the same revision, ETags and attachment times', async () => {
     const b = replicas.at(-1);
     if (!b) throw new Error('needs the previous test');
-    const c = await startOperator(kube, {
-      kubeconfig,
-      identity: 'replica-c',
-      args: ['--lease-namespace', 'railyard'],
-    });
+    const c = await startOperator(kube, { identity: 'replica-c' });
     replicas.push(c);
     type Snapshot = { revision: number; attachments: { attachment_id: string; created_at: string }[] };
     const read = async (r: RailyardProcess, path: string) => {

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
-import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
+import { describeKube, type KubeApiServer } from '../support/kube-apiserver.ts';
 import type { RailyardProcess } from '../support/railyard-process.ts';
-import { condition, installCrds, kubectlOk, startOperator, statusOf } from './operator-support.ts';
+import {
+  condition,
+  kubectlOk,
+  OPERATOR_SA,
+  startKubeForOperator,
+  startOperator,
+  statusOf,
+} from './operator-support.ts';
 
 const policy = (guardrails: string[]) => `
 apiVersion: railyard.dev/v1alpha1
@@ -65,12 +72,11 @@ describeKube('the operator behind a fault-injecting proxy', () => {
   let operator: RailyardProcess;
 
   beforeAll(async () => {
-    kube = await startKubeApiServer();
+    kube = await startKubeForOperator();
     proxy = await startFaultProxy(kube.server);
-    await installCrds(kube);
     await kubectlOk(kube, ['apply', '-f', 'examples/']);
     await kubectlOk(kube, ['apply', '-f', '-'], policy(['toxicity']));
-    operator = await startOperator(kube, { kubeconfig: await kube.kubeconfig(undefined, proxy.url) });
+    operator = await startOperator(kube, { kubeconfig: await kube.kubeconfig(OPERATOR_SA.token, proxy.url) });
     await statusOf(kube, 'policy', 'faulty', (o) => o.status?.productionVersion === 1);
   });
   afterAll(async () => {

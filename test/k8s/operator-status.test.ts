@@ -1,9 +1,8 @@
-/** The pure parts of Kubernetes mode: desired status, its merge patch, store naming, Events. */
+/** The pure parts of Kubernetes mode: desired status, its merge patch, Events. */
 import { describe, expect, test } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
 import { statusEvents, versionEvents } from '../../src/operator/events.ts';
 import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
-import { historyConfigMapName, policyLabelValue } from '../../src/store/cluster/cluster-store.ts';
 
 const NOW = '2025-06-01T12:00:00Z';
 const EARLIER = '2025-01-01T00:00:00Z';
@@ -78,27 +77,6 @@ describe('statusPatch', () => {
   for (const c of cases) test(c.note, () => expect(statusPatch(desired, c.current)).toEqual(c.want));
 });
 
-describe('store naming', () => {
-  const long = `${'a'.repeat(250)}.b`;
-  const cases = [
-    { note: 'a short name is kept', name: 'gpt4', cm: 'railyard-policy-gpt4', label: 'gpt4' },
-    {
-      note: 'a long name is shortened with a hash',
-      name: long,
-      cm: expect.stringMatching(/^railyard-policy-a{200}-[0-9a-f]{16}$/),
-      label: expect.stringMatching(/^a{46}-[0-9a-f]{16}$/),
-    },
-  ];
-  for (const c of cases) {
-    test(c.note, () => {
-      expect(historyConfigMapName(c.name)).toEqual(c.cm);
-      expect(policyLabelValue(c.name)).toEqual(c.label);
-    });
-  }
-  test('different long names get different objects', () =>
-    expect(historyConfigMapName(`${long}x`)).not.toBe(historyConfigMapName(`${long}y`)));
-});
-
 describe('Events', () => {
   const key = { kind: 'Policy', namespace: 'ns', name: 'p' } as const;
   const cases = [
@@ -134,4 +112,33 @@ describe('Events', () => {
     ]);
     expect(statusEvents(policyStatus(true))).toEqual([]);
   });
+
+  const notReady = (reason: string, message: string): ObjectStatus => ({
+    ...policyStatus(false),
+    conditions: [
+      { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The spec is valid' },
+      { type: 'Ready', status: 'False', reason, message },
+    ],
+  });
+  const warnings = [
+    { reason: 'GuardrailInvalid', message: 'Version 1 is in production, but guardrail "hook" is invalid' },
+    { reason: 'GuardrailNotFound', message: 'Version 1 is in production, but guardrail "x" is not declared' },
+    { reason: 'HistoryNotStored', message: 'History not stored: too large; version 1 is in production' },
+    { reason: 'ParentNotInProduction', message: 'parent policy "p" has no version in production' },
+  ];
+  for (const w of warnings) {
+    test(`Ready=False ${w.reason} is a Warning with that reason and message`, () =>
+      expect(statusEvents(notReady(w.reason, w.message))).toEqual([{ type: 'Warning', ...w }]));
+  }
+  test('a draft is not a Warning', () =>
+    expect(statusEvents(notReady('NoProductionVersion', 'Version 2 is draft'))).toEqual([]));
+
+  test('versions dropped by retention are a Normal event listing them', () =>
+    expect(versionEvents({ kind: 'pruned', key, versions: [1, 3] })).toEqual([
+      expect.objectContaining({
+        type: 'Normal',
+        reason: 'VersionsPruned',
+        message: expect.stringMatching(/^Dropped versions 1, 3 /),
+      }),
+    ]));
 });

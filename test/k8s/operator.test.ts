@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
+import { describeKube, type KubeApiServer } from '../support/kube-apiserver.ts';
 import { eventually, type RailyardProcess, startRailyard } from '../support/railyard-process.ts';
 import {
   condition,
   getObject,
-  installCrds,
   kubectlOk,
+  OPERATOR_NAMESPACE,
   resolveAnswer,
+  startKubeForOperator,
   startOperator,
   statusOf,
   storedHistories,
@@ -51,8 +52,7 @@ describeKube('railyard serve --kubernetes on a real API server', () => {
   let directory: RailyardProcess;
 
   beforeAll(async () => {
-    kube = await startKubeApiServer();
-    await installCrds(kube);
+    kube = await startKubeForOperator();
     await kubectlOk(kube, ['apply', '-f', 'examples/']);
     [operator, directory] = await Promise.all([
       startOperator(kube),
@@ -85,9 +85,9 @@ describeKube('railyard serve --kubernetes on a real API server', () => {
 
     const table = await kubectlOk(kube, ['get', 'policies']);
     const rows = table.trim().split('\n');
-    expect(rows[0]).toMatch(/^NAME\s+STAGE\s+LATEST\s+PRODUCTION\s+READY\s+REASON\s+AGE$/);
+    expect(rows[0]).toMatch(/^NAME\s+STAGE\s+LATEST\s+PRODUCTION\s+READY\s+REASON\s+DEGRADED\s+AGE$/);
     expect(rows.find((r) => r.startsWith('global-baseline '))).toMatch(
-      /^global-baseline\s+1\s+1\s+True\s+InProduction\s/,
+      /^global-baseline\s+1\s+1\s+True\s+InProduction\s+False\s/,
     );
     expect(rows.find((r) => r.startsWith('finance-strict '))).toMatch(
       /^finance-strict\s+draft\s+1\s+False\s+NoProductionVersion\s/,
@@ -153,9 +153,10 @@ describeKube('railyard serve --kubernetes on a real API server', () => {
     p = await statusOf(kube, 'policy', 'lifecycle', (o) => o.status?.productionVersion === 2);
     expect(p.status?.resolvedGuardrails).toContain('pii-mask');
     await eventually(async () => ((await guardrailsFor()).includes('pii-mask') ? true : undefined));
-    const cm = await getObject(kube, 'configmap', 'railyard-policy-lifecycle');
+    const cm = await getObject(kube, 'configmap', 'railyard-policy-default.lifecycle', OPERATOR_NAMESPACE);
     expect(cm.metadata.labels).toMatchObject({
       'app.kubernetes.io/managed-by': 'railyard',
+      'railyard.dev/policy-namespace': 'default',
       'railyard.dev/policy': 'lifecycle',
       'railyard.dev/production-version': '2',
     });
@@ -173,11 +174,15 @@ describeKube('railyard serve --kubernetes on a real API server', () => {
         '-o',
         'json',
       ]),
-    ) as { items: { reason: string; source: { component: string } }[] };
+    ) as { items: { reason: string; message: string; reportingComponent: string }[] };
     expect(new Set(events.items.map((e) => e.reason))).toEqual(
       new Set(['VersionCreated', 'Promoted', 'Demoted']),
     );
-    expect(events.items.every((e) => e.source.component === 'railyard')).toBe(true);
+    // The revert promoted version 1 again: an Event of its own, not swallowed as a repeat.
+    expect(
+      events.items.filter((e) => e.reason === 'Promoted' && e.message === 'Version 1 is now in production'),
+    ).toHaveLength(2);
+    expect(events.items.every((e) => e.reportingComponent === 'railyard')).toBe(true);
 
     // Deleting the object takes it out of resolution and keeps its history for audit.
     await kubectlOk(kube, ['delete', 'policy', 'lifecycle']);

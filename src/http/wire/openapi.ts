@@ -85,6 +85,7 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   401: 'Missing or invalid token',
   403: 'A reader token on a write',
   404: 'Not found',
+  405: 'Kubernetes mode: the API does not write; change the Policy and PolicyAttachment objects (kubectl apply, GitOps)',
   413: 'Body over the size limit',
   422: 'Body or query fails validation (unknown fields and values over a limit are named)',
   503: 'Not ready',
@@ -96,7 +97,7 @@ function operation(op: Operation): Record<string, unknown> {
   const errorCodes = [
     ...(op.errors ?? []),
     ...(op.access === 'open' ? [] : [401]),
-    ...(op.access === 'admin' ? [403] : []),
+    ...(op.access === 'admin' ? [403, 405] : []),
     ...(op.body ? [413] : []),
   ];
   const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({

@@ -1,15 +1,22 @@
 /**
  * The version store in the cluster itself (DESIGN 3): every replica sees the same histories, and
- * nothing that matters lives in one pod.
+ * nothing that matters lives in one pod. It holds the histories of declared policies only (in
+ * Kubernetes mode the HTTP API does not write; attachments are PolicyAttachment objects).
  *
- * Layout, all ConfigMaps labelled `app.kubernetes.io/managed-by: railyard`:
- * - one per policy name and namespace, `railyard-policy-<name>` (a hashed name when too long),
- *   labelled `railyard.dev/policy: <name>` and `railyard.dev/production-version: "<N>"` (absent
- *   without a production version), whose `history.json` holds that name's whole `PolicyHistory`.
- *   A promotion rewrites that one object with a resourceVersion precondition, so the production
- *   version of a name changes atomically: never zero or two at once.
- * - one per namespace, `railyard-api-attachments`, holding the attachments created through the
- *   HTTP API (`attachments.json`).
+ * Layout: every history is one ConfigMap in the operator's own namespace (`namespace`), so the
+ * operator needs no write access to core objects anywhere else. One per (policy namespace, policy
+ * name), named `railyard-policy-<namespace>.<name>` (a prefix and a hash when that is too long or
+ * not a valid name), labelled `app.kubernetes.io/managed-by: railyard`, `railyard.dev/store:
+ * history`, `railyard.dev/policy-namespace: <namespace>`, `railyard.dev/policy: <name>` (hashed
+ * past 63 characters; the full name is the `railyard.dev/policy-name` annotation) and
+ * `railyard.dev/production-version: "<N>"` (absent without a production version). Its
+ * `history.json` holds that name's `PolicyHistory`. A promotion rewrites that one object with a
+ * resourceVersion precondition, so the production version of a name changes atomically: never
+ * zero or two at once.
+ *
+ * Size: `fit` applies the retention rule (production, latest, published and the newest drafts)
+ * and the API server's 1 MiB limit with a margin, before anything is written (see
+ * `fitHistory`); `save` never sends a ConfigMap that would be refused for its size.
  *
  * Optimistic concurrency: the store remembers, per object, the resourceVersion and content that
  * the registry last saw (through `load` or `state`). `save` writes only what differs from that,
@@ -18,84 +25,90 @@
  */
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import type { AttachmentRecord, PolicyHistory } from '../../engine/index.ts';
+import type { HistoryFit, PolicyHistory } from '../../engine/index.ts';
 import { productionVersion } from '../../engine/index.ts';
-import { type InformerOptions, kubeError, RestartingInformer } from '../../kube/index.ts';
+import { FIELD_MANAGER, type InformerOptions, kubeError, RestartingInformer } from '../../kube/index.ts';
 import { StoreConflict, StoreError, type StoreState, type VersionStore } from '../types.ts';
+import {
+  CONFIGMAP_DATA_LIMIT,
+  DEFAULT_HISTORY_BYTES,
+  DEFAULT_HISTORY_DRAFTS,
+  fitHistory,
+} from './history-fit.ts';
 
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const STORE_SELECTOR = `${MANAGED_BY}=railyard`;
+export const STORE_KIND_LABEL = 'railyard.dev/store';
+export const STORE_SELECTOR = `${MANAGED_BY}=railyard,${STORE_KIND_LABEL}=history`;
+export const POLICY_NAMESPACE_LABEL = 'railyard.dev/policy-namespace';
 export const POLICY_LABEL = 'railyard.dev/policy';
 export const PRODUCTION_LABEL = 'railyard.dev/production-version';
-export const STORE_KIND_LABEL = 'railyard.dev/store';
 export const POLICY_NAME_ANNOTATION = 'railyard.dev/policy-name';
-export const ATTACHMENTS_CONFIGMAP = 'railyard-api-attachments';
 const HISTORY_KEY = 'history.json';
-const ATTACHMENTS_KEY = 'attachments.json';
 const POLICY_PREFIX = 'railyard-policy-';
 
 const hash = (s: string, n: number): string => createHash('sha256').update(s).digest('hex').slice(0, n);
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** `railyard-policy-<name>`, or `railyard-policy-<prefix>-<hash>` when that exceeds 253 characters. Pure. */
-export function historyConfigMapName(policy: string): string {
-  const plain = `${POLICY_PREFIX}${policy}`;
-  if (plain.length <= 253) return plain;
-  return `${POLICY_PREFIX}${policy.slice(0, 200).replace(/[.-]+$/, '')}-${hash(policy, 16)}`;
+/**
+ * The ConfigMap of one policy's history: `railyard-policy-<namespace>.<name>` (a namespace has no
+ * dot, so two policies never share a name), or `railyard-policy-<namespace>.<prefix>-<hash>` when
+ * that exceeds 253 characters or is not a valid object name. Deterministic and pure.
+ */
+export function historyConfigMapName(namespace: string, policy: string): string {
+  const plain = `${POLICY_PREFIX}${namespace}.${policy}`;
+  if (plain.length <= 253 && DNS_SUBDOMAIN.test(plain)) return plain;
+  const safe = policy
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .slice(0, 150)
+    .replace(/^[.-]+|[.-]+$/g, '')
+    .replace(/\.{2,}|\.-|-\./g, '-');
+  const id = hash(`${namespace}/${policy}`, 16);
+  return `${POLICY_PREFIX}${namespace}.${safe ? `${safe}-` : ''}${id}`;
 }
 
 /** A label value for a policy name: the name itself when it fits (63 characters), else a prefix and a hash. Pure. */
 export function policyLabelValue(policy: string): string {
-  if (policy.length <= 63) return policy;
-  return `${policy.slice(0, 46).replace(/[.-]+$/, '')}-${hash(policy, 16)}`;
+  if (policy.length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(policy)) return policy;
+  const prefix = policy
+    .slice(0, 46)
+    .replace(/[^-A-Za-z0-9_.]/g, '-')
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return `${prefix ? `${prefix}-` : ''}${hash(policy, 16)}`;
 }
 
-type Stored = 'history' | 'api-attachments';
-
-/** What one ConfigMap should hold: built from the state by `desiredObjects`. */
-type Desired = {
-  readonly stored: Stored;
-  readonly namespace: string;
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly annotations: Record<string, string>;
-  readonly data: Record<string, string>;
-};
-
-/** The ConfigMaps that represent `state`, keyed `namespace/name`. Deterministic. */
-export function desiredObjects(state: StoreState): Map<string, Desired> {
-  const out = new Map<string, Desired>();
-  for (const h of state.policies) {
-    const name = historyConfigMapName(h.name);
-    const production = productionVersion(h);
-    out.set(`${h.namespace}/${name}`, {
-      stored: 'history',
-      namespace: h.namespace,
-      name,
+/** The ConfigMap that holds `history`, in the store's namespace. Deterministic. */
+export function historyConfigMap(
+  storeNamespace: string,
+  h: PolicyHistory,
+): V1ConfigMap & {
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  data: Record<string, string>;
+} {
+  const production = productionVersion(h);
+  return {
+    metadata: {
+      name: historyConfigMapName(h.namespace, h.name),
+      namespace: storeNamespace,
       labels: {
         [MANAGED_BY]: 'railyard',
         [STORE_KIND_LABEL]: 'history',
+        [POLICY_NAMESPACE_LABEL]: h.namespace,
         [POLICY_LABEL]: policyLabelValue(h.name),
         ...(production ? { [PRODUCTION_LABEL]: String(production.versionNumber) } : {}),
       },
       annotations: { [POLICY_NAME_ANNOTATION]: h.name },
-      data: { [HISTORY_KEY]: JSON.stringify(h) },
-    });
-  }
-  const byNamespace = new Map<string, AttachmentRecord[]>();
-  for (const a of state.attachments)
-    byNamespace.set(a.namespace, [...(byNamespace.get(a.namespace) ?? []), a]);
-  for (const [namespace, records] of byNamespace) {
-    records.sort((a, b) => (a.attachmentId < b.attachmentId ? -1 : a.attachmentId > b.attachmentId ? 1 : 0));
-    out.set(`${namespace}/${ATTACHMENTS_CONFIGMAP}`, {
-      stored: 'api-attachments',
-      namespace,
-      name: ATTACHMENTS_CONFIGMAP,
-      labels: { [MANAGED_BY]: 'railyard', [STORE_KIND_LABEL]: 'api-attachments' },
-      annotations: {},
-      data: { [ATTACHMENTS_KEY]: JSON.stringify(records) },
-    });
-  }
-  return out;
+    },
+    data: { [HISTORY_KEY]: JSON.stringify(h) },
+  };
+}
+
+/** Bytes of a ConfigMap's data as the API server counts them against its 1 MiB limit. */
+export function dataBytes(data: Readonly<Record<string, string>>): number {
+  const encoder = new TextEncoder();
+  let n = 0;
+  for (const [k, v] of Object.entries(data)) n += encoder.encode(k).length + encoder.encode(v).length;
+  return n;
 }
 
 /** The comparable content of a ConfigMap: its labels and data. */
@@ -105,8 +118,7 @@ const fingerprint = (labels: Record<string, string>, data: Record<string, string
 type Entry = {
   readonly rv: string;
   readonly text: string;
-  readonly policies: readonly PolicyHistory[];
-  readonly attachments: readonly AttachmentRecord[];
+  readonly history: PolicyHistory;
 };
 
 /** What a stored ConfigMap holds, or an error message naming it. */
@@ -116,16 +128,16 @@ function parseConfigMap(cm: V1ConfigMap): Omit<Entry, 'rv'> | { error: string } 
   const data = cm.data ?? {};
   const text = fingerprint(labels, data);
   try {
-    if (labels[STORE_KIND_LABEL] === 'api-attachments') {
-      const attachments = JSON.parse(data[ATTACHMENTS_KEY] ?? '[]') as AttachmentRecord[];
-      if (!Array.isArray(attachments)) return { error: `${at}: ${ATTACHMENTS_KEY} is not a list` };
-      return { text, policies: [], attachments };
-    }
     const history = JSON.parse(data[HISTORY_KEY] ?? 'null') as PolicyHistory | null;
-    if (!history || typeof history.name !== 'string' || !Array.isArray(history.versions)) {
-      return { error: `${at}: ${HISTORY_KEY} is not a policy history (name and versions)` };
+    if (
+      !history ||
+      typeof history.name !== 'string' ||
+      typeof history.namespace !== 'string' ||
+      !Array.isArray(history.versions)
+    ) {
+      return { error: `${at}: ${HISTORY_KEY} is not a policy history (namespace, name and versions)` };
     }
-    return { text, policies: [history], attachments: [] };
+    return { text, history };
   } catch (e) {
     return {
       error: `${at}: not valid JSON (${(e as Error).message}); restore it or delete it to drop that history`,
@@ -135,8 +147,14 @@ function parseConfigMap(cm: V1ConfigMap): Omit<Entry, 'rv'> | { error: string } 
 
 export type ClusterStoreOptions = {
   readonly kubeConfig: KubeConfig;
-  /** Namespaces to read and watch; empty means all. */
-  readonly namespaces: readonly string[];
+  /** Where the history ConfigMaps live: the operator's own namespace. */
+  readonly namespace: string;
+  /** The policy namespaces whose histories this store holds; empty means all. */
+  readonly policyNamespaces?: readonly string[];
+  /** Retention: drafts kept besides the production, latest and published versions (default 10). */
+  readonly drafts?: number;
+  /** The most bytes one `history.json` may take (default: 1 MiB less 64 KiB). */
+  readonly maxHistoryBytes?: number;
   /** Informer tuning (backoff, resync) for the ConfigMap watch. */
   readonly informer?: Partial<Pick<InformerOptions<V1ConfigMap>, 'backoff' | 'resyncMs' | 'onError'>>;
   /** Told about ConfigMaps that cannot be read (they are skipped). */
@@ -149,7 +167,7 @@ const KNOWN_RVS = 16;
 export class ClusterStore implements VersionStore {
   readonly #o: ClusterStoreOptions;
   readonly #api: CoreV1Api;
-  readonly #informers: RestartingInformer<V1ConfigMap>[];
+  readonly #informer: RestartingInformer<V1ConfigMap>;
   /** Latest known content of every stored ConfigMap, keyed `namespace/name`. */
   readonly #entries = new Map<string, Entry>();
   /** What the registry last saw (resourceVersion and fingerprint): the base of its next save. */
@@ -166,36 +184,45 @@ export class ClusterStore implements VersionStore {
   constructor(o: ClusterStoreOptions) {
     this.#o = o;
     this.#api = o.kubeConfig.makeApiClient(CoreV1Api);
-    const targets = o.namespaces.length === 0 ? [undefined] : o.namespaces;
-    this.#informers = targets.map(
-      (namespace) =>
-        new RestartingInformer<V1ConfigMap>({
-          ...o.informer,
-          kubeConfig: o.kubeConfig,
-          path: namespace === undefined ? '/api/v1/configmaps' : `/api/v1/namespaces/${namespace}/configmaps`,
-          labelSelector: STORE_SELECTOR,
-          list: () =>
-            namespace === undefined
-              ? this.#api.listConfigMapForAllNamespaces({ labelSelector: STORE_SELECTOR })
-              : this.#api.listNamespacedConfigMap({ namespace, labelSelector: STORE_SELECTOR }),
-        }),
-    );
+    const only = o.policyNamespaces ?? [];
+    const labelSelector =
+      only.length === 0
+        ? STORE_SELECTOR
+        : `${STORE_SELECTOR},${POLICY_NAMESPACE_LABEL} in (${only.join(',')})`;
+    this.#informer = new RestartingInformer<V1ConfigMap>({
+      ...o.informer,
+      kubeConfig: o.kubeConfig,
+      path: `/api/v1/namespaces/${o.namespace}/configmaps`,
+      labelSelector,
+      list: () => this.#api.listNamespacedConfigMap({ namespace: o.namespace, labelSelector }),
+    });
   }
 
   /** Starts watching the stored ConfigMaps; resolves after the first attempt (see `RestartingInformer.start`). */
   async start(signal: AbortSignal): Promise<void> {
-    for (const inf of this.#informers) inf.onChange((ref) => this.#absorb(inf, ref.namespace, ref.name));
-    await Promise.all(this.#informers.map((inf) => inf.start(signal)));
+    this.#informer.onChange((ref) => this.#absorb(ref.name));
+    await this.#informer.start(signal);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.#informers.map((inf) => inf.stop()));
+    await this.#informer.stop();
   }
 
-  /** True while every ConfigMap watch is listed and watching. */
+  /** True while the ConfigMap watch is listed and watching. */
   healthy(): boolean {
-    return this.#informers.every((inf) => inf.healthy());
+    return this.#informer.healthy();
   }
+
+  /**
+   * What of `history` this store can keep (see `fitHistory`): the registry gives a pass this, so
+   * that a history that cannot be stored is reported on its policy instead of failing every
+   * write. Deterministic.
+   */
+  readonly fit = (history: PolicyHistory): HistoryFit =>
+    fitHistory(history, {
+      drafts: this.#o.drafts ?? DEFAULT_HISTORY_DRAFTS,
+      maxBytes: this.#o.maxHistoryBytes ?? DEFAULT_HISTORY_BYTES,
+    });
 
   /** Registers a listener for changes written by someone else (another replica, kubectl). */
   onForeignChange(cb: () => void): () => void {
@@ -210,7 +237,7 @@ export class ClusterStore implements VersionStore {
   async load(): Promise<StoreState> {
     while (!this.#loaded) {
       if (this.healthy()) {
-        for (const inf of this.#informers) for (const cm of inf.list()) if (!this.#isOwn(cm)) this.#take(cm);
+        for (const cm of this.#informer.list()) if (!this.#isOwn(cm)) this.#take(cm);
         this.#loaded = true;
       } else await new Promise((r) => setTimeout(r, 50));
     }
@@ -226,7 +253,8 @@ export class ClusterStore implements VersionStore {
    * Writes what differs from what the registry last saw: creates, replaces (with that
    * resourceVersion as precondition) and deletes ConfigMaps, one at a time, saves in call order.
    * Throws `StoreConflict` when another writer got there first (what was written before stays
-   * written), `StoreError` for any other failure.
+   * written), `StoreError` for any other failure, and, before writing anything, for a state with
+   * attachments or with a history too large for one ConfigMap (`fit` first).
    */
   save(state: StoreState): Promise<void> {
     const run = this.#tail.then(() => this.#save(state));
@@ -236,37 +264,49 @@ export class ClusterStore implements VersionStore {
 
   #current(): StoreState {
     const policies: PolicyHistory[] = [];
-    const attachments: AttachmentRecord[] = [];
     const seen = new Map<string, { rv: string; text: string }>();
     for (const [key, e] of this.#entries) {
-      policies.push(...e.policies);
-      attachments.push(...e.attachments);
+      policies.push(e.history);
       seen.set(key, { rv: e.rv, text: e.text });
     }
     this.#seen = seen;
-    return { policies, attachments };
+    return { policies, attachments: [] };
   }
 
   async #save(state: StoreState): Promise<void> {
-    const desired = desiredObjects(state);
-    for (const [key, d] of desired) {
+    if (state.attachments.length > 0) {
+      throw new StoreError(
+        'the cluster store keeps the histories of declared policies only; attach a policy with a PolicyAttachment object',
+      );
+    }
+    const namespace = this.#o.namespace;
+    const desired = new Map<string, ReturnType<typeof historyConfigMap>>(
+      state.policies.map((h) => {
+        const cm = historyConfigMap(namespace, h);
+        return [`${namespace}/${cm.metadata.name}`, cm];
+      }),
+    );
+    for (const [key, cm] of desired) {
+      const bytes = dataBytes(cm.data);
+      if (bytes > CONFIGMAP_DATA_LIMIT) {
+        throw new StoreError(
+          `ConfigMap ${key}: the history takes ${bytes} bytes, over the API server's limit of ${CONFIGMAP_DATA_LIMIT}; not written`,
+        );
+      }
+    }
+    for (const [key, cm] of desired) {
       const base = this.#seen.get(key);
-      const text = fingerprint(d.labels, d.data);
+      const text = fingerprint(cm.metadata.labels, cm.data);
       if (base?.text === text) continue;
+      const { name } = cm.metadata;
       const body: V1ConfigMap = {
-        metadata: {
-          name: d.name,
-          namespace: d.namespace,
-          labels: d.labels,
-          annotations: d.annotations,
-          ...(base ? { resourceVersion: base.rv } : {}),
-        },
-        data: d.data,
+        ...cm,
+        metadata: { ...cm.metadata, ...(base ? { resourceVersion: base.rv } : {}) },
       };
       const written = await this.#write(key, () =>
         base
-          ? this.#api.replaceNamespacedConfigMap({ name: d.name, namespace: d.namespace, body })
-          : this.#api.createNamespacedConfigMap({ namespace: d.namespace, body }),
+          ? this.#api.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER })
+          : this.#api.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER }),
       );
       this.#take(written);
     }
@@ -330,11 +370,12 @@ export class ClusterStore implements VersionStore {
     this.#known.set(key, list);
   }
 
-  /** An informer saw `namespace/name` change: take foreign writes and deletions, ignore echoes of our own. */
-  #absorb(inf: RestartingInformer<V1ConfigMap>, namespace: string, name: string): void {
+  /** The informer saw `name` change: take foreign writes and deletions, ignore echoes of our own. */
+  #absorb(name: string): void {
     if (!this.#loaded) return;
+    const namespace = this.#o.namespace;
     const key = `${namespace}/${name}`;
-    const cm = inf.get(name, namespace);
+    const cm = this.#informer.get(name, namespace);
     const entry = this.#entries.get(key);
     if (cm === undefined) {
       if (entry && this.#observed.get(key)?.has(entry.rv)) {

@@ -193,6 +193,197 @@ describe('reconcileDeclared', () => {
   });
 });
 
+describe('reconcileDeclared: Ready says only what is true', () => {
+  const webhook = (name: string, url?: string): Resource => ({
+    kind: 'Guardrail',
+    namespace: 'ns',
+    name,
+    origin,
+    spec: { type: 'webhook', mode: 'pre_call', failurePolicy: 'closed', config: url ? { url } : {} },
+  });
+  const ready = (s: DeclaredState, name: string) => condition(s, 'Policy', name, 'Ready');
+  const usesHook = policy('p', ['g-a', 'hook']);
+
+  const cases: {
+    note: string;
+    steps: Resource[][];
+    want: { status: string; reason: string; message?: RegExp };
+    accepted?: string;
+  }[] = [
+    {
+      note: 'a guardrail that exists but is invalid: accepted, not ready',
+      steps: [[...catalog, webhook('hook'), policy('p', ['g-a', 'hook'])]],
+      want: { status: 'False', reason: 'GuardrailInvalid', message: /guardrail "hook" is invalid/ },
+      accepted: 'True',
+    },
+    {
+      note: 'the invalid guardrail fixed: ready again',
+      steps: [
+        [...catalog, webhook('hook'), policy('p', ['g-a', 'hook'])],
+        [...catalog, webhook('hook', 'https://x'), policy('p', ['g-a', 'hook'])],
+      ],
+      want: { status: 'True', reason: 'InProduction' },
+    },
+    {
+      // The policy is the same object in both passes: its status must not be re-used as it was.
+      note: 'the invalid guardrail fixed in a pass that also adds an object: ready again',
+      steps: [
+        [...catalog, webhook('hook'), usesHook],
+        [...catalog, webhook('hook', 'https://x'), usesHook, attachment('all', 'p')],
+      ],
+      want: { status: 'True', reason: 'InProduction' },
+    },
+    {
+      note: 'a guardrail edited into an invalid spec keeps its last good version: still ready',
+      steps: [
+        [...catalog, webhook('hook', 'https://x'), policy('p', ['hook'])],
+        [...catalog, webhook('hook'), policy('p', ['hook'])],
+      ],
+      want: { status: 'True', reason: 'InProduction' },
+    },
+    {
+      note: 'a guardrail in use deleted: not accepted, not ready, named',
+      steps: [
+        [...catalog, policy('p', ['g-a', 'g-b'])],
+        [guardrail('g-a'), policy('p', ['g-a', 'g-b'])],
+      ],
+      want: { status: 'False', reason: 'GuardrailNotFound', message: /guardrail "g-b" is not declared/ },
+      accepted: 'False',
+    },
+    {
+      note: 'an inherited guardrail that is invalid: the child is not ready and says whose it is',
+      steps: [
+        [
+          ...catalog,
+          webhook('hook'),
+          policy('parent', ['hook']),
+          policy('child', ['g-a'], { inherit: 'parent' }),
+        ],
+      ],
+      want: { status: 'False', reason: 'GuardrailInvalid', message: /"hook" \(from policy "parent"\)/ },
+    },
+    {
+      note: 'a parent with no production version: its guardrails do not apply, so not ready',
+      steps: [
+        [
+          ...catalog,
+          policy('parent', ['g-a'], { versionStatus: 'draft' }),
+          policy('child', ['g-b'], { inherit: 'parent' }),
+        ],
+      ],
+      want: { status: 'False', reason: 'ParentNotInProduction', message: /parent policy "parent"/ },
+    },
+    {
+      note: 'no catalog in the namespace: guardrail names are the proxy’s business',
+      steps: [[policy('p', ['anything'])]],
+      want: { status: 'True', reason: 'InProduction' },
+    },
+  ];
+  for (const c of cases) {
+    test(c.note, () => {
+      let state = emptyDeclaredState();
+      let fresh = emptyDeclaredState();
+      for (const resources of c.steps) {
+        state = pass(state, { resources }).next;
+        const { memo: _memo, ...withoutMemo } = state;
+        fresh = pass({ ...withoutMemo }, { resources }).next;
+      }
+      const name = c.steps.at(-1)?.some((r) => r.name === 'child') ? 'child' : 'p';
+      for (const s of [state, fresh]) {
+        expect(ready(s, name)).toMatchObject({ status: c.want.status, reason: c.want.reason });
+        if (c.want.message) expect(ready(s, name)?.message).toMatch(c.want.message);
+        if (c.accepted) expect(condition(s, 'Policy', name, 'Accepted')?.status).toBe(c.accepted);
+      }
+    });
+  }
+
+  test('an invalid edit keeps the version numbers of what serves', () => {
+    const first = pass(emptyDeclaredState(), { resources: [...catalog, policy('p', ['g-a'])] }).next;
+    const { next } = pass(first, {
+      resources: [...catalog, policy('p', ['g-a'], { condition: { model: '(' } })],
+    });
+    expect(status(next, 'Policy', 'p')?.policy).toMatchObject({
+      latestVersion: 1,
+      productionVersion: 1,
+      latestDigest: first.histories.get('ns/p')?.versions[0]?.digest,
+    });
+  });
+
+  test('an attachment to an undeclared policy says so; to a draft, that it waits for a promotion', () => {
+    const { next } = pass(emptyDeclaredState(), {
+      resources: [
+        ...catalog,
+        policy('d', ['g-a'], { versionStatus: 'draft' }),
+        attachment('x', 'nope'),
+        attachment('y', 'd'),
+      ],
+    });
+    expect(condition(next, 'PolicyAttachment', 'x', 'Ready')).toMatchObject({ reason: 'PolicyNotFound' });
+    expect(condition(next, 'PolicyAttachment', 'y', 'Ready')).toMatchObject({
+      reason: 'PolicyNotInProduction',
+    });
+  });
+});
+
+describe('reconcileDeclared with a store that cannot keep everything (fitHistory)', () => {
+  const big = (n: number) => policy('p', ['g-a'], { description: `v${n}` });
+  const refuseAbove = (versions: number) => (h: PolicyHistory) =>
+    h.versions.length > versions
+      ? { ok: false as const, message: `${h.versions.length} versions do not fit` }
+      : { ok: true as const, history: h, dropped: [] };
+  const run = (prev: DeclaredState, resources: Resource[], fitHistory: PassOptions['fitHistory']) =>
+    reconcileDeclared(prev, { resources, rejected: [] }, { env: envFor(), fitHistory });
+
+  test('a history that does not fit is not recorded: what is stored serves, Ready=False, Degraded=True', () => {
+    let state = run(emptyDeclaredState(), [...catalog, big(1)], refuseAbove(1)).next;
+    const stored = state.histories.get('ns/p');
+    const edited = [...catalog, big(2)];
+    const { next, changes } = run(state, edited, refuseAbove(1));
+    state = next;
+    expect(state.histories.get('ns/p')).toBe(stored);
+    expect(changes).toEqual([
+      {
+        kind: 'not_stored',
+        key: { kind: 'Policy', namespace: 'ns', name: 'p' },
+        message: '2 versions do not fit',
+      },
+    ]);
+    expect(condition(state, 'Policy', 'p', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'HistoryNotStored',
+    });
+    expect(condition(state, 'Policy', 'p', 'Ready')?.message).toContain('version 1 is in production');
+    expect(condition(state, 'Policy', 'p', 'Degraded')).toMatchObject({
+      status: 'True',
+      reason: 'HistoryNotStored',
+    });
+    expect(status(state, 'Policy', 'p')?.policy).toMatchObject({ latestVersion: 1, productionVersion: 1 });
+    // The same objects again: nothing new to try, the status stays.
+    const again = run(state, edited, refuseAbove(1));
+    expect(again.changes).toEqual([]);
+    expect(condition(again.next, 'Policy', 'p', 'Degraded')?.status).toBe('True');
+    // A spec that fits clears it.
+    const reverted = run(again.next, [...catalog, big(1)], refuseAbove(1)).next;
+    expect(condition(reverted, 'Policy', 'p', 'Degraded')).toMatchObject({ status: 'False' });
+    expect(condition(reverted, 'Policy', 'p', 'Ready')).toMatchObject({ status: 'True' });
+  });
+
+  test('versions the store dropped are reported', () => {
+    const dropFirst = (h: PolicyHistory) =>
+      h.versions.length > 1
+        ? { ok: true as const, history: { ...h, versions: h.versions.slice(1) }, dropped: [1] }
+        : { ok: true as const, history: h, dropped: [] };
+    const first = run(emptyDeclaredState(), [...catalog, big(1)], dropFirst).next;
+    const { next, changes } = run(first, [...catalog, big(2)], dropFirst);
+    expect(next.histories.get('ns/p')?.versions.map((v) => v.versionNumber)).toEqual([2]);
+    expect(changes).toContainEqual({
+      kind: 'pruned',
+      key: { kind: 'Policy', namespace: 'ns', name: 'p' },
+      versions: [1],
+    });
+  });
+});
+
 const sortedEntries = <T>(m: ReadonlyMap<string, T>): [string, T][] =>
   [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 

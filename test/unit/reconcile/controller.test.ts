@@ -38,7 +38,12 @@ function faultyStore() {
   let failures: { left: number; error: () => Error } = { left: 0, error: () => new Error() };
   const counts = { saves: 0, loads: 0, inFlight: 0, maxInFlight: 0 };
   let gate: Promise<void> = Promise.resolve();
+  let maxVersions = Number.POSITIVE_INFINITY;
   const store: VersionStore = {
+    fit: (history) =>
+      history.versions.length > maxVersions
+        ? { ok: false, message: `${history.versions.length} versions do not fit` }
+        : { ok: true, history, dropped: [] },
     load: async () => {
       counts.loads++;
       return inner.load();
@@ -64,6 +69,10 @@ function faultyStore() {
     counts,
     failNext: (n: number, error: () => Error) => {
       failures = { left: n, error };
+    },
+    /** From now on, `fit` refuses histories of more than `n` versions. */
+    fitAtMost: (n: number) => {
+      maxVersions = n;
     },
     /** Holds every save until the returned function is called. */
     hold: () => {
@@ -139,6 +148,25 @@ describe('Controller', () => {
     expect(await count('error')).toBe(3);
     const errors = (await metrics.reconcileErrors.get()).values[0]?.value;
     expect(errors).toBe(3);
+  });
+
+  test('a history the store cannot keep counts as an error, is logged, and is not retried', async () => {
+    const { faults, controller, answer, count, edit, lines } = await setup(['g1']);
+    faults.fitAtMost(1);
+    const [errors, successes, saves] = [await count('error'), await count('success'), faults.counts.saves];
+    await edit(['g1', 'g7']);
+    const line = await eventually(async () =>
+      lines.find((l) => l.msg === 'history not stored: 2 versions do not fit'),
+    );
+    expect(line).toMatchObject({ level: 40, key: 'Policy/default/base' });
+    await controller.idle();
+    expect(await count('error')).toBe(errors + 1);
+    expect(await count('success')).toBe(successes);
+    expect(controller.status().failing).toBeUndefined();
+    expect(answer()).toEqual(['g1']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await count('error')).toBe(errors + 1);
+    expect(faults.counts.saves).toBe(saves);
   });
 
   test('a write that lost a race reloads the store before the retry', async () => {

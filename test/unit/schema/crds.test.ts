@@ -50,7 +50,7 @@ const expectedNames = {
 } as const;
 
 const expectedColumns = {
-  Policy: ['Stage', 'Latest', 'Production', 'Ready', 'Reason', 'Age'],
+  Policy: ['Stage', 'Latest', 'Production', 'Ready', 'Reason', 'Degraded', 'Age'],
   PolicyAttachment: ['Policy', 'Priority', 'Ready', 'Age'],
   Guardrail: ['Type', 'Mode', 'Failure', 'Ready', 'Age'],
 } as const;
