@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
+  CLUSTER_ROLE_GRANTS,
   createEnforcement,
   createFastRouteServer,
   createHttpServer,
@@ -188,7 +189,10 @@ async function startOperatorFor(
   return {
     operator: new Operator({ ...kubernetes, kubeConfig, log, metrics }),
     // Cluster tokens (a proxy's ServiceAccount) are checked with the API server.
-    verifier: tokenReviewVerifier(kubeConfig, { audiences: tokenAudiences ?? [] }),
+    verifier: tokenReviewVerifier(kubeConfig, {
+      audiences: tokenAudiences ?? [],
+      grants: CLUSTER_ROLE_GRANTS,
+    }),
   };
 }
 

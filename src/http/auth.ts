@@ -21,6 +21,15 @@ const digestOf = (token: string): Buffer => hash('sha256', token, 'buffer');
  * SubjectAccessReview): who it is and the roles it may act in; undefined for a token that is not
  * valid. Throws when it cannot tell (the API server is unreachable).
  */
+/**
+ * What RBAC must allow a cluster token (a proxy's ServiceAccount) on `policies.railyard.dev` for
+ * each role: `get` makes a reader (bind the `railyard-reader` ClusterRole), `create` an admin.
+ */
+export const CLUSTER_ROLE_GRANTS: readonly { readonly role: Role; readonly verb: string }[] = [
+  { role: 'reader', verb: 'get' },
+  { role: 'admin', verb: 'create' },
+];
+
 export type TokenVerifier = (token: string) => Promise<{ name: string; roles: readonly Role[] } | undefined>;
 
 /** How long a verified token's answer is kept: an API server call per request is too many. */

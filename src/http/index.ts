@@ -1,4 +1,4 @@
-export { Authenticator, type Principal, type Role, type TokenVerifier } from './auth.ts';
+export { Authenticator, CLUSTER_ROLE_GRANTS, type Principal, type Role, type TokenVerifier } from './auth.ts';
 export {
   createEnforcement,
   type EnforceDeps,

@@ -1,21 +1,19 @@
 /**
  * ServiceAccount (and any cluster) tokens for the HTTP API, as kube-rbac-proxy checks them: a
- * TokenReview says who the token is, SubjectAccessReviews say what RBAC lets it do. Reader means
- * `get` on `policies.railyard.dev`, admin means `create` there, so access is granted with an
- * ordinary (Cluster)RoleBinding. Railyard's own ServiceAccount needs `create` on `tokenreviews`
- * and `subjectaccessreviews` (manifests/rbac.yaml). With `audiences`, a token must also have been
- * issued for one of them (`kubectl create token <sa> --audience railyard`).
+ * TokenReview says who the token is, SubjectAccessReviews say what RBAC lets it do. Each role is
+ * granted by one verb on `policies.railyard.dev` (the caller's table, e.g. reader = `get`), so
+ * access is granted with an ordinary (Cluster)RoleBinding. Railyard's own ServiceAccount needs
+ * `create` on `tokenreviews` and `subjectaccessreviews` (manifests/rbac.yaml). With `audiences`, a
+ * token must also have been issued for one of them (`kubectl create token <sa> --audience railyard`).
  */
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { Role, TokenVerifier } from '../http/index.ts';
 import { FIELD_MANAGER, kubeError } from './client.ts';
 
-const ACCESS: readonly { readonly role: Role; readonly verb: string }[] = [
-  { role: 'reader', verb: 'get' },
-  { role: 'admin', verb: 'create' },
-];
+/** A role, and the verb on `policies.railyard.dev` that grants it. */
+export type RoleGrant<R extends string> = { readonly role: R; readonly verb: string };
 
-export type TokenReviewOptions = {
+export type TokenReviewOptions<R extends string> = {
+  readonly grants: readonly RoleGrant<R>[];
   /**
    * Audiences a token must be issued for, as client-go's webhook token authenticator checks them:
    * when set, the TokenReview carries them as `spec.audiences`, and a token is accepted only when
@@ -25,10 +23,11 @@ export type TokenReviewOptions = {
   readonly audiences: readonly string[];
 };
 
-export function tokenReviewVerifier(
+/** Who a token is, and the roles RBAC grants it; undefined for a token the API server refuses. */
+export function tokenReviewVerifier<R extends string>(
   kc: KubeConfig,
-  o: TokenReviewOptions = { audiences: [] },
-): TokenVerifier {
+  o: TokenReviewOptions<R>,
+): (token: string) => Promise<{ name: string; roles: R[] } | undefined> {
   const authn = kc.makeApiClient(AuthenticationV1Api);
   const authz = kc.makeApiClient(AuthorizationV1Api);
   const audiences = [...o.audiences];
@@ -44,7 +43,7 @@ export function tokenReviewVerifier(
     if (audiences.length > 0 && !review.status.audiences?.some((a) => audiences.includes(a)))
       return undefined;
     const allowed = await Promise.all(
-      ACCESS.map(async ({ verb }) => {
+      o.grants.map(async ({ verb }) => {
         const sar = await authz
           .createSubjectAccessReview({
             fieldManager: FIELD_MANAGER,
@@ -62,7 +61,7 @@ export function tokenReviewVerifier(
         return sar.status?.allowed === true;
       }),
     );
-    return { name: user.username, roles: ACCESS.filter((_, i) => allowed[i]).map((a) => a.role) };
+    return { name: user.username, roles: o.grants.filter((_, i) => allowed[i]).map((a) => a.role) };
   };
 }
 
