@@ -59,7 +59,8 @@ module.exports = {
     ),
     {
       name: 'no-circular',
-      comment: 'A cycle of runtime imports makes module initialisation order matter (type-only imports are erased).',
+      comment:
+        'A cycle of runtime imports makes module initialisation order matter (type-only imports are erased).',
       severity: 'error',
       from: { path: '^src/' },
       to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },

@@ -1,3 +1,4 @@
+import { policyNameOf } from './names.ts';
 import { describeOrigin } from './origin.ts';
 import { condition, type ObjectStatus, renderIssue } from './status.ts';
 import type { Issue, Key, Origin, PolicyHistory, RejectedDocument, Resource } from './types.ts';
@@ -188,7 +189,7 @@ export function reconcileDeclared(
     }
     lastGood.set(k, res);
     if (res.kind === 'Policy' && applying && (reapply || prev.lastGood.get(k) !== res)) {
-      const hk = historyKey(res.namespace, res.name);
+      const hk = historyKey(res.namespace, policyNameOf(res));
       const applied = applyDeclared(histories.get(hk), res, opts.env);
       histories.set(hk, applied.history);
       for (const change of applied.changes) changes.push({ kind: 'version', key: keyOf(res), change });
@@ -235,15 +236,31 @@ export function reconcileDeclared(
       if (lastGood.has(k) || statuses.has(k)) continue;
       changes.push({ kind: 'removed', key: keyOf(gone) });
       if (gone.kind !== 'Policy' || !applying) continue;
-      const hk = historyKey(gone.namespace, gone.name);
+      const hk = historyKey(gone.namespace, policyNameOf(gone));
       const history = histories.get(hk);
       if (history && isDeclared(history)) histories.set(hk, deactivateDeclared(history));
     }
   }
 
+  const retired = applying ? retireRenamed(prev.lastGood, lastGood, sources, histories) : [];
+  // The attachments of a retired name read its history; a pass over the dirty keys visits them too.
+  let visit: ReadonlySet<string> | undefined = dirty;
+  if (dirty && retired.length > 0) {
+    const more = new Set(dirty);
+    visit = more;
+    for (const [k, r] of lastGood) {
+      const reads =
+        r.kind === 'PolicyAttachment' && retired.some((h) => h === historyKey(r.namespace, r.spec.policy));
+      const status = reads && !statuses.has(k) ? prev.statuses.get(k) : undefined;
+      if (status === undefined) continue;
+      statuses.set(k, status);
+      more.add(k);
+    }
+  }
+
   const next = { histories, lastGood, statuses, unreadable };
-  const withStatus = dirty
-    ? withConditionsOf(dirty, next, prev, { sources, reusable, memo })
+  const withStatus = visit
+    ? withConditionsOf(visit, next, prev, { sources, reusable, memo })
     : withConditions(next, sources, reusable, memo);
   return {
     next: {
@@ -260,6 +277,36 @@ export function reconcileDeclared(
     },
     changes,
   };
+}
+
+/**
+ * A declared policy whose `spec.policyName` changed leaves its old name: that history is retired
+ * (kept, inactive) as a deleted object's is, unless another object still serves that name.
+ * Returns the history keys retired.
+ */
+function retireRenamed(
+  before: ReadonlyMap<string, Resource>,
+  lastGood: ReadonlyMap<string, Resource>,
+  visited: ReadonlyMap<string, Resource>,
+  histories: Map<string, PolicyHistory>,
+): string[] {
+  const retired: string[] = [];
+  for (const k of visited.keys()) {
+    const was = before.get(k);
+    const now = lastGood.get(k);
+    if (was?.kind !== 'Policy' || now?.kind !== 'Policy') continue;
+    const name = policyNameOf(was);
+    if (name === policyNameOf(now)) continue;
+    const served = [...lastGood.values()].some(
+      (r) => r.kind === 'Policy' && r.namespace === was.namespace && policyNameOf(r) === name,
+    );
+    const hk = historyKey(was.namespace, name);
+    const history = histories.get(hk);
+    if (served || !history || !isDeclared(history) || !history.active) continue;
+    histories.set(hk, deactivateDeclared(history));
+    retired.push(hk);
+  }
+  return retired;
 }
 
 type StatusInputs = {
@@ -352,7 +399,8 @@ const GUARDRAIL_READY = condition('Ready', true, 'InCatalog', 'The guardrail is 
 
 /** The key of the history whose versions an object's Ready condition reports. */
 function readHistoryKey(key: Key, good: Resource | undefined): string | undefined {
-  if (key.kind === 'Policy') return historyKey(key.namespace, key.name);
+  if (key.kind === 'Policy')
+    return historyKey(key.namespace, good?.kind === 'Policy' ? policyNameOf(good) : key.name);
   if (good?.kind === 'PolicyAttachment') return historyKey(key.namespace, good.spec.policy);
   return undefined;
 }
@@ -372,11 +420,13 @@ function readiness(
   }
   switch (status.key.kind) {
     case 'Policy': {
-      const history = state.histories.get(historyKey(status.key.namespace, status.key.name));
+      const policyName = good?.kind === 'Policy' ? policyNameOf(good) : status.key.name;
+      const history = state.histories.get(historyKey(status.key.namespace, policyName));
       const latest = history && latestVersion(history);
       const production = history && productionVersion(history);
       const detail = {
         policy: {
+          policyName,
           latestVersion: latest?.versionNumber,
           latestDigest: latest?.digest,
           productionVersion: production?.versionNumber,
@@ -462,14 +512,15 @@ function apiOwnedAsResources(
             res: {
               kind: 'Policy',
               namespace: h.namespace,
-              name: h.name,
+              // Not a DNS name, so never the key of a declared object; the name is the policy name.
+              name: `api:${h.name}`,
               origin: h.origin,
-              spec: { ...production.content, versionStatus: 'production' },
+              spec: { ...production.content, versionStatus: 'production', policyName: h.name },
             },
           },
     );
   }
   if (out.size === 0) return out;
-  for (const r of declared) if (r.kind === 'Policy') out.delete(historyKey(r.namespace, r.name));
+  for (const r of declared) if (r.kind === 'Policy') out.delete(historyKey(r.namespace, policyNameOf(r)));
   return out;
 }

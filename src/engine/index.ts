@@ -11,6 +11,7 @@ export * from './index-lookup.ts';
 export * from './index-types.ts';
 export * from './inherit.ts';
 export * from './match.ts';
+export * from './names.ts';
 export * from './origin.ts';
 export * from './pipeline.ts';
 export * from './resolve.ts';

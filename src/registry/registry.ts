@@ -4,6 +4,7 @@ import {
   type DeclaredInput,
   type DeclaredState,
   emptyDeclaredState,
+  guardrailNameOf,
   historyKey,
   type ReconcileChange,
   reconcileDeclared,
@@ -218,7 +219,7 @@ export class Registry {
     for (const res of declared.lastGood.values()) {
       if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
       if (res.kind === 'Guardrail')
-        guardrails.push({ namespace: res.namespace, name: res.name, spec: res.spec });
+        guardrails.push({ namespace: res.namespace, name: guardrailNameOf(res), spec: res.spec });
     }
     return buildSnapshot(
       this.#snapshot.revision + 1,
@@ -268,7 +269,7 @@ export class Registry {
 
 /** One function for every pass, so that a pass re-validates only what changed (see `reconcileDeclared`). */
 function checkGuardrailConfig(g: Extract<Resource, { kind: 'Guardrail' }>): Issue[] {
-  const compiled = compileGuardrail(g.name, g.spec);
+  const compiled = compileGuardrail(guardrailNameOf(g), g.spec);
   return compiled.ok ? [] : compiled.issues;
 }
 

@@ -88,6 +88,12 @@ describe('store naming', () => {
       cm: expect.stringMatching(/^railyard-policy-a{200}-[0-9a-f]{16}$/),
       label: expect.stringMatching(/^a{46}-[0-9a-f]{16}$/),
     },
+    {
+      note: 'a policy name that is no object name (spec.policyName) gets a valid one with a hash',
+      name: 'Finance Baseline/v2',
+      cm: expect.stringMatching(/^railyard-policy-finance-baseline-v2-[0-9a-f]{16}$/),
+      label: expect.stringMatching(/^Finance-Baseline-v2-[0-9a-f]{16}$/),
+    },
   ];
   for (const c of cases) {
     test(c.note, () => {

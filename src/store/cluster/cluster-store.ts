@@ -36,17 +36,40 @@ const POLICY_PREFIX = 'railyard-policy-';
 
 const hash = (s: string, n: number): string => createHash('sha256').update(s).digest('hex').slice(0, n);
 
-/** `railyard-policy-<name>`, or `railyard-policy-<prefix>-<hash>` when that exceeds 253 characters. Pure. */
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** What of a policy name can stand in an object name: lowercase, other characters as `-`. */
+const dnsPart = (policy: string, max: number): string =>
+  policy
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .slice(0, max)
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+
+/**
+ * `railyard-policy-<name>`, or `railyard-policy-<prefix>-<hash>` when that exceeds 253 characters
+ * or the policy name is no DNS name (policy names are what proxies know, e.g. `Finance_Baseline`).
+ * Pure.
+ */
 export function historyConfigMapName(policy: string): string {
   const plain = `${POLICY_PREFIX}${policy}`;
-  if (plain.length <= 253) return plain;
-  return `${POLICY_PREFIX}${policy.slice(0, 200).replace(/[.-]+$/, '')}-${hash(policy, 16)}`;
+  if (plain.length <= 253 && DNS_NAME.test(plain)) return plain;
+  const prefix = dnsPart(policy, 200);
+  return `${POLICY_PREFIX}${prefix === '' ? '' : `${prefix}-`}${hash(policy, 16)}`;
 }
 
-/** A label value for a policy name: the name itself when it fits (63 characters), else a prefix and a hash. Pure. */
+/**
+ * A label value for a policy name: the name itself when it is one (63 characters at most, letters,
+ * digits, `-_.`), else a prefix and a hash. Pure.
+ */
 export function policyLabelValue(policy: string): string {
-  if (policy.length <= 63) return policy;
-  return `${policy.slice(0, 46).replace(/[.-]+$/, '')}-${hash(policy, 16)}`;
+  if (policy.length <= 63 && LABEL_VALUE.test(policy)) return policy;
+  const prefix = policy
+    .replace(/[^-A-Za-z0-9_.]+/g, '-')
+    .slice(0, 46)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return `${prefix === '' ? '' : `${prefix}-`}${hash(policy, 16)}`;
 }
 
 type Stored = 'history' | 'api-attachments';
