@@ -210,7 +210,7 @@ describe('bodies match the document', () => {
     await get('/policies/list', '/policies/list?version_status=live', 422);
     const created = await post('/policies', { policy_name: 'api-p', guardrails_add: ['kw'] });
     await post('/policies', { policy_name: 'api-p' }, 400);
-    await post('/policies', { policy_name: 'x', statements: [] }, 422);
+    await post('/policies', { policy_name: 'x', guardrails_add: 'kw' }, 422);
     await check({
       method: 'POST',
       route: '/policies',
@@ -273,10 +273,10 @@ describe('bodies match the document', () => {
   /** Bodies the server refuses (4xx); the documented request schema must refuse each too. */
   const refused: { note: string; method: string; route: string; path?: string; body: unknown }[] = [
     {
-      note: 'an unknown field',
+      note: 'a known field of the wrong type (unknown fields are ignored, as LiteLLM does)',
       method: 'POST',
       route: '/policies',
-      body: { policy_name: 'x', statements: [] },
+      body: { policy_name: 'x', guardrails_add: 'kw' },
     },
     { note: 'no policy_name', method: 'POST', route: '/policies', body: { description: 'x' } },
     { note: 'a slash in a name', method: 'POST', route: '/policies', body: { policy_name: 'a/b' } },

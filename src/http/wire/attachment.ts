@@ -4,6 +4,7 @@ import { DEFINITION_LOCATIONS, definitionLocation } from './policy.ts';
 import {
   type FromSchema,
   INTEGER,
+  lenientObject,
   NULLABLE_STRING,
   NULLABLE_STRINGS,
   object,
@@ -11,7 +12,8 @@ import {
   STRINGS,
 } from './schema.ts';
 
-export const POLICY_ATTACHMENT_CREATE_REQUEST = object(
+/** `PolicyAttachmentCreateRequest`; other fields are ignored, as LiteLLM does. */
+export const POLICY_ATTACHMENT_CREATE_REQUEST = lenientObject(
   {
     policy_name: { type: 'string', minLength: 1 },
     scope: { enum: ['*', null] },
@@ -41,6 +43,7 @@ export const POLICY_ATTACHMENT_DB_RESPONSE = object(
     updated_at: STRING,
     updated_by: NULLABLE_STRING,
     policy_definition_location: { enum: DEFINITION_LOCATIONS },
+    definition_location: { enum: DEFINITION_LOCATIONS },
     definition_source: STRING,
     namespace: STRING,
   },
@@ -58,6 +61,7 @@ export const POLICY_ATTACHMENT_DB_RESPONSE = object(
     'updated_at',
     'updated_by',
     'policy_definition_location',
+    'definition_location',
     'definition_source',
     'namespace',
   ],
@@ -85,6 +89,7 @@ export function toWireAttachment(a: AttachmentRecord): WireAttachment {
     updated_at: a.updatedAt,
     updated_by: a.updatedBy,
     policy_definition_location: definitionLocation(a.origin),
+    definition_location: definitionLocation(a.origin),
     definition_source: describeOrigin(a.origin),
     namespace: a.namespace,
   };
