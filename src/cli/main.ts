@@ -49,6 +49,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
+      '--litellm-team-id-fallback',
+      "LiteLLM webhook: match team attachments on the key's team id when its team has no alias (LiteLLM matches aliases only)",
+    )
+    .option(
       '--agentgateway-port <n>',
       'also serve agentgateway /request and /response at the root of this port',
       wholeNumber(0, 65_535),
@@ -137,6 +141,7 @@ function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
     baselineContext: o.enforceBaselineContext === true,
     agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
     agentgatewayResponseBlock: o.agentgatewayResponseBlock as EnforceOptions['agentgatewayResponseBlock'],
+    litellmTeamIdFallback: o.litellmTeamIdFallback === true,
   };
 }
 

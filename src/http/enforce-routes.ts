@@ -43,6 +43,8 @@ export type EnforceOptions = {
   readonly agentgatewayHeaders: AgentgatewayHeaderNames;
   /** `--agentgateway-response-block`: see `ResponseBlock`. */
   readonly agentgatewayResponseBlock: ResponseBlock;
+  /** `--litellm-team-id-fallback`: see `LitellmReadOptions.teamIdFallback`. */
+  readonly litellmTeamIdFallback: boolean;
   /** Pre-call models remembered by `litellm_call_id`. */
   readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
   /** The HTTP client of `webhook` guardrails. */
@@ -55,6 +57,7 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
   baselineContext: DECIDER_DEFAULTS.baselineContext,
   agentgatewayHeaders: AGENTGATEWAY_HEADER_DEFAULTS,
   agentgatewayResponseBlock: 'reject',
+  litellmTeamIdFallback: false,
   callCache: { maxEntries: CALL_CACHE_DEFAULTS.maxEntries, ttlMs: CALL_CACHE_DEFAULTS.ttlMs },
 };
 
@@ -123,7 +126,11 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     name: LITELLM_PATH,
     access: 'reader',
     handle: async (req, res) => {
-      const call = checked(parseLitellmRequest(await readJsonBody(req, deps.bodyLimitBytes)));
+      const call = checked(
+        parseLitellmRequest(await readJsonBody(req, deps.bodyLimitBytes), {
+          teamIdFallback: opts.litellmTeamIdFallback,
+        }),
+      );
       const model =
         call.phase === 'post_call' && call.callId ? (models.get(call.callId) ?? call.model) : call.model;
       if (call.phase === 'pre_call' && call.callId && call.model) models.set(call.callId, call.model);
