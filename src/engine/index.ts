@@ -1,3 +1,4 @@
+export * from './blast-radius.ts';
 export * from './comma-list.ts';
 export * from './condition.ts';
 export * from './declared-pass.ts';

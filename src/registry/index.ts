@@ -6,6 +6,7 @@ export {
   type ResolveAnswer,
 } from './answer.ts';
 export { AnswerCache, answerKey } from './answer-cache.ts';
+export { type AttachmentImpact, estimateAttachmentImpact } from './attachment-impact.ts';
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
 export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';

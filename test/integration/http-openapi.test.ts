@@ -255,6 +255,8 @@ describe('bodies match the document', () => {
     await post('/policies/test-pipeline', { pipeline: { mode: 'x', steps: [] }, test_messages: [] }, 400);
 
     await get('/policies/attachments/list');
+    await post('/policies/attachments/estimate-impact', { policy_name: 'gpt', teams: ['eng', 'ops'] });
+    await post('/policies/attachments/estimate-impact', { policy_name: 'gpt', teams: 'eng' }, 422);
     const attached = await post('/policies/attachments', { policy_name: 'api-p', teams: ['t'], priority: 2 });
     await post('/policies/attachments', { policy_name: 'ghost', scope: '*' }, 404);
     const attachment = `/policies/attachments/${attached.attachment_id}`;

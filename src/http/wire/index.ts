@@ -7,6 +7,7 @@ export {
   ATTACHMENT_CHECKED_LATER,
   POLICY_ATTACHMENT_CREATE_REQUEST,
   toWireAttachment,
+  toWireImpact,
 } from './attachment.ts';
 export { contextFromQuery, fromWireContext, POLICY_RESOLVE_REQUEST } from './context.ts';
 export { openApiDocument } from './openapi.ts';

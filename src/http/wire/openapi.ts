@@ -5,6 +5,7 @@
  * `components/schemas` and referenced everywhere else.
  */
 import {
+  ATTACHMENT_IMPACT_RESPONSE,
   POLICY_ATTACHMENT_CREATE_REQUEST,
   POLICY_ATTACHMENT_DB_RESPONSE,
   POLICY_ATTACHMENT_LIST_RESPONSE,
@@ -63,6 +64,7 @@ export const COMPONENTS: Readonly<Record<string, Schema>> = {
   PolicyAttachmentCreateRequest: POLICY_ATTACHMENT_CREATE_REQUEST,
   PolicyAttachmentDBResponse: POLICY_ATTACHMENT_DB_RESPONSE,
   PolicyAttachmentListResponse: POLICY_ATTACHMENT_LIST_RESPONSE,
+  AttachmentImpactResponse: ATTACHMENT_IMPACT_RESPONSE,
   PolicyResolveRequest: POLICY_RESOLVE_REQUEST,
   PolicyResolveResponse: POLICY_RESOLVE_RESPONSE,
   ExplainResponse: EXPLAIN_RESPONSE,

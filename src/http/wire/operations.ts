@@ -6,6 +6,7 @@
 import { VERSION_STATUSES } from '../../engine/index.ts';
 import type { Access } from '../server.ts';
 import {
+  ATTACHMENT_IMPACT_RESPONSE,
   POLICY_ATTACHMENT_CREATE_REQUEST,
   POLICY_ATTACHMENT_DB_RESPONSE,
   POLICY_ATTACHMENT_LIST_RESPONSE,
@@ -278,6 +279,16 @@ export const OPERATIONS: readonly Operation[] = [
     query: [NS],
     body: POLICY_ATTACHMENT_CREATE_REQUEST,
     response: POLICY_ATTACHMENT_DB_RESPONSE,
+    errors: [404, 422],
+  },
+  {
+    method: 'post',
+    path: '/policies/attachments/estimate-impact',
+    summary: 'Which teams, keys and models an attachment would reach, and which contexts gain guardrails',
+    access: 'reader',
+    query: [NS],
+    body: POLICY_ATTACHMENT_CREATE_REQUEST,
+    response: ATTACHMENT_IMPACT_RESPONSE,
     errors: [404, 422],
   },
   {
