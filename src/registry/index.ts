@@ -10,6 +10,14 @@ export { type AttachmentImpact, estimateAttachmentImpact } from './attachment-im
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
 export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';
+export { type PolicyCandidate, validatePolicies } from './policy-validate.ts';
 export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
-export { type PipelineTarget, runTestPipeline, type TestPipelineOptions } from './test-pipeline.ts';
+export {
+  type AppliedGuardrails,
+  applyGuardrails,
+  type GuardrailSelection,
+  type PipelineTarget,
+  runTestPipeline,
+  type TestPipelineOptions,
+} from './test-pipeline.ts';

@@ -254,6 +254,22 @@ describe('bodies match the document', () => {
     });
     await post('/policies/test-pipeline', { pipeline: { mode: 'x', steps: [] }, test_messages: [] }, 400);
 
+    await post('/policy/validate', {
+      policies: { 'x.y': { inherit: 'base', guardrails: { add: ['kw', 'nope'] } }, bad: { guardrails: 5 } },
+    });
+    await post('/policy/validate', { policies: {}, extra: 1 }, 422);
+    await get('/policy/info/{policy_name}', '/policy/info/gpt');
+    await get('/policy/info/{policy_name}', '/policy/info/nope', 404);
+    await get('/v2/guardrails/list');
+    await get('/guardrails/list');
+    await post('/utils/test_policies_and_guardrails', {
+      policy_names: ['gpt'],
+      guardrail_names: ['kw'],
+      inputs_list: [{ texts: ['mail jo@example.com'] }, { texts: ['hello'] }],
+      request_data: {},
+      input_type: 'request',
+    });
+    await post('/utils/test_policies_and_guardrails', { inputs_list: [], agent_id: 'gpt-4o' }, 400);
     await get('/policies/attachments/list');
     await post('/policies/attachments/estimate-impact', { policy_name: 'gpt', teams: ['eng', 'ops'] });
     await post('/policies/attachments/estimate-impact', { policy_name: 'gpt', teams: 'eng' }, 422);

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { ServerDeps } from '../server.ts';
 import { openApiDocument } from '../wire/index.ts';
 import { registerAttachmentRoutes } from './attachments.ts';
+import { registerLitellmPolicyRoutes } from './litellm-policy.ts';
 import { registerPipelineRoutes } from './pipeline.ts';
 import { registerPolicyCrudRoutes } from './policies.ts';
 import { registerResolveRoutes } from './resolve.ts';
@@ -14,6 +15,7 @@ export function registerPolicyRoutes(api: Express, deps: ServerDeps): void {
   registerResolveRoutes(api, deps);
   registerPipelineRoutes(api, deps);
   registerAttachmentRoutes(api, deps);
+  registerLitellmPolicyRoutes(api, deps);
   registerPolicyCrudRoutes(api, deps);
   const document = openApiDocument();
   api.get('/openapi.json', (_req, res) => {

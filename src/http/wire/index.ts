@@ -10,6 +10,7 @@ export {
   toWireImpact,
 } from './attachment.ts';
 export { contextFromQuery, fromWireContext, POLICY_RESOLVE_REQUEST } from './context.ts';
+export { TEST_POLICIES_REQUEST, toWireGuardrail } from './guardrail.ts';
 export { openApiDocument } from './openapi.ts';
 export { OPERATIONS } from './operations.ts';
 export {
@@ -33,6 +34,11 @@ export {
   type WirePolicy,
   type WirePolicyFields,
 } from './policy.ts';
+export {
+  fromLitellmPolicyConfig,
+  POLICY_VALIDATE_REQUEST,
+  toWireValidation,
+} from './policy-config.ts';
 export { toWireExplanation, toWireResolution } from './resolution.ts';
 export { toWireSnapshot } from './snapshot.ts';
 export { toWireReconcileStatus } from './status.ts';

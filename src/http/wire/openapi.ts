@@ -12,6 +12,12 @@ import {
 } from './attachment.ts';
 import { ERROR, HEALTH, ISSUE, MESSAGE_RESPONSE, READINESS } from './common.ts';
 import { POLICY_RESOLVE_REQUEST } from './context.ts';
+import {
+  GUARDRAIL_INFO_RESPONSE,
+  GUARDRAIL_LIST_RESPONSE,
+  TEST_POLICIES_REQUEST,
+  TEST_POLICIES_RESPONSE,
+} from './guardrail.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import {
   GUARDRAIL_PIPELINE,
@@ -25,6 +31,7 @@ import {
   POLICY_COMPARE_RESPONSE,
   POLICY_CREATE_REQUEST,
   POLICY_DB_RESPONSE,
+  POLICY_INFO_RESPONSE,
   POLICY_LIST_RESPONSE,
   POLICY_STATUS_REQUEST,
   POLICY_UPDATE_REQUEST,
@@ -32,6 +39,7 @@ import {
   POLICY_VERSION_LIST_RESPONSE,
   RESOLVED_GUARDRAILS_RESPONSE,
 } from './policy.ts';
+import { POLICY_VALIDATE_REQUEST, POLICY_VALIDATION_RESPONSE } from './policy-config.ts';
 import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
@@ -53,6 +61,13 @@ export const COMPONENTS: Readonly<Record<string, Schema>> = {
   PolicyCreateRequest: POLICY_CREATE_REQUEST,
   PolicyUpdateRequest: POLICY_UPDATE_REQUEST,
   PolicyDBResponse: POLICY_DB_RESPONSE,
+  PolicyInfoResponse: POLICY_INFO_RESPONSE,
+  PolicyValidateRequest: POLICY_VALIDATE_REQUEST,
+  PolicyValidationResponse: POLICY_VALIDATION_RESPONSE,
+  GuardrailInfoResponse: GUARDRAIL_INFO_RESPONSE,
+  ListGuardrailsResponse: GUARDRAIL_LIST_RESPONSE,
+  TestPoliciesAndGuardrailsRequest: TEST_POLICIES_REQUEST,
+  TestPoliciesAndGuardrailsResponse: TEST_POLICIES_RESPONSE,
   PolicyListDBResponse: POLICY_LIST_RESPONSE,
   PolicyVersionListResponse: POLICY_VERSION_LIST_RESPONSE,
   PolicyVersionCreateRequest: POLICY_VERSION_CREATE_REQUEST,
@@ -92,6 +107,12 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   503: 'Not ready',
 };
 
+function tagOf(op: Operation): string {
+  if (op.path.startsWith('/policies') || op.path.startsWith('/policy/')) return 'Policies';
+  if (op.path.includes('guardrails') || op.path.startsWith('/utils/')) return 'Guardrails';
+  return op.access === 'open' ? 'Health' : 'Proxy';
+}
+
 const json = (schema: unknown) => ({ 'application/json': { schema: withRefs(schema) } });
 
 function operation(op: Operation): Record<string, unknown> {
@@ -128,7 +149,7 @@ function operation(op: Operation): Record<string, unknown> {
   return {
     summary: op.summary,
     operationId: `${op.method}${op.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-    tags: [op.path.startsWith('/policies') ? 'Policies' : op.access === 'open' ? 'Health' : 'Proxy'],
+    tags: [tagOf(op)],
     'x-railyard-access': op.access,
     ...(op.access === 'open' ? { security: [] } : {}),
     ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),

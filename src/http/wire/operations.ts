@@ -13,11 +13,18 @@ import {
 } from './attachment.ts';
 import { HEALTH, MESSAGE_RESPONSE, READINESS } from './common.ts';
 import { CONTEXT_LIMITS, POLICY_RESOLVE_REQUEST } from './context.ts';
+import {
+  GUARDRAIL_LIST_RESPONSE,
+  GUARDRAIL_LIST_V1_RESPONSE,
+  TEST_POLICIES_REQUEST,
+  TEST_POLICIES_RESPONSE,
+} from './guardrail.ts';
 import { PIPELINE_EXECUTION_RESULT, PIPELINE_TEST_REQUEST } from './pipeline.ts';
 import {
   POLICY_COMPARE_RESPONSE,
   POLICY_CREATE_REQUEST,
   POLICY_DB_RESPONSE,
+  POLICY_INFO_RESPONSE,
   POLICY_LIST_RESPONSE,
   POLICY_STATUS_REQUEST,
   POLICY_UPDATE_REQUEST,
@@ -25,6 +32,7 @@ import {
   POLICY_VERSION_LIST_RESPONSE,
   RESOLVED_GUARDRAILS_RESPONSE,
 } from './policy.ts';
+import { POLICY_VALIDATE_REQUEST, POLICY_VALIDATION_RESPONSE } from './policy-config.ts';
 import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
@@ -71,6 +79,53 @@ const CONTEXT: Param[] = [
 ];
 
 export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'post',
+    path: '/policy/validate',
+    summary: 'Check policies (LiteLLM config form) as if declared now, beside the served ones',
+    access: 'reader',
+    query: [NS],
+    body: POLICY_VALIDATE_REQUEST,
+    response: POLICY_VALIDATION_RESPONSE,
+    errors: [404, 422],
+  },
+  {
+    method: 'get',
+    path: '/policy/info/{policy_name}',
+    summary: 'A policy in production with its resolved guardrails and inheritance chain',
+    access: 'reader',
+    query: [NS],
+    response: POLICY_INFO_RESPONSE,
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/v2/guardrails/list',
+    summary: "The namespace's guardrail catalog, in LiteLLM's shape",
+    access: 'reader',
+    query: [NS],
+    response: GUARDRAIL_LIST_RESPONSE,
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/guardrails/list',
+    summary: "The guardrail catalog in LiteLLM's original shape (names, params, info)",
+    access: 'reader',
+    query: [NS],
+    response: GUARDRAIL_LIST_V1_RESPONSE,
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/utils/test_policies_and_guardrails',
+    summary: "Run policies' and named guardrails on each input; every failure is collected",
+    access: 'reader',
+    query: [NS],
+    body: TEST_POLICIES_REQUEST,
+    response: TEST_POLICIES_RESPONSE,
+    errors: [400, 404, 422],
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness', access: 'open', response: HEALTH },
   {
     method: 'get',

@@ -262,3 +262,40 @@ export function toWireVersionDiff(
   }
   return out;
 }
+
+const SCOPE = object({ teams: STRINGS, keys: STRINGS, models: STRINGS, tags: STRINGS }, [
+  'teams',
+  'keys',
+  'models',
+  'tags',
+]);
+
+/**
+ * `PolicyInfoResponse` (`GET /policy/info/{policy_name}`): the production version's lists, its
+ * chain's guardrails and names; `scope` gathers the selectors of the policy's attachments (LiteLLM
+ * leaves it empty). Plus the version it reads.
+ */
+export const POLICY_INFO_RESPONSE = object(
+  {
+    policy_name: STRING,
+    inherit: NULLABLE_STRING,
+    scope: SCOPE,
+    guardrails: object({ add: STRINGS, remove: STRINGS }, ['add', 'remove']),
+    resolved_guardrails: STRINGS,
+    inheritance_chain: STRINGS,
+    policy_id: STRING,
+    version_number: INTEGER,
+    definition_location: { enum: DEFINITION_LOCATIONS },
+  },
+  [
+    'policy_name',
+    'inherit',
+    'scope',
+    'guardrails',
+    'resolved_guardrails',
+    'inheritance_chain',
+    'policy_id',
+    'version_number',
+    'definition_location',
+  ],
+);
