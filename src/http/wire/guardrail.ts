@@ -11,7 +11,6 @@ import {
   NULLABLE_STRINGS,
   object,
   STRING,
-  STRINGS,
 } from './schema.ts';
 
 const LITELLM_PARAMS = object({ guardrail: STRING, mode: STRING, default_on: { type: 'boolean' } }, [
