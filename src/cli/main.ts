@@ -70,6 +70,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
         .choices(['reject', 'mask'])
         .default('reject'),
     )
+    .option(
+      '--templates <dir>',
+      'folder of policy templates for GET /policy/templates (default: the shipped ones)',
+    )
     .option('--kubernetes', "reconcile the cluster's railyard.dev objects instead of folders")
     .option(
       '--kubeconfig <path>',
@@ -97,6 +101,7 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
           namespace: o.namespace?.[0] ?? 'default',
           tokenFile: o.tokenFile,
           bodyLimitBytes: o.bodyLimit,
+          ...(o.templates === undefined ? {} : { templates: o.templates }),
           enforce: enforceOptions(o),
           ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: o.agentgatewayPort }),
           ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),

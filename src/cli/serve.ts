@@ -15,6 +15,7 @@ import { Controller } from '../reconcile/index.ts';
 import { Registry } from '../registry/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
+import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
@@ -27,6 +28,8 @@ export type ServeOptions = {
   readonly namespace: string;
   readonly tokenFile?: string;
   readonly bodyLimitBytes: number;
+  /** `--templates`: the folder `GET /policy/templates` lists; the shipped templates when absent. */
+  readonly templates?: string;
   /** Enforcement settings (`--decision-deadline`, `--enforce-baseline-context`, …); defaults when absent. */
   readonly enforce?: Partial<EnforceOptions>;
   /** `--agentgateway-port`: also serve agentgateway's `/request` and `/response` at the root of this port. */
@@ -101,6 +104,9 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     );
   }
 
+  const templates = await loadTemplates(opts.templates ?? SHIPPED_TEMPLATES);
+  for (const problem of templates.problems) log.warn({ problem }, 'policy template left out');
+
   const base = {
     registry,
     auth: tokens.authenticator,
@@ -109,6 +115,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
     reconcileStatus: () => controller.status(),
+    templates: templates.templates,
     ...(operator ? { ready: () => operator.ready() } : {}),
   };
   const enforcement = createEnforcement(base, opts.enforce);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
 import type { ControllerStatus } from '../reconcile/index.ts';
 import { AnswerCache, type Registry, type ResolveAnswer } from '../registry/index.ts';
+import type { Template } from '../templates/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
@@ -27,6 +28,8 @@ export type ServerDeps = {
    * enforcement's, else makes one with the defaults: one cache per server either way.
    */
   readonly answers?: AnswerCache<ResolveAnswer>;
+  /** The policy templates `GET /policy/templates` lists (`--templates`); none when absent. */
+  readonly templates?: readonly Template[];
 };
 
 /** Who may call a route: nobody needs a token for `open`. */

@@ -260,6 +260,7 @@ describe('bodies match the document', () => {
     await post('/policy/validate', { policies: {}, extra: 1 }, 422);
     await get('/policy/info/{policy_name}', '/policy/info/gpt');
     await get('/policy/info/{policy_name}', '/policy/info/nope', 404);
+    await get('/policy/templates');
     await get('/v2/guardrails/list');
     await get('/guardrails/list');
     await post('/utils/test_policies_and_guardrails', {

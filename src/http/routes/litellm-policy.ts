@@ -1,6 +1,6 @@
 /**
  * LiteLLM's routes beside `/policies` that its dashboard and scripts call: `POST /policy/validate`,
- * `GET /policy/info/{policy_name}`, the guardrail catalog (`GET /v2/guardrails/list`,
+ * `GET /policy/info/{policy_name}`, `GET /policy/templates`, the guardrail catalog (`GET /v2/guardrails/list`,
  * `GET /guardrails/list`) and `POST /utils/test_policies_and_guardrails`.
  */
 import type { Express, Request } from 'express';
@@ -13,6 +13,7 @@ import {
   POLICY_VALIDATE_REQUEST,
   TEST_POLICIES_REQUEST,
   toWireGuardrail,
+  toWireTemplate,
   toWireValidation,
 } from '../wire/index.ts';
 import { queryParam, readView, valueOrThrow } from './policies.ts';
@@ -55,6 +56,10 @@ export function registerLitellmPolicyRoutes(api: Express, deps: ServerDeps): voi
       version_number: version.versionNumber,
       definition_location: history.origin.kind === 'api' ? 'db' : 'config',
     });
+  });
+
+  api.get('/policy/templates', (_req, res) => {
+    res.json((deps.templates ?? []).map(toWireTemplate));
   });
 
   const catalog = (req: Request) => {

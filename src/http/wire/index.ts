@@ -42,4 +42,5 @@ export {
 export { toWireExplanation, toWireResolution } from './resolution.ts';
 export { toWireSnapshot } from './snapshot.ts';
 export { toWireReconcileStatus } from './status.ts';
+export { toWireTemplate } from './template.ts';
 export { bodyParser } from './validator.ts';

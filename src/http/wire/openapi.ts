@@ -44,6 +44,7 @@ import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { RECONCILE_STATUS, STATUS } from './status.ts';
+import { POLICY_TEMPLATE } from './template.ts';
 
 /** The named schemas, by the names LiteLLM's API gives them where it has one. */
 export const COMPONENTS: Readonly<Record<string, Schema>> = {
@@ -65,6 +66,7 @@ export const COMPONENTS: Readonly<Record<string, Schema>> = {
   PolicyValidateRequest: POLICY_VALIDATE_REQUEST,
   PolicyValidationResponse: POLICY_VALIDATION_RESPONSE,
   GuardrailInfoResponse: GUARDRAIL_INFO_RESPONSE,
+  PolicyTemplate: POLICY_TEMPLATE,
   ListGuardrailsResponse: GUARDRAIL_LIST_RESPONSE,
   TestPoliciesAndGuardrailsRequest: TEST_POLICIES_REQUEST,
   TestPoliciesAndGuardrailsResponse: TEST_POLICIES_RESPONSE,

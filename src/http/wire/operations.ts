@@ -37,6 +37,7 @@ import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { STATUS } from './status.ts';
+import { POLICY_TEMPLATES_RESPONSE } from './template.ts';
 
 export type Param = {
   readonly name: string;
@@ -97,6 +98,13 @@ export const OPERATIONS: readonly Operation[] = [
     query: [NS],
     response: POLICY_INFO_RESPONSE,
     errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/policy/templates',
+    summary: 'Policy templates (the folder of --templates), with their YAML',
+    access: 'reader',
+    response: POLICY_TEMPLATES_RESPONSE,
   },
   {
     method: 'get',

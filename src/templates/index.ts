@@ -1,0 +1,8 @@
+export {
+  loadTemplates,
+  SHIPPED_TEMPLATES,
+  TEMPLATE_COMPLEXITIES,
+  type Template,
+  type TemplateComplexity,
+  templateOf,
+} from './templates.ts';
