@@ -16,6 +16,7 @@ import { Registry } from '../registry/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
+import { UsageFile, UsageRecorder } from '../usage/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
@@ -104,6 +105,16 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     );
   }
 
+  const usageFile = operator
+    ? undefined
+    : new UsageFile({
+        path: join(opts.data, 'usage.json'),
+        onProblem: (message, err) => log.error({ ...(err ? { err } : {}) }, message),
+      });
+  const usage = new UsageRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
+  await usageFile?.attach(usage);
+  metrics.usageOf(() => usage.lifetime());
+
   const templates = await loadTemplates(opts.templates ?? SHIPPED_TEMPLATES);
   for (const problem of templates.problems) log.warn({ problem }, 'policy template left out');
 
@@ -116,6 +127,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     bodyLimitBytes: opts.bodyLimitBytes,
     reconcileStatus: () => controller.status(),
     templates: templates.templates,
+    usage,
     ...(operator ? { ready: () => operator.ready() } : {}),
   };
   const enforcement = createEnforcement(base, opts.enforce);
@@ -160,6 +172,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         }),
     ),
   );
+  await usageFile?.flush();
   log.info('stopped');
   return 0;
 }

@@ -63,7 +63,7 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
 
 export type EnforceDeps = Pick<
   ServerDeps,
-  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes' | 'answers'
+  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes' | 'answers' | 'usage'
 >;
 
 /** The routes, keyed `POST <path>` as the fast-path table expects, and the decision they share. */
@@ -110,13 +110,15 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       phase: call.phase,
       messages: call.messages,
     });
-    recordDecision(deps.log, deps.metrics, {
+    const event = {
       proxy,
       phase: call.phase,
       context: call.context,
       ...(call.callId ? { callId: call.callId } : {}),
       decision,
-    });
+    };
+    recordDecision(deps.log, deps.metrics, event);
+    deps.usage?.record({ ...event, model: call.context.model ?? null });
     const { status, body } = answer(decision);
     sendJson(res, status, body);
     return status;

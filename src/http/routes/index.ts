@@ -6,6 +6,7 @@ import { registerLitellmPolicyRoutes } from './litellm-policy.ts';
 import { registerPipelineRoutes } from './pipeline.ts';
 import { registerPolicyCrudRoutes } from './policies.ts';
 import { registerResolveRoutes } from './resolve.ts';
+import { registerUsageRoutes } from './usage.ts';
 
 /**
  * Registers every management route. Order matters: the named `/policies/...` routes come before
@@ -16,6 +17,7 @@ export function registerPolicyRoutes(api: Express, deps: ServerDeps): void {
   registerPipelineRoutes(api, deps);
   registerAttachmentRoutes(api, deps);
   registerLitellmPolicyRoutes(api, deps);
+  registerUsageRoutes(api, deps);
   registerPolicyCrudRoutes(api, deps);
   const document = openApiDocument();
   api.get('/openapi.json', (_req, res) => {

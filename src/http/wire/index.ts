@@ -43,4 +43,5 @@ export { toWireExplanation, toWireResolution } from './resolution.ts';
 export { toWireSnapshot } from './snapshot.ts';
 export { toWireReconcileStatus } from './status.ts';
 export { toWireTemplate } from './template.ts';
+export { toWireUsageLog, toWireUsageOverview, type UsageWindow } from './usage.ts';
 export { bodyParser } from './validator.ts';

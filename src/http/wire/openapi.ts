@@ -45,6 +45,7 @@ import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { RECONCILE_STATUS, STATUS } from './status.ts';
 import { POLICY_TEMPLATE } from './template.ts';
+import { USAGE_LOGS_RESPONSE, USAGE_OVERVIEW_RESPONSE } from './usage.ts';
 
 /** The named schemas, by the names LiteLLM's API gives them where it has one. */
 export const COMPONENTS: Readonly<Record<string, Schema>> = {
@@ -67,6 +68,8 @@ export const COMPONENTS: Readonly<Record<string, Schema>> = {
   PolicyValidationResponse: POLICY_VALIDATION_RESPONSE,
   GuardrailInfoResponse: GUARDRAIL_INFO_RESPONSE,
   PolicyTemplate: POLICY_TEMPLATE,
+  UsageOverviewResponse: USAGE_OVERVIEW_RESPONSE,
+  UsageLogsResponse: USAGE_LOGS_RESPONSE,
   ListGuardrailsResponse: GUARDRAIL_LIST_RESPONSE,
   TestPoliciesAndGuardrailsRequest: TEST_POLICIES_REQUEST,
   TestPoliciesAndGuardrailsResponse: TEST_POLICIES_RESPONSE,

@@ -38,6 +38,7 @@ import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { STATUS } from './status.ts';
 import { POLICY_TEMPLATES_RESPONSE } from './template.ts';
+import { USAGE_LOGS_RESPONSE, USAGE_OVERVIEW_RESPONSE } from './usage.ts';
 
 export type Param = {
   readonly name: string;
@@ -79,6 +80,15 @@ const CONTEXT: Param[] = [
   },
 ];
 
+const USAGE_QUERY: Param[] = [
+  {
+    name: 'start_date',
+    description: 'YYYY-MM-DD (UTC) or an ISO 8601 instant; default: the oldest hour kept',
+  },
+  { name: 'end_date', description: 'YYYY-MM-DD (UTC, included) or an ISO 8601 instant; default: now' },
+  { name: 'namespace', description: 'Only this namespace (default: every namespace)' },
+];
+
 export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
@@ -105,6 +115,44 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Policy templates (the folder of --templates), with their YAML',
     access: 'reader',
     response: POLICY_TEMPLATES_RESPONSE,
+  },
+  {
+    method: 'get',
+    path: '/policies/usage/overview',
+    summary: 'Per policy: decisions, blocks, masks, errors, cannot-decide, over hourly buckets',
+    access: 'reader',
+    query: USAGE_QUERY,
+    response: USAGE_OVERVIEW_RESPONSE,
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/guardrails/usage/overview',
+    summary: 'Per guardrail: runs, blocks, masks, errors, over hourly buckets',
+    access: 'reader',
+    query: USAGE_QUERY,
+    response: USAGE_OVERVIEW_RESPONSE,
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/guardrails/usage/logs',
+    summary: 'Recent enforcement decisions (never their text), by guardrail or policy',
+    access: 'reader',
+    query: [
+      { name: 'guardrail_id', description: 'A guardrail name' },
+      { name: 'policy_id', description: 'A policy name, or the policy_id of one of its versions' },
+      { name: 'action', description: 'blocked | passed | flagged' },
+      { name: 'page', description: 'From 1', schema: { type: 'integer', minimum: 1 } },
+      {
+        name: 'page_size',
+        description: '1 to 100 (50)',
+        schema: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+      ...USAGE_QUERY,
+    ],
+    response: USAGE_LOGS_RESPONSE,
+    errors: [400, 404, 422],
   },
   {
     method: 'get',
