@@ -263,7 +263,10 @@ describe('bodies match the document', () => {
     await get('/policy/templates');
     await get('/policies/usage/overview');
     await get('/policies/usage/overview', '/policies/usage/overview?start_date=yesterday', 400);
-    await get('/guardrails/usage/overview', '/guardrails/usage/overview?start_date=2026-01-01&end_date=2026-01-02');
+    await get(
+      '/guardrails/usage/overview',
+      '/guardrails/usage/overview?start_date=2026-01-01&end_date=2026-01-02',
+    );
     await get('/guardrails/usage/logs', '/guardrails/usage/logs?policy_id=gpt&page_size=5');
     await get('/guardrails/usage/logs', '/guardrails/usage/logs?page_size=500', 422);
     await get('/v2/guardrails/list');
