@@ -3,6 +3,5 @@ export {
   SHIPPED_TEMPLATES,
   TEMPLATE_COMPLEXITIES,
   type Template,
-  type TemplateComplexity,
   templateOf,
 } from './templates.ts';

@@ -6,12 +6,7 @@ export {
   USAGE_OUTCOMES,
   USAGE_SUBJECTS,
   type UsageDecision,
-  type UsageEvent,
-  type UsageLabel,
-  type UsageOptions,
-  type UsageOutcome,
   UsageRecorder,
-  type UsageState,
   type UsageSubject,
 } from './recorder.ts';
-export { UsageFile, type UsageFileOptions } from './usage-file.ts';
+export { UsageFile } from './usage-file.ts';

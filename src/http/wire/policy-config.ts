@@ -81,7 +81,7 @@ export function fromLitellmPolicyConfig(raw: unknown, path: string): Checked<Pol
   };
 }
 
-export const VALIDATION_ERROR_TYPES = [
+const VALIDATION_ERROR_TYPES = [
   'invalid_guardrail',
   'invalid_team',
   'invalid_key',
