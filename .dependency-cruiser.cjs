@@ -12,7 +12,7 @@ const LAYERS = [
   ['schema'],
   ['resources', 'guardrails'],
   ['kube'],
-  ['sources', 'store'],
+  ['sources', 'store', 'templates', 'usage'],
   ['registry'],
   ['reconcile'],
   ['operator', 'enforce'],

@@ -8,6 +8,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY src ./src
 COPY bin ./bin
 COPY crds ./crds
+COPY templates ./templates
 USER node
 EXPOSE 8080
 ENTRYPOINT ["node", "bin/railyard.ts"]

@@ -49,6 +49,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
+      '--litellm-team-id-fallback',
+      "LiteLLM webhook: match team attachments on the key's team id when its team has no alias (LiteLLM matches aliases only)",
+    )
+    .option(
       '--agentgateway-port <n>',
       'also serve agentgateway /request and /response at the root of this port',
       wholeNumber(0, 65_535),
@@ -65,6 +69,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       )
         .choices(['reject', 'mask'])
         .default('reject'),
+    )
+    .option(
+      '--templates <dir>',
+      'folder of policy templates for GET /policy/templates (default: the shipped ones)',
     )
     .option('--kubernetes', "reconcile the cluster's railyard.dev objects instead of folders")
     .option(
@@ -107,6 +115,7 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
           namespace: o.namespace?.[0] ?? 'default',
           tokenFile: o.tokenFile,
           bodyLimitBytes: o.bodyLimit,
+          ...(o.templates === undefined ? {} : { templates: o.templates }),
           enforce: enforceOptions(o),
           ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: o.agentgatewayPort }),
           ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),
@@ -151,6 +160,7 @@ function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
     baselineContext: o.enforceBaselineContext === true,
     agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
     agentgatewayResponseBlock: o.agentgatewayResponseBlock as EnforceOptions['agentgatewayResponseBlock'],
+    litellmTeamIdFallback: o.litellmTeamIdFallback === true,
   };
 }
 

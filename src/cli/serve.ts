@@ -16,6 +16,8 @@ import { Controller } from '../reconcile/index.ts';
 import { Registry } from '../registry/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
+import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
+import { UsageFile, UsageRecorder } from '../usage/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
@@ -28,6 +30,8 @@ export type ServeOptions = {
   readonly namespace: string;
   readonly tokenFile?: string;
   readonly bodyLimitBytes: number;
+  /** `--templates`: the folder `GET /policy/templates` lists; the shipped templates when absent. */
+  readonly templates?: string;
   /** Enforcement settings (`--decision-deadline`, `--enforce-baseline-context`, …); defaults when absent. */
   readonly enforce?: Partial<EnforceOptions>;
   /** `--agentgateway-port`: also serve agentgateway's `/request` and `/response` at the root of this port. */
@@ -115,6 +119,19 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     );
   }
 
+  const usageFile = operator
+    ? undefined
+    : new UsageFile({
+        path: join(opts.data, 'usage.json'),
+        onProblem: (message, err) => log.error({ ...(err ? { err } : {}) }, message),
+      });
+  const usage = new UsageRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
+  await usageFile?.attach(usage);
+  metrics.usageOf(() => usage.lifetime());
+
+  const templates = await loadTemplates(opts.templates ?? SHIPPED_TEMPLATES);
+  for (const problem of templates.problems) log.warn({ problem }, 'policy template left out');
+
   const base = {
     registry,
     auth: tokens.authenticator,
@@ -123,6 +140,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
     reconcileStatus: () => controller.status(),
+    templates: templates.templates,
+    usage,
     ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
   };
   const enforcement = createEnforcement(base, opts.enforce);
@@ -167,6 +186,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         }),
     ),
   );
+  await usageFile?.flush();
   log.info('stopped');
   return 0;
 }

@@ -149,6 +149,21 @@ export function agentgatewayAnswer(
         phase === 'pre_call' ? { messages: plain } : { choices: plain.map((message) => ({ message })) };
       return { status: 200, body: { action: { body, reason } } };
     }
+    case 'modify_response': {
+      // The pipeline's message stands in for the model's answer: every choice carries it on
+      // `/response`; on `/request` the model is not called and the caller gets the message.
+      const by = verdict.guardrail ? `${verdict.policy}/${verdict.guardrail}` : verdict.policy;
+      if (phase === 'post_call') {
+        const choices = Array.from({ length: responseBlock.choices }, () => ({
+          message: { role: 'assistant', content: verdict.message },
+        }));
+        return { status: 200, body: { action: { body: { choices }, reason: `modified by ${by}` } } };
+      }
+      return {
+        status: 200,
+        body: { action: { body: verdict.message, status_code: 403, reason: `modified by ${by}` } },
+      };
+    }
     case 'cannot_decide':
       return { status: 503, body: { error: `Railyard cannot decide: ${verdict.reason}` } };
   }

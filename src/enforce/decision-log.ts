@@ -46,7 +46,7 @@ export function decisionRecord(e: DecisionEvent): Record<string, unknown> {
     })),
     external: e.decision.external,
     verdict: verdict.kind,
-    ...(verdict.kind === 'block'
+    ...(verdict.kind === 'block' || verdict.kind === 'modify_response'
       ? { decidedBy: { policy: verdict.policy, guardrail: verdict.guardrail ?? null } }
       : {}),
     ...(verdict.kind === 'cannot_decide' ? { reason: verdict.reason } : {}),

@@ -38,11 +38,19 @@ export type DecisionInput = {
 
 /**
  * `mask.messages` has one message per input message, in order, with the same roles; only contents
- * differ. `cannot_decide` means "let the proxy's own fail-open/closed setting apply".
+ * differ. `modify_response` is a pipeline's answer in place of the model's: LiteLLM gives the
+ * caller `message` as the completion. `cannot_decide` means "let the proxy's own fail-open/closed
+ * setting apply".
  */
 export type Verdict =
   | { readonly kind: 'allow' }
   | { readonly kind: 'block'; readonly message: string; readonly policy: string; readonly guardrail?: string }
+  | {
+      readonly kind: 'modify_response';
+      readonly message: string;
+      readonly policy: string;
+      readonly guardrail?: string;
+    }
   | { readonly kind: 'mask'; readonly messages: readonly Message[] }
   | { readonly kind: 'cannot_decide'; readonly reason: string };
 
@@ -234,7 +242,7 @@ async function decideOnce(
         });
       case 'modify_response':
         return result({
-          kind: 'block',
+          kind: 'modify_response',
           policy,
           ...guardrail,
           message: outcome.modifyResponseMessage ?? `Response modified by pipeline of policy '${policy}'`,

@@ -1,4 +1,5 @@
 import type { HistoryFit } from './history-retention.ts';
+import { guardrailNameOf, policyNameOf } from './names.ts';
 import { describeOrigin } from './origin.ts';
 import { condition, type ObjectStatus, renderIssue, type StatusCondition } from './status.ts';
 import type {
@@ -198,7 +199,8 @@ export function reconcileDeclared(
     prev.memo.histories === prev.histories &&
     prev.memo.versioning === versioning &&
     apiOwned.size === 0 &&
-    !reapplyAll
+    !reapplyAll &&
+    !renamesGuardrail(validation.rechecked, input, validation.keys, prev.memo)
       ? validation.rechecked
       : undefined;
 
@@ -244,7 +246,7 @@ export function reconcileDeclared(
     }
     lastGood.set(k, res);
     if (res.kind === 'Policy' && applying && (reapply || prev.lastGood.get(k) !== res)) {
-      const hk = historyKey(res.namespace, res.name);
+      const hk = historyKey(res.namespace, policyNameOf(res));
       const before = histories.get(hk);
       const applied = applyDeclared(before, res, opts.env);
       const fit: HistoryFit =
@@ -305,23 +307,28 @@ export function reconcileDeclared(
       if (lastGood.has(k) || statuses.has(k)) continue;
       changes.push({ kind: 'removed', key: keyOf(gone) });
       if (gone.kind !== 'Policy' || !applying) continue;
-      const hk = historyKey(gone.namespace, gone.name);
+      const hk = historyKey(gone.namespace, policyNameOf(gone));
       const history = histories.get(hk);
       if (history && isDeclared(history)) histories.set(hk, deactivateDeclared(history));
     }
   }
 
+  const retired = applying ? retireRenamed(prev.lastGood, lastGood, sources, histories) : [];
+  for (const hk of retired) touched.add(hk);
+
   if (!dirty) for (const k of historyFailures.keys()) if (!statuses.has(k)) historyFailures.delete(k);
   const catalogs = dirty
     ? editedCatalogs(prev.catalogs, dirty, lastGood)
-    : builtCatalogs(prev.catalogs, statuses, lastGood);
+    : builtCatalogs(prev.catalogs, statuses, sources, lastGood);
   const next = { histories, lastGood, statuses, unreadable, historyFailures, catalogs };
   const withStatus = dirty
-    ? withConditionsOf(dirty, readersOf(dirty, touched, prev, catalogs), next, prev, {
-        sources,
-        reusable,
-        memo,
-      })
+    ? withConditionsOf(
+        dirty,
+        new Set([...readersOf(dirty, touched, prev, catalogs), ...attachmentsOf(retired, dirty, lastGood)]),
+        next,
+        prev,
+        { sources, reusable, memo },
+      )
     : withConditions(next, sources, reusable, memo);
   return {
     next: {
@@ -339,6 +346,74 @@ export function reconcileDeclared(
     },
     changes,
   };
+}
+
+/**
+ * A declared policy whose `spec.policyName` changed leaves its old name: that history is retired
+ * (kept, inactive) as a deleted object's is, unless another object still serves that name.
+ * Returns the history keys retired.
+ */
+function retireRenamed(
+  before: ReadonlyMap<string, Resource>,
+  lastGood: ReadonlyMap<string, Resource>,
+  visited: ReadonlyMap<string, Resource>,
+  histories: Map<string, PolicyHistory>,
+): string[] {
+  const retired: string[] = [];
+  for (const k of visited.keys()) {
+    const was = before.get(k);
+    const now = lastGood.get(k);
+    if (was?.kind !== 'Policy' || now?.kind !== 'Policy') continue;
+    const name = policyNameOf(was);
+    if (name === policyNameOf(now)) continue;
+    const served = [...lastGood.values()].some(
+      (r) => r.kind === 'Policy' && r.namespace === was.namespace && policyNameOf(r) === name,
+    );
+    const hk = historyKey(was.namespace, name);
+    const history = histories.get(hk);
+    if (served || !history || !isDeclared(history) || !history.active) continue;
+    histories.set(hk, deactivateDeclared(history));
+    retired.push(hk);
+  }
+  return retired;
+}
+
+/** The attachments outside `dirty` whose Ready condition reads one of the `retired` histories. */
+function attachmentsOf(
+  retired: readonly string[],
+  dirty: ReadonlySet<string>,
+  lastGood: ReadonlyMap<string, Resource>,
+): string[] {
+  if (retired.length === 0) return [];
+  const out: string[] = [];
+  for (const [k, r] of lastGood)
+    if (
+      r.kind === 'PolicyAttachment' &&
+      !dirty.has(k) &&
+      retired.includes(historyKey(r.namespace, r.spec.policy))
+    )
+      out.push(k);
+  return out;
+}
+
+/**
+ * Whether an edit in place renames a Guardrail (`spec.guardrailName`): the catalogs, keyed by the
+ * names policies use, are then rebuilt by a full pass.
+ */
+function renamesGuardrail(
+  rechecked: ReadonlySet<string>,
+  input: DeclaredInput,
+  keys: readonly string[],
+  memo: PassMemo | undefined,
+): boolean {
+  for (let i = 0; i < input.resources.length; i++) {
+    const res = input.resources[i] as Resource;
+    const k = keys[i] as string;
+    if (res.kind !== 'Guardrail' || !rechecked.has(k)) continue;
+    const before = memo?.statuses.get(k)?.res;
+    if (before?.kind !== 'Guardrail' || guardrailNameOf(before) !== guardrailNameOf(res)) return true;
+  }
+  return false;
 }
 
 type StatusInputs = {
@@ -414,6 +489,7 @@ const sameReadKeys = (a: readonly ChainRead[], b: readonly ChainRead[]): boolean
 function builtCatalogs(
   before: ReadonlyMap<string, Catalog>,
   statuses: ReadonlyMap<string, ObjectStatus>,
+  sources: ReadonlyMap<string, Resource>,
   lastGood: ReadonlyMap<string, Resource>,
 ): Map<string, Catalog> {
   const declared = new Map<string, Set<string>>();
@@ -423,9 +499,11 @@ function builtCatalogs(
     if (names) names.add(name);
     else m.set(ns, new Set([name]));
   };
-  for (const s of statuses.values())
-    if (s.key.kind === 'Guardrail') add(declared, s.key.namespace, s.key.name);
-  for (const r of lastGood.values()) if (r.kind === 'Guardrail') add(serving, r.namespace, r.name);
+  for (const [k, s] of statuses)
+    if (s.key.kind === 'Guardrail')
+      add(declared, s.key.namespace, catalogName(k, s.key.name, sources, lastGood));
+  for (const r of lastGood.values())
+    if (r.kind === 'Guardrail') add(serving, r.namespace, guardrailNameOf(r));
   const out = new Map<string, Catalog>();
   for (const [ns, names] of declared) {
     const was = before.get(ns);
@@ -440,26 +518,39 @@ function builtCatalogs(
   return out;
 }
 
+/** A Guardrail's name in the catalog (what policies use), from its resource; else its object name. */
+function catalogName(
+  k: string,
+  objectName: string,
+  sources: ReadonlyMap<string, Resource>,
+  lastGood: ReadonlyMap<string, Resource>,
+): string {
+  const r = sources.get(k) ?? lastGood.get(k);
+  return r?.kind === 'Guardrail' ? guardrailNameOf(r) : objectName;
+}
+
 /**
- * The catalogs after an edit in place (`dirty`: the same keys as before, so no Guardrail name
- * came or went): only whether an edited Guardrail has a version in force can change.
+ * The catalogs after an edit in place (`dirty`: the same keys as before, and no Guardrail renamed,
+ * so the declared names are the same): only which names have a version in force can change. The
+ * name in force is that of the last good version, which need not be the edited spec's, so each
+ * namespace with an edited Guardrail has its served names listed again (a catalog that comes out
+ * the same keeps its object).
  */
 function editedCatalogs(
   before: ReadonlyMap<string, Catalog>,
   dirty: ReadonlySet<string>,
   lastGood: ReadonlyMap<string, Resource>,
 ): ReadonlyMap<string, Catalog> {
+  const namespaces = new Set<string>();
+  for (const k of dirty) if (k.startsWith('Guardrail/')) namespaces.add(k.split('/')[1] ?? '');
+  if (namespaces.size === 0) return before;
+  const serving = new Map<string, Set<string>>([...namespaces].map((ns) => [ns, new Set<string>()]));
+  for (const r of lastGood.values())
+    if (r.kind === 'Guardrail') serving.get(r.namespace)?.add(guardrailNameOf(r));
   let out: Map<string, Catalog> | undefined;
-  for (const k of dirty) {
-    if (!k.startsWith('Guardrail/')) continue;
-    const [, ns = '', ...rest] = k.split('/');
-    const name = rest.join('/');
-    const catalog = (out ?? before).get(ns);
-    const serving = lastGood.has(k);
-    if (catalog === undefined || catalog.serving.has(name) === serving) continue;
-    const names = new Set(catalog.serving);
-    if (serving) names.add(name);
-    else names.delete(name);
+  for (const [ns, names] of serving) {
+    const catalog = before.get(ns);
+    if (catalog === undefined || sameSet(catalog.serving, names)) continue;
     out ??= new Map(before);
     out.set(ns, { declared: catalog.declared, serving: names });
   }
@@ -573,7 +664,8 @@ const GUARDRAIL_READY = condition('Ready', true, 'InCatalog', 'The guardrail is 
 
 /** The key of the history whose versions an object's Ready condition reports. */
 function readHistoryKey(key: Key, good: Resource | undefined): string | undefined {
-  if (key.kind === 'Policy') return historyKey(key.namespace, key.name);
+  if (key.kind === 'Policy')
+    return historyKey(key.namespace, good?.kind === 'Policy' ? policyNameOf(good) : key.name);
   if (good?.kind === 'PolicyAttachment') return historyKey(key.namespace, good.spec.policy);
   return undefined;
 }
@@ -592,7 +684,14 @@ function readiness(
   const serving = good ? 'the last good version keeps serving' : 'nothing from it is in force';
   switch (status.key.kind) {
     case 'Policy':
-      return policyReadiness(k, status.key, state, errors, serving);
+      return policyReadiness(
+        k,
+        status.key,
+        good?.kind === 'Policy' ? policyNameOf(good) : status.key.name,
+        state,
+        errors,
+        serving,
+      );
     case 'PolicyAttachment': {
       if (errors.length > 0) return { conditions: [notApplied(errors, serving)], detail: {}, reads: [] };
       const spec = good?.kind === 'PolicyAttachment' ? good.spec : undefined;
@@ -661,15 +760,18 @@ const DEGRADED_FALSE = condition(
 function policyReadiness(
   k: string,
   key: Key,
+  policyName: string,
   state: DeclaredState,
   errors: readonly Issue[],
   serving: string,
 ): Readiness {
-  const history = state.histories.get(historyKey(key.namespace, key.name));
+  const hk = historyKey(key.namespace, policyName);
+  const history = state.histories.get(hk);
   const latest = history && latestVersion(history);
   const production = history && productionVersion(history);
   const detail = {
     policy: {
+      policyName,
       latestVersion: latest?.versionNumber,
       latestDigest: latest?.digest,
       productionVersion: production?.versionNumber,
@@ -679,8 +781,10 @@ function policyReadiness(
   };
   const failure = state.historyFailures.get(k);
   const degraded = failure ? condition('Degraded', true, 'HistoryNotStored', failure) : DEGRADED_FALSE;
-  const reads: ChainRead[] = [];
-  const problem = production && chainProblem(key, production, state, reads);
+  // Its own history is a read too: another object may claim the same name (an invalid duplicate)
+  // and report the versions this one's edits record.
+  const reads: ChainRead[] = [{ hk, history }];
+  const problem = production && chainProblem(key.namespace, policyName, production, state, reads);
   const inProduction = production
     ? `version ${production.versionNumber} is in production${problem ? `, but ${problem.message}` : ''}`
     : 'no version is in production';
@@ -714,18 +818,19 @@ function policyReadiness(
  * version). Guardrails are checked only in a namespace with a catalog, as validation does.
  */
 function chainProblem(
-  key: Key,
+  namespace: string,
+  policyName: string,
   production: PolicyVersion,
   state: DeclaredState,
   reads: ChainRead[],
 ): { reason: string; message: string } | undefined {
   const chain: { readonly policy: string; readonly version: PolicyVersion }[] = [
-    { policy: key.name, version: production },
+    { policy: policyName, version: production },
   ];
-  const seen = new Set([key.name]);
+  const seen = new Set([policyName]);
   for (let parent = production.content.inherit; parent !== undefined && !seen.has(parent); ) {
     seen.add(parent);
-    const hk = historyKey(key.namespace, parent);
+    const hk = historyKey(namespace, parent);
     const h = state.histories.get(hk);
     reads.push({ hk, history: h });
     const p = h?.active ? productionVersion(h) : undefined;
@@ -738,20 +843,20 @@ function chainProblem(
     chain.unshift({ policy: parent, version: p });
     parent = p.content.inherit;
   }
-  const catalog = state.catalogs.get(key.namespace);
+  const catalog = state.catalogs.get(namespace);
   if (catalog === undefined) return undefined;
   const from = new Map<string, string>();
   for (const { policy, version } of chain) {
     for (const g of version.content.guardrails.add) from.set(g, policy);
     for (const g of version.content.guardrails.remove) from.delete(g);
   }
-  for (const step of production.content.pipeline?.steps ?? []) from.set(step.guardrail, key.name);
+  for (const step of production.content.pipeline?.steps ?? []) from.set(step.guardrail, policyName);
   for (const g of [...from.keys()].sort()) {
-    const via = from.get(g) === key.name ? '' : ` (from policy "${from.get(g)}")`;
+    const via = from.get(g) === policyName ? '' : ` (from policy "${from.get(g)}")`;
     if (!catalog.declared.has(g))
       return {
         reason: 'GuardrailNotFound',
-        message: `guardrail "${g}"${via} is not declared in namespace "${key.namespace}", so every decision that reaches it fails; create the Guardrail or stop using it`,
+        message: `guardrail "${g}"${via} is not declared in namespace "${namespace}", so every decision that reaches it fails; create the Guardrail or stop using it`,
       };
     if (!catalog.serving.has(g))
       return {
@@ -799,14 +904,15 @@ function apiOwnedAsResources(
             res: {
               kind: 'Policy',
               namespace: h.namespace,
-              name: h.name,
+              // Not a DNS name, so never the key of a declared object; the name is the policy name.
+              name: `api:${h.name}`,
               origin: h.origin,
-              spec: { ...production.content, versionStatus: 'production' },
+              spec: { ...production.content, versionStatus: 'production', policyName: h.name },
             },
           },
     );
   }
   if (out.size === 0) return out;
-  for (const r of declared) if (r.kind === 'Policy') out.delete(historyKey(r.namespace, r.name));
+  for (const r of declared) if (r.kind === 'Policy') out.delete(historyKey(r.namespace, policyNameOf(r)));
   return out;
 }

@@ -1,3 +1,4 @@
+export * from './blast-radius.ts';
 export * from './comma-list.ts';
 export * from './condition.ts';
 export * from './declared-pass.ts';
@@ -12,6 +13,7 @@ export * from './index-lookup.ts';
 export * from './index-types.ts';
 export * from './inherit.ts';
 export * from './match.ts';
+export * from './names.ts';
 export * from './origin.ts';
 export * from './pipeline.ts';
 export * from './resolve.ts';

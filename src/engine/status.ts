@@ -17,6 +17,8 @@ export type StatusCondition = {
 };
 
 export type PolicyStatusDetail = {
+  /** The name proxies know the policy by (its history's name). */
+  readonly policyName?: string;
   readonly latestVersion?: number;
   readonly latestDigest?: string;
   readonly productionVersion?: number;

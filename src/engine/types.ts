@@ -77,7 +77,11 @@ export type Origin =
   | { readonly kind: 'kubernetes'; readonly namespace: string; readonly name: string }
   | { readonly kind: 'api' };
 
-export type PolicySpec = PolicyContent & { readonly versionStatus: VersionStatus };
+export type PolicySpec = PolicyContent & {
+  readonly versionStatus: VersionStatus;
+  /** The name proxies know the policy by (see `policyNameOf`); not part of the versioned content. */
+  readonly policyName?: string;
+};
 
 export type AttachmentSpec = {
   readonly policy: string;
@@ -92,6 +96,8 @@ export type AttachmentSpec = {
 };
 
 export type GuardrailSpec = {
+  /** The name proxies know the guardrail by (see `guardrailNameOf`). */
+  readonly guardrailName?: string;
   readonly type: GuardrailType;
   readonly mode: GuardrailMode;
   readonly failurePolicy: FailurePolicy;
@@ -129,6 +135,7 @@ export const ISSUE_CODES = [
   'invalid_guardrail',
   'invalid_pipeline',
   'duplicate_object',
+  'duplicate_name',
 ] as const;
 export type IssueCode = (typeof ISSUE_CODES)[number];
 

@@ -4,6 +4,7 @@
  * rules, which only the API server can run. Pure: no I/O, deterministic for a given input order.
  */
 import { checkRegex, conditionPatterns } from './condition.ts';
+import { policyNameOf, proxyNameOf } from './names.ts';
 import { describeOrigin } from './origin.ts';
 import type {
   AttachmentResource,
@@ -63,7 +64,9 @@ export function cachedResourceKey(r: Resource): string {
  * The issues of every resource, keyed by `resourceKey`; every input resource has an entry (empty
  * when clean). Resources in different namespaces never see each other. Only `error` issues make
  * an object invalid; `warning`s are reported and do not. When two documents declare the same
- * key, both get `duplicate_object` and their other issues share that key's entry.
+ * key, both get `duplicate_object` and their other issues share that key's entry. References
+ * (`inherit`, guardrail lists, an attachment's `policy`) name what proxies know (see `names.ts`);
+ * when two objects claim one such name in a namespace, both get `duplicate_name`.
  */
 export function validateResources(
   resources: readonly Resource[],
@@ -82,8 +85,16 @@ export type Validation = {
   readonly keys: readonly string[];
   /** Every declaration of each key, in input order. */
   readonly declarations: ReadonlyMap<string, readonly Resource[]>;
-  /** Per policy key, the keys whose checks read it: policies inheriting it, attachments of it. */
+  /**
+   * Per policy name key (`Policy/<namespace>/<policy name>`), the keys whose checks read it:
+   * policies inheriting it, attachments of it.
+   */
   readonly dependents: ReadonlyMap<string, ReadonlySet<string>>;
+  /**
+   * Per name key (`Policy/<namespace>/<policy name>`, `Guardrail/<namespace>/<guardrail name>`), the
+   * keys of the objects that claim it, sorted: references are looked up here.
+   */
+  readonly claims: ReadonlyMap<string, readonly string[]>;
   /** How many guardrail names each namespace's catalog holds. */
   readonly catalogSizes: ReadonlyMap<string, number>;
   readonly options: ValidateOptions;
@@ -101,8 +112,9 @@ export type Validation = {
  * `validateResources`, re-using `previous` (the result for an earlier input, with the same
  * options object) so that the cost follows the change: a key is re-checked when its declarations
  * changed (compared by object identity), when a policy its checks read changed (a parent anywhere
- * up the inheritance chain, an attachment's policy), or when its namespace's guardrail catalog
- * gained or lost a name (every policy of the namespace). Every other key keeps its previous
+ * up the inheritance chain, an attachment's policy), when another object started or stopped
+ * claiming its name, or when its namespace's guardrail catalog gained or lost a name (every
+ * policy of the namespace). Every other key keeps its previous
  * issue array, the same object. `issues` always equals `validateResources(resources, options)`.
  * Pure; `previous` is left untouched.
  */
@@ -126,14 +138,30 @@ export function revalidate(
 
   const catalogSizes = new Map(prev?.catalogSizes);
   let dependents = prev?.dependents ?? new Map<string, ReadonlySet<string>>();
+  let claims = prev?.claims ?? new Map<string, readonly string[]>();
   const touchedCatalogs = new Set<string>();
+  /** Name keys whose claimants changed, or whose claimant's content changed. */
+  const touchedNames = new Set<string>();
   for (const k of changed) {
     const before = prevDeclarations.get(k) ?? [];
     const after = declarations.get(k) ?? [];
     const first = (before[0] ?? after[0]) as Resource;
-    if (first.kind === 'Guardrail' && (before.length === 0) !== (after.length === 0)) {
-      catalogSizes.set(first.namespace, (catalogSizes.get(first.namespace) ?? 0) + (after.length ? 1 : -1));
-      touchedCatalogs.add(first.namespace);
+    const namesBefore = nameKeysOf(before);
+    const namesAfter = nameKeysOf(after);
+    const renamed = !sameItems(namesBefore, namesAfter);
+    if (first.kind === 'Guardrail') {
+      const presence = (before.length === 0) !== (after.length === 0);
+      if (presence)
+        catalogSizes.set(first.namespace, (catalogSizes.get(first.namespace) ?? 0) + (after.length ? 1 : -1));
+      if (presence || renamed) touchedCatalogs.add(first.namespace);
+    }
+    for (const n of namesBefore) touchedNames.add(n);
+    for (const n of namesAfter) touchedNames.add(n);
+    if (renamed) {
+      if (claims === prev?.claims) claims = new Map(claims);
+      const editable = claims as Map<string, readonly string[]>;
+      for (const n of namesBefore) editClaims(editable, n, k, 'delete');
+      for (const n of namesAfter) editClaims(editable, n, k, 'add');
     }
     const was = before.map(dependencyOf);
     const is = after.map(dependencyOf);
@@ -145,22 +173,35 @@ export function revalidate(
   }
 
   const recheck = new Set<string>(changed);
-  const queue = changed.filter((k) => k.startsWith('Policy/'));
-  for (let i = 0; i < queue.length; i++) {
-    for (const d of dependents.get(queue[i] as string) ?? []) {
-      if (recheck.has(d)) continue;
-      recheck.add(d);
-      if (d.startsWith('Policy/')) queue.push(d);
-    }
+  // A claimant of a touched name may have gained or lost a duplicate, and what reads the name may
+  // now find another object (or none): re-check both, and what reads those, through the chains.
+  const queue: string[] = [];
+  const queued = new Set<string>();
+  const enqueue = (n: string): void => {
+    if (!n.startsWith('Policy/') || queued.has(n)) return;
+    queued.add(n);
+    queue.push(n);
+  };
+  const visit = (k: string): void => {
+    recheck.add(k);
+    if (k.startsWith('Policy/')) for (const n of nameKeysOf(declarations.get(k) ?? [])) enqueue(n);
+  };
+  for (const n of touchedNames) {
+    enqueue(n);
+    for (const k of claims.get(n) ?? []) visit(k);
   }
+  // A policy may become valid (or not) when its catalog changes; what reads it follows.
   if (touchedCatalogs.size > 0) {
     for (const [k, same] of declarations) {
       const r = same[0] as Resource;
-      if (r.kind === 'Policy' && touchedCatalogs.has(r.namespace)) recheck.add(k);
+      if (r.kind === 'Policy' && touchedCatalogs.has(r.namespace)) visit(k);
     }
   }
+  for (let i = 0; i < queue.length; i++) {
+    for (const d of dependents.get(queue[i] as string) ?? []) visit(d);
+  }
 
-  const lookup = new Lookup(declarations, catalogSizes);
+  const lookup = new Lookup(declarations, catalogSizes, claims);
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const check = (k: string): Issue[] => keyIssues(declarations.get(k) ?? [], lookup, maxDepth, options);
   // With `replaced`, the keys are the same in the same order: only the re-checked ones change.
@@ -177,6 +218,7 @@ export function revalidate(
     keys,
     declarations,
     dependents,
+    claims,
     catalogSizes,
     options,
     resources,
@@ -244,7 +286,35 @@ function withReplaced(
   return out;
 }
 
-/** The key of the policy whose content `r`'s own checks read, if any. */
+/** The name keys an object claims: a policy's or guardrail's proxy name, none for an attachment. */
+function nameKeysOf(same: readonly Resource[]): string[] {
+  const out: string[] = [];
+  for (const r of same) {
+    if (r.kind === 'PolicyAttachment') continue;
+    const n = nameKey(r.kind, r.namespace, proxyNameOf(r));
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+const nameKey = (kind: 'Policy' | 'Guardrail', namespace: string, name: string): string =>
+  `${kind}/${namespace}/${name}`;
+
+/** Copy-on-write edit of one claims entry, kept sorted (the entries of `previous` are never mutated). */
+function editClaims(
+  claims: Map<string, readonly string[]>,
+  name: string,
+  key: string,
+  op: 'add' | 'delete',
+): void {
+  const rest = (claims.get(name) ?? []).filter((k) => k !== key);
+  if (op === 'add') rest.push(key);
+  rest.sort();
+  if (rest.length === 0) claims.delete(name);
+  else claims.set(name, rest);
+}
+
+/** The name key of the policy whose content `r`'s own checks read, if any. */
 function dependencyOf(r: Resource): string | undefined {
   if (r.kind === 'Policy')
     return r.spec.inherit === undefined ? undefined : `Policy/${r.namespace}/${r.spec.inherit}`;
@@ -287,6 +357,8 @@ function keyIssues(
         ),
       );
   for (const r of same) {
+    const duplicate = duplicateNameIssue(r, lookup);
+    if (duplicate) out.push(duplicate);
     switch (r.kind) {
       case 'Policy':
         out.push(...policyIssues(r, lookup.view(r.namespace), maxDepth));
@@ -302,7 +374,10 @@ function keyIssues(
   return out;
 }
 
-/** What the checks may read of one namespace; lookups see the first declaration of a duplicated name. */
+/**
+ * What the checks may read of one namespace, by the names proxies know; when several objects claim
+ * a name, lookups see the one with the first key.
+ */
 type NamespaceView = {
   readonly namespace: string;
   policy(name: string): PolicyResource | undefined;
@@ -314,30 +389,70 @@ type NamespaceView = {
 class Lookup {
   readonly #declarations: ReadonlyMap<string, readonly Resource[]>;
   readonly #catalogSizes: ReadonlyMap<string, number>;
+  readonly #claims: ReadonlyMap<string, readonly string[]>;
   readonly #views = new Map<string, NamespaceView>();
 
   constructor(
     declarations: ReadonlyMap<string, readonly Resource[]>,
     catalogSizes: ReadonlyMap<string, number>,
+    claims: ReadonlyMap<string, readonly string[]>,
   ) {
     this.#declarations = declarations;
     this.#catalogSizes = catalogSizes;
+    this.#claims = claims;
+  }
+
+  /** The keys of the objects claiming a name key, sorted. */
+  claimants(name: string): readonly string[] {
+    return this.#claims.get(name) ?? [];
+  }
+
+  /** The first declaration of `key`. */
+  declared(key: string): Resource | undefined {
+    return this.#declarations.get(key)?.[0];
   }
 
   view(namespace: string): NamespaceView {
     let v = this.#views.get(namespace);
     if (v === undefined) {
+      const claims = this.#claims;
       const declarations = this.#declarations;
       v = {
         namespace,
-        policy: (name) => declarations.get(`Policy/${namespace}/${name}`)?.[0] as PolicyResource | undefined,
-        hasGuardrail: (name) => declarations.has(`Guardrail/${namespace}/${name}`),
+        policy: (name) => {
+          const key = claims.get(nameKey('Policy', namespace, name))?.[0];
+          const same = key === undefined ? undefined : declarations.get(key);
+          return same?.find((r): r is PolicyResource => r.kind === 'Policy' && policyNameOf(r) === name);
+        },
+        hasGuardrail: (name) => claims.has(nameKey('Guardrail', namespace, name)),
         hasCatalog: (this.#catalogSizes.get(namespace) ?? 0) > 0,
       };
       this.#views.set(namespace, v);
     }
     return v;
   }
+}
+
+/** `duplicate_name` when another object of the namespace claims the name proxies know `r` by. */
+function duplicateNameIssue(r: Resource, lookup: Lookup): Issue | undefined {
+  if (r.kind === 'PolicyAttachment') return undefined;
+  const name = proxyNameOf(r);
+  const own = resourceKey(r);
+  const others = lookup.claimants(nameKey(r.kind, r.namespace, name)).filter((k) => k !== own);
+  if (others.length === 0) return undefined;
+  const where = others
+    .map((k) => {
+      const o = lookup.declared(k);
+      return o ? `${o.kind} "${o.name}" (${describeOrigin(o.origin)})` : k;
+    })
+    .join(', ');
+  const field = r.kind === 'Policy' ? 'policyName' : 'guardrailName';
+  const set = r.kind === 'Policy' ? r.spec.policyName : r.spec.guardrailName;
+  return error(
+    'duplicate_name',
+    set === undefined ? 'metadata.name' : `spec.${field}`,
+    `${r.kind} name "${name}" in namespace "${r.namespace}" is also claimed by ${where}; the names proxies know must be unique in a namespace: set a different spec.${field} on one of them`,
+  );
 }
 
 function policyIssues(p: PolicyResource, ns: NamespaceView, maxDepth: number): Issue[] {
@@ -350,7 +465,7 @@ function policyIssues(p: PolicyResource, ns: NamespaceView, maxDepth: number): I
 }
 
 function inheritanceIssues(p: PolicyResource, ns: NamespaceView, maxDepth: number): Issue[] {
-  const chain = [p.name];
+  const chain = [policyNameOf(p)];
   let current = p;
   while (current.spec.inherit !== undefined) {
     const parentName = current.spec.inherit;

@@ -1,5 +1,6 @@
 /** Declared policies (files, Kubernetes objects): the GitOps transitions of DESIGN 3. */
 import { contentDigest, stableStringify } from './digest.ts';
+import { policyNameOf } from './names.ts';
 import type { Origin, PolicyHistory, PolicyResource, PolicyVersion, VersionStatus } from './types.ts';
 import { appendVersion, newVersion, promote, touched, withVersions } from './version-steps.ts';
 import { emptyHistory, isDeclared, latestVersion, type VersionEnv } from './versions.ts';
@@ -100,8 +101,8 @@ export function applyDeclared(
   resource: PolicyResource,
   env: VersionEnv,
 ): DeclaredResult {
-  const { versionStatus, ...content } = resource.spec;
-  const base = history ?? emptyHistory(resource.namespace, resource.name, resource.origin);
+  const { versionStatus, policyName: _named, ...content } = resource.spec;
+  const base = history ?? emptyHistory(resource.namespace, policyNameOf(resource), resource.origin);
   const changes: VersionChange[] = [];
   if (history !== undefined && !isDeclared(history)) changes.push({ kind: 'adopted', from: history.origin });
   if (history !== undefined && !history.active) changes.push({ kind: 'reactivated' });

@@ -77,7 +77,8 @@ export class Authenticator {
   }
 
   /**
-   * The caller, from `Authorization: Bearer <t>` or LiteLLM's `x-api-key: <t>`; throws 401/403.
+   * The caller, from `Authorization: Bearer <t>`, LiteLLM's `x-litellm-api-key` or `x-api-key`
+   * (see `presentedToken`); throws 401/403.
    * Synchronous for configured tokens and remembered verifications; a promise only while a new
    * token is being verified.
    */
@@ -161,9 +162,19 @@ function mayAct(principal: Principal, need: Role): Principal {
   return principal;
 }
 
+/**
+ * The token of `Authorization: Bearer <t>`, else of LiteLLM's `x-litellm-api-key` (what its
+ * dashboard sends when the proxy uses that header: `Bearer <t>`, or the bare token), else of
+ * `x-api-key: <t>` (the Generic Guardrail API client).
+ */
 function presentedToken(headers: IncomingHttpHeaders): string | undefined {
   const auth = headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
+  const litellm = headers['x-litellm-api-key'];
+  if (typeof litellm === 'string' && litellm.trim() !== '') {
+    const value = litellm.trim();
+    return (value.startsWith('Bearer ') ? value.slice(7).trim() : value) || undefined;
+  }
   const apiKey = headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
 }

@@ -43,6 +43,8 @@ export type EnforceOptions = {
   readonly agentgatewayHeaders: AgentgatewayHeaderNames;
   /** `--agentgateway-response-block`: see `ResponseBlock`. */
   readonly agentgatewayResponseBlock: ResponseBlock;
+  /** `--litellm-team-id-fallback`: see `LitellmReadOptions.teamIdFallback`. */
+  readonly litellmTeamIdFallback: boolean;
   /** Pre-call models remembered by `litellm_call_id`. */
   readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
   /** The HTTP client of `webhook` guardrails. */
@@ -55,12 +57,13 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
   baselineContext: DECIDER_DEFAULTS.baselineContext,
   agentgatewayHeaders: AGENTGATEWAY_HEADER_DEFAULTS,
   agentgatewayResponseBlock: 'reject',
+  litellmTeamIdFallback: false,
   callCache: { maxEntries: CALL_CACHE_DEFAULTS.maxEntries, ttlMs: CALL_CACHE_DEFAULTS.ttlMs },
 };
 
 export type EnforceDeps = Pick<
   ServerDeps,
-  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes' | 'answers'
+  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes' | 'answers' | 'usage'
 >;
 
 /** The routes, keyed `POST <path>` as the fast-path table expects, and the decision they share. */
@@ -107,13 +110,15 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       phase: call.phase,
       messages: call.messages,
     });
-    recordDecision(deps.log, deps.metrics, {
+    const event = {
       proxy,
       phase: call.phase,
       context: call.context,
       ...(call.callId ? { callId: call.callId } : {}),
       decision,
-    });
+    };
+    recordDecision(deps.log, deps.metrics, event);
+    deps.usage?.record({ ...event, model: call.context.model ?? null });
     const { status, body } = answer(decision);
     sendJson(res, status, body);
     return status;
@@ -123,7 +128,11 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     name: LITELLM_PATH,
     access: 'reader',
     handle: async (req, res) => {
-      const call = checked(parseLitellmRequest(await readJsonBody(req, deps.bodyLimitBytes)));
+      const call = checked(
+        parseLitellmRequest(await readJsonBody(req, deps.bodyLimitBytes), {
+          teamIdFallback: opts.litellmTeamIdFallback,
+        }),
+      );
       const model =
         call.phase === 'post_call' && call.callId ? (models.get(call.callId) ?? call.model) : call.model;
       if (call.phase === 'pre_call' && call.callId && call.model) models.set(call.callId, call.model);

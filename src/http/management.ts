@@ -6,7 +6,14 @@ import { registerPolicyRoutes } from './routes/index.ts';
 import type { ServerDeps } from './server.ts';
 
 /** Reads that travel as POST: callers with a reader token may use them. */
-const READER_POSTS = new Set(['/policies/resolve', '/policies/test-pipeline', '/v1/explain']);
+const READER_POSTS = new Set([
+  '/policies/resolve',
+  '/policies/test-pipeline',
+  '/v1/explain',
+  '/policies/attachments/estimate-impact',
+  '/policy/validate',
+  '/utils/test_policies_and_guardrails',
+]);
 
 /**
  * The Express application behind every route the fast path does not answer: LiteLLM's

@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
 import type { ControllerStatus } from '../reconcile/index.ts';
 import { AnswerCache, type Registry, type ResolveAnswer } from '../registry/index.ts';
+import type { Template } from '../templates/index.ts';
+import type { UsageRecorder } from '../usage/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
@@ -32,6 +34,10 @@ export type ServerDeps = {
    * management write is refused with a 405 whose `detail` is this text; reads are unchanged.
    */
   readonly writesRefused?: string;
+  /** What enforcement decided, counted for the usage routes; enforcement records into it. */
+  readonly usage?: UsageRecorder;
+  /** The policy templates `GET /policy/templates` lists (`--templates`); none when absent. */
+  readonly templates?: readonly Template[];
 };
 
 /** Who may call a route: nobody needs a token for `open`. */

@@ -12,6 +12,9 @@
  * - `guardrails:` (`guardrail_name`, `litellm_params.guardrail`) → one `Guardrail` each, of a
  *   built-in type when `LITELLM_BUILT_INS` maps it, else `external` (the proxy runs it). A name a
  *   policy uses that the list does not declare becomes an `external` guardrail too.
+ * - Names stay LiteLLM's: a policy or guardrail name that is not a valid object name
+ *   (`pii_masking`, `Finance Baseline`) becomes `spec.policyName` / `spec.guardrailName`, with a
+ *   DNS `metadata.name` derived from it (`pii-masking`, made unique); references keep the names.
  */
 import {
   type AttachmentResource,
@@ -19,8 +22,10 @@ import {
   type GuardrailMode,
   type GuardrailResource,
   type GuardrailType,
+  isProxyName,
   type Origin,
   type PolicyResource,
+  PROXY_NAME_MESSAGE,
   type Resource,
 } from '../engine/index.ts';
 import { validatePipeline } from '../http/index.ts';
@@ -74,7 +79,7 @@ export function importLitellmConfig(config: unknown, opts: ImportOptions): Impor
   if (!isObject(config)) {
     return { resources: [], warnings, errors: [{ path: '', message: 'the config must be a YAML mapping' }] };
   }
-  const names = policyNames(config.policies, warn);
+  const names = policyNames(config.policies);
   const policies = importPolicies(config.policies, names, opts, warn, (path, message) =>
     errors.push({ path, message }),
   );
@@ -92,29 +97,51 @@ export function importLitellmConfig(config: unknown, opts: ImportOptions): Impor
       guardrails.push(externalGuardrail(g, 'not declared in the LiteLLM config', opts));
     }
   }
+  const guardrailObjects = objectNames(
+    guardrails.map((g) => g.name),
+    'guardrail',
+  );
+  const named = guardrails.map((g): GuardrailResource => {
+    const objectName = guardrailObjects.get(g.name) ?? g.name;
+    return objectName === g.name ? g : { ...g, name: objectName, spec: { guardrailName: g.name, ...g.spec } };
+  });
   if (attachments.length === 0 && policies.length > 0) {
     warn('policy_attachments', 'no policy_attachments: the policies apply to no request (as in LiteLLM)');
   }
-  return { resources: [...guardrails, ...policies, ...attachments], warnings, errors };
+  return { resources: [...named, ...policies, ...attachments], warnings, errors };
 }
 
-/** LiteLLM policy names → Railyard names (lowercase DNS names); renamed ones get a warning. */
-function policyNames(raw: unknown, warn: (path: string, message: string) => void): Map<string, string> {
-  const names = new Map<string, string>();
-  if (!isObject(raw)) return names;
-  for (const name of Object.keys(raw)) {
-    if (DNS_SUBDOMAIN.test(name)) {
-      names.set(name, name);
+/**
+ * A DNS object name for each LiteLLM name, unique within `names`: the name itself when it is one,
+ * else lowercase with every other run of characters as `-` (`Finance_Baseline` → `finance-baseline`),
+ * and `-2`, `-3` … when two land on the same object name.
+ */
+function objectNames(names: readonly string[], fallback: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set(names.filter((n) => DNS_SUBDOMAIN.test(n) && n.length <= 253));
+  for (const name of names) {
+    if (out.has(name)) continue;
+    if (taken.has(name) && DNS_SUBDOMAIN.test(name)) {
+      out.set(name, name);
       continue;
     }
-    const renamed = name
-      .toLowerCase()
-      .replace(/[^a-z0-9.-]+/g, '-')
-      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-    names.set(name, renamed);
-    warn(`policies.${name}`, `renamed to "${renamed}": Railyard policy names are lowercase DNS names`);
+    const base =
+      name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .slice(0, 240)
+        .replace(/^-+|-+$/g, '') || fallback;
+    let candidate = base;
+    for (let i = 2; taken.has(candidate); i++) candidate = `${base}-${i}`;
+    taken.add(candidate);
+    out.set(name, candidate);
   }
-  return names;
+  return out;
+}
+
+/** The policy names a config declares, each with its object name. */
+function policyNames(raw: unknown): Map<string, string> {
+  return isObject(raw) ? objectNames(Object.keys(raw), 'policy') : new Map();
 }
 
 function importPolicies(
@@ -154,13 +181,19 @@ function importPolicies(
       }
       pipeline = checked.value;
     }
-    const parent = typeof p.inherit === 'string' ? (names.get(p.inherit) ?? p.inherit) : undefined;
+    if (!isProxyName(name)) {
+      error(path, `policy "${name}" not imported: its name ${PROXY_NAME_MESSAGE}`);
+      continue;
+    }
+    const parent = typeof p.inherit === 'string' ? p.inherit : undefined;
+    const objectName = names.get(name) ?? name;
     out.push({
       kind: 'Policy',
       namespace: opts.namespace,
-      name: names.get(name) ?? name,
+      name: objectName,
       origin: opts.originOf(path),
       spec: {
+        ...(objectName === name ? {} : { policyName: name }),
         ...(typeof p.description === 'string' ? { description: p.description } : {}),
         ...(parent ? { inherit: parent } : {}),
         guardrails: { add: [...new Set(add)].sort(), remove: [...new Set(remove)].sort() },
@@ -214,7 +247,7 @@ function importAttachments(
       if (!ATTACHMENT_KEYS.includes(key))
         warn(`${path}.${key}`, `not carried over: unknown attachment field "${key}"`);
     }
-    const policy = names.get(a.policy) ?? a.policy;
+    const policy = a.policy;
     if (!names.has(a.policy))
       warn(
         `${path}.policy`,
@@ -244,7 +277,7 @@ function importAttachments(
       {
         kind: 'PolicyAttachment',
         namespace: opts.namespace,
-        name: `${policy}-${index}`,
+        name: `${names.get(policy) ?? objectNames([policy], 'policy').get(policy)}-${index}`,
         origin: opts.originOf(path),
         spec: { policy, ...(scope ? { scope } : {}), ...lists, priority: raw.length - index },
       },
@@ -265,6 +298,10 @@ function importGuardrails(
     const name = g.guardrail_name;
     if (typeof name !== 'string' || name === '') {
       warn(path, 'not carried over: a guardrail needs guardrail_name');
+      return;
+    }
+    if (!isProxyName(name)) {
+      warn(`${path}.guardrail_name`, `not carried over: the name ${PROXY_NAME_MESSAGE}`);
       return;
     }
     const params = isObject(g.litellm_params) ? g.litellm_params : {};

@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, type HistogramConfiguration, Registry } from 'prom-client';
 
+/** One lifetime usage count (see the usage recorder), structurally. */
+type UsageCount = {
+  readonly label: { readonly subject: string; readonly namespace: string; readonly name: string };
+  readonly outcome: string;
+  readonly value: number;
+};
+
 /** What the object gauge reads of a status. */
 type ObjectStatusCounts = {
   readonly key: { readonly kind: string };
@@ -66,6 +73,40 @@ export class Metrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+
+  /** Per policy, by outcome, since start: filled from `usageOf` when scraped. */
+  readonly policyUsage = new Counter({
+    name: 'railyard_policy_decisions_total',
+    help: 'Enforcement decisions per policy and outcome (calls, blocks, masks, errors, cannot_decide); names past the cap count as "other"',
+    labelNames: ['namespace', 'policy', 'outcome'] as const,
+    registers: [this.registry],
+    collect: () => this.#collectUsage('policy'),
+  });
+  /** Per guardrail, by outcome, since start: filled from `usageOf` when scraped. */
+  readonly guardrailUsage = new Counter({
+    name: 'railyard_guardrail_runs_total',
+    help: 'Guardrail runs in enforcement decisions per guardrail and outcome (calls, blocks, masks, errors); names past the cap count as "other"',
+    labelNames: ['namespace', 'guardrail', 'outcome'] as const,
+    registers: [this.registry],
+    collect: () => this.#collectUsage('guardrail'),
+  });
+  #usage: () => Iterable<UsageCount> = () => [];
+
+  /** Where the usage counters read their counts (the usage recorder's lifetime counts). */
+  usageOf(counts: () => Iterable<UsageCount>): void {
+    this.#usage = counts;
+  }
+
+  #collectUsage(subject: 'policy' | 'guardrail'): void {
+    const counter = subject === 'policy' ? this.policyUsage : this.guardrailUsage;
+    counter.reset();
+    for (const c of this.#usage()) {
+      if (c.label.subject !== subject || c.value === 0) continue;
+      const labels = { namespace: c.label.namespace, outcome: c.outcome };
+      if (subject === 'policy') this.policyUsage.inc({ ...labels, policy: c.label.name }, c.value);
+      else this.guardrailUsage.inc({ ...labels, guardrail: c.label.name }, c.value);
+    }
+  }
 
   /** Where the `railyard_objects` gauge reads the statuses it counts (those being served). */
   countObjectsOf(statuses: () => readonly ObjectStatusCounts[]): void {

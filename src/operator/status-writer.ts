@@ -112,11 +112,14 @@ export function statusPatch(
   return differs ? patch : undefined;
 }
 
-/** The production chain's guardrails of a policy, from the snapshot being served. */
-export function resolvedGuardrailsOf(snapshot: Snapshot, key: Key): readonly string[] {
+/**
+ * The production chain's guardrails of a policy, from the snapshot being served; `policyName` is
+ * the name proxies know it by (`spec.policyName`, else the object's name).
+ */
+export function resolvedGuardrailsOf(snapshot: Snapshot, key: Key, policyName = key.name): readonly string[] {
   if (key.kind !== 'Policy') return [];
   const view = snapshot.namespaces.get(key.namespace);
-  return (view && policyGuardrails(view.index, key.name)) ?? [];
+  return (view && policyGuardrails(view.index, policyName)) ?? [];
 }
 
 export type StatusWriterOptions = {
@@ -182,7 +185,12 @@ export class StatusWriter {
     const now = (this.#o.now ?? (() => new Date()))()
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z');
-    const desired = desiredStatus(s, obj.status, resolvedGuardrailsOf(snapshot, s.key), now);
+    const desired = desiredStatus(
+      s,
+      obj.status,
+      resolvedGuardrailsOf(snapshot, s.key, s.policy?.policyName),
+      now,
+    );
     const patch = statusPatch(desired, obj.status);
     return patch && { patch, desired, obj };
   }

@@ -6,9 +6,18 @@ export {
   type ResolveAnswer,
 } from './answer.ts';
 export { AnswerCache, answerKey } from './answer-cache.ts';
+export { type AttachmentImpact, estimateAttachmentImpact } from './attachment-impact.ts';
 export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
 export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';
+export { type PolicyCandidate, validatePolicies } from './policy-validate.ts';
 export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
-export { type PipelineTarget, runTestPipeline, type TestPipelineOptions } from './test-pipeline.ts';
+export {
+  type AppliedGuardrails,
+  applyGuardrails,
+  type GuardrailSelection,
+  type PipelineTarget,
+  runTestPipeline,
+  type TestPipelineOptions,
+} from './test-pipeline.ts';

@@ -14,6 +14,8 @@ export {
   listAttachments,
   listPolicies,
   listVersions,
+  type PolicyInfo,
+  policyInfo,
   resolvedGuardrails,
 } from './policy-reads.ts';
 export {

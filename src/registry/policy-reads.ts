@@ -112,3 +112,41 @@ export function getAttachment(
   const found = view?.attachments.find((a) => a.attachmentId === attachmentId);
   return found ? ok(found) : fail('not_found', `Attachment with ID ${attachmentId} not found`);
 }
+
+/** What `GET /policy/info/{name}` tells of a policy in production. */
+export type PolicyInfo = {
+  readonly entry: VersionEntry;
+  /** The chain's guardrails, every level applied (no request context), sorted. */
+  readonly resolved: readonly string[];
+  /** The policy names of the chain, root first. */
+  readonly chain: readonly string[];
+  /** Every selector of the policy's attachments, each list sorted and de-duplicated. */
+  readonly scope: {
+    readonly teams: string[];
+    readonly keys: string[];
+    readonly models: string[];
+    readonly tags: string[];
+  };
+};
+
+/** The production version of a policy, by the name proxies know it by; `not_found` otherwise. */
+export function policyInfo(view: NamespaceView | undefined, name: string): Result<PolicyInfo> {
+  const indexed = view?.index.policies.get(name);
+  const history = view?.histories.find((h) => h.name === name && h.active);
+  const production = history && productionVersion(history);
+  if (!indexed || !history || !production) return fail('not_found', `Policy '${name}' not found`);
+  const attachments = (view?.attachments ?? []).filter((a) => a.spec.policy === name);
+  const union = (pick: (a: AttachmentRecord) => readonly string[]) =>
+    [...new Set(attachments.flatMap(pick))].sort(byText);
+  return ok({
+    entry: { history, version: production },
+    resolved: indexed.guardrails,
+    chain: indexed.chain.map((level) => level.ref.policyName),
+    scope: {
+      teams: union((a) => (a.spec.scope === '*' ? ['*'] : a.spec.teams)),
+      keys: union((a) => (a.spec.scope === '*' ? ['*'] : a.spec.keys)),
+      models: union((a) => (a.spec.scope === '*' ? ['*'] : a.spec.models)),
+      tags: union((a) => a.spec.tags),
+    },
+  });
+}

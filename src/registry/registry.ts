@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AttachmentRecord, Issue, PolicyHistory, Resource, VersionEnv } from '../engine/index.ts';
+import type {
+  AttachmentRecord,
+  GuardrailSpec,
+  Issue,
+  PolicyHistory,
+  Resource,
+  VersionEnv,
+} from '../engine/index.ts';
 import {
   type DeclaredInput,
   type DeclaredState,
   emptyDeclaredState,
+  guardrailNameOf,
   historyKey,
   type ReconcileChange,
   reconcileDeclared,
@@ -11,6 +19,9 @@ import {
 import { compileGuardrail } from '../guardrails/index.ts';
 import type { VersionStore } from '../store/index.ts';
 import { buildSnapshot, type Snapshot } from './snapshot.ts';
+
+/** A guardrail of a namespace's catalog, under the name policies use. */
+type CatalogEntry = { readonly namespace: string; readonly name: string; readonly spec: GuardrailSpec };
 
 /** What an API write sees: histories keyed `namespace/name`, API attachments keyed by id. */
 export type ApiState = {
@@ -43,6 +54,7 @@ export class Registry {
   #declared: DeclaredState = emptyDeclaredState();
   #apiAttachments = new Map<string, AttachmentRecord>();
   #attachmentRecords = new WeakMap<Resource, AttachmentRecord>();
+  #catalogEntries = new WeakMap<Resource, CatalogEntry>();
   #snapshot: Snapshot = buildSnapshot(0, { histories: [], attachments: [], guardrails: [], statuses: [] });
   #writes: Promise<unknown> = Promise.resolve();
   #waiters = new Set<() => void>();
@@ -211,10 +223,10 @@ export class Registry {
   /** The snapshot of a state; building it reads nothing else, so it can run ahead of a write. */
   #nextSnapshot(declared: DeclaredState, apiAttachments: ReadonlyMap<string, AttachmentRecord>): Snapshot {
     const declaredAttachments: AttachmentRecord[] = [];
-    const guardrails: Extract<Resource, { kind: 'Guardrail' }>[] = [];
+    const guardrails: CatalogEntry[] = [];
     for (const res of declared.lastGood.values()) {
       if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
-      if (res.kind === 'Guardrail') guardrails.push(res);
+      if (res.kind === 'Guardrail') guardrails.push(this.#catalogEntry(res));
     }
     return buildSnapshot(
       this.#snapshot.serial + 1,
@@ -234,6 +246,19 @@ export class Registry {
     this.#snapshot = snapshot;
     this.#opts.onPublish?.(snapshot);
     if (changed) for (const wake of [...this.#waiters]) wake();
+  }
+
+  /**
+   * A declared Guardrail as the catalog lists it: under the name policies use. One object per
+   * resource, so an unchanged guardrail is the same entry from snapshot to snapshot.
+   */
+  #catalogEntry(res: Extract<Resource, { kind: 'Guardrail' }>): CatalogEntry {
+    let entry = this.#catalogEntries.get(res);
+    if (!entry) {
+      entry = { namespace: res.namespace, name: guardrailNameOf(res), spec: res.spec };
+      this.#catalogEntries.set(res, entry);
+    }
+    return entry;
   }
 
   /** Declared attachments keep their record (and so the index) as long as the object is unchanged. */
@@ -266,7 +291,7 @@ export class Registry {
 
 /** One function for every pass, so that a pass re-validates only what changed (see `reconcileDeclared`). */
 function checkGuardrailConfig(g: Extract<Resource, { kind: 'Guardrail' }>): Issue[] {
-  const compiled = compileGuardrail(g.name, g.spec);
+  const compiled = compileGuardrail(guardrailNameOf(g), g.spec);
   return compiled.ok ? [] : compiled.issues;
 }
 

@@ -7,6 +7,7 @@ import {
   executePipeline,
   type Message,
   type Pipeline,
+  type PipelineMode,
   type PipelineResult,
   productionVersion,
   type Result,
@@ -72,4 +73,69 @@ function pipelineOf(view: NamespaceView | undefined, name: string): Result<Pipel
     };
   }
   return { ok: true, value: pipeline };
+}
+
+/** What `POST /utils/test_policies_and_guardrails` applies: policies' guardrails and named ones. */
+export type GuardrailSelection = {
+  readonly policies: readonly string[];
+  readonly guardrails: readonly string[];
+};
+
+export type AppliedGuardrails = {
+  /** The texts after every masking guardrail, one per text given. */
+  readonly texts: readonly string[];
+  /** Each guardrail that failed (blocked) or errored, with its detail, in the order run. */
+  readonly errors: readonly { readonly guardrail: string; readonly message: string }[];
+};
+
+/**
+ * Runs, in name order, every guardrail `selection` names: those of each policy's production chain
+ * (no request context; an unknown policy adds none) and those named directly, on `texts` as one
+ * request (`pre_call`) or response (`post_call`). Every guardrail runs: a failure or an error is
+ * collected, not a stop; a mask carries to the next. Guardrails missing from the catalog, or that
+ * only the proxy runs (`external`), are skipped, as LiteLLM skips guardrails it has not loaded.
+ * It is the pipeline executor of `runTestPipeline`, on a pipeline of one `next` step per guardrail
+ * with `passData`. Never rejects.
+ */
+export async function applyGuardrails(
+  view: NamespaceView | undefined,
+  selection: GuardrailSelection,
+  texts: readonly string[],
+  mode: PipelineMode,
+  options: Partial<TestPipelineOptions> = {},
+): Promise<AppliedGuardrails> {
+  const names = new Set(selection.guardrails);
+  for (const p of selection.policies)
+    for (const g of view?.index.policies.get(p)?.guardrails ?? []) names.add(g);
+  const runnable = [...names].filter((g) => {
+    const spec = view?.guardrails.get(g);
+    return spec !== undefined && spec.type !== 'external';
+  });
+  runnable.sort();
+  if (runnable.length === 0) return { texts, errors: [] };
+  const role = mode === 'pre_call' ? 'user' : 'assistant';
+  const pipeline: Pipeline = {
+    mode,
+    steps: runnable.map((guardrail) => ({
+      guardrail,
+      onPass: 'next',
+      onFail: 'next',
+      onError: 'next',
+      passData: true,
+    })),
+  };
+  const run = await runTestPipeline(
+    view,
+    { pipeline },
+    texts.map((content) => ({ role, content })),
+    options,
+  );
+  if (!run.ok) return { texts, errors: [] };
+  const out = run.value;
+  return {
+    texts: out.modifiedData ? out.modifiedData.messages.map((m) => m.content) : texts,
+    errors: out.stepResults
+      .filter((s) => s.outcome !== 'pass')
+      .map((s) => ({ guardrail: s.guardrailName, message: s.errorDetail ?? s.outcome })),
+  };
 }

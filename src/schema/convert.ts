@@ -87,6 +87,7 @@ function toPolicySpec(s: Json): Checked<PolicySpec> {
     };
   }
   const spec: PolicySpec = {
+    ...(typeof s.policyName === 'string' ? { policyName: s.policyName } : {}),
     ...(typeof s.description === 'string' ? { description: s.description } : {}),
     ...(typeof s.inherit === 'string' ? { inherit: s.inherit } : {}),
     guardrails: { add: sortedSet(guardrails.add), remove: sortedSet(guardrails.remove) },
@@ -139,6 +140,7 @@ function toAttachmentSpec(s: Json): AttachmentSpec {
 
 function toGuardrailSpec(s: Json): GuardrailSpec {
   return {
+    ...(typeof s.guardrailName === 'string' ? { guardrailName: s.guardrailName } : {}),
     type: s.type as GuardrailSpec['type'],
     mode: (s.mode as GuardrailSpec['mode'] | undefined) ?? DEFAULTS.guardrail.mode,
     failurePolicy:

@@ -4,14 +4,23 @@
  * the same messages.
  */
 import type { ErrorObject } from 'ajv';
-import { type Checked, type Issue, KINDS, type Kind, type Origin, type Resource } from '../engine/index.ts';
+import {
+  type Checked,
+  type Issue,
+  KINDS,
+  type Kind,
+  type Origin,
+  PROXY_NAME_MESSAGE,
+  PROXY_NAME_PATTERN,
+  type Resource,
+} from '../engine/index.ts';
 import { API_VERSION, type SchemaValidDocument, toResource } from './convert.ts';
 import { schemaValidator } from './crds.ts';
 
 /** DNS-1123 subdomain: the rule for metadata.name of every kind (and for policy references). */
 export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_SUBDOMAIN_MESSAGE =
-  "must be a lowercase DNS name: letters a-z, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters";
+  "must be a lowercase DNS name: letters a-z, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters; to give a proxy another name, keep this one and set spec.policyName or spec.guardrailName";
 /** DNS-1123 label: the rule for namespaces. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_LABEL_MESSAGE =
@@ -20,8 +29,7 @@ const DNS_LABEL_MESSAGE =
 /** Human explanations of the CRDs' `pattern`s, by pattern source. */
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   [DNS_SUBDOMAIN.source]: DNS_SUBDOMAIN_MESSAGE,
-  '^[A-Za-z0-9][A-Za-z0-9._:/-]*$':
-    "must be a guardrail name: letters, digits and '.', '_', ':', '/', '-', starting with a letter or digit",
+  [PROXY_NAME_PATTERN]: PROXY_NAME_MESSAGE,
 };
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {

@@ -182,6 +182,23 @@ describe.concurrent('railyard diff BASE HEAD (folders)', () => {
     );
   });
 
+  test('a policy with a proxy name (spec.policyName): versions, events and blast radius in that name', async () => {
+    const tree = (status: string) =>
+      `apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: ops}\nspec: {policyName: Ops_Policy, versionStatus: ${status}, guardrails: {add: [secrets_scan]}}\n---\napiVersion: railyard.dev/v1alpha1\nkind: PolicyAttachment\nmetadata: {name: ops}\nspec: {policy: Ops_Policy, teams: [ops]}\n`;
+    const base = await writeTree({ 'p.yaml': tree('draft') });
+    const head = await writeTree({ 'p.yaml': tree('production') });
+    const report = JSON.parse((await runCli(['diff', '--format', 'json', base, head])).stdout);
+    expect(report.versions).toEqual([
+      expect.objectContaining({
+        policy: 'Ops_Policy',
+        events: ['content equals version 1, which is re-used', 'version 1 promoted to production'],
+      }),
+    ]);
+    expect(report.blastRadius).toContainEqual(
+      expect.objectContaining({ context: { teamAlias: 'ops' }, gained: ['secrets_scan'] }),
+    );
+  });
+
   test('a missing side exits 2', async () => {
     const run = await runCli(['diff', 'examples']);
     expect(run.code).toBe(2);

@@ -47,6 +47,24 @@ describe.concurrent('railyard import-litellm', () => {
     expect(run.stdout).not.toContain('name: bad');
   });
 
+  for (const fixture of ['docs-quick-start.yaml', 'docs-teams.yaml', 'docs-inheritance.yaml', 'names.yaml']) {
+    test(`LiteLLM's documented config ${fixture} imports, keeps its names and validates`, async () => {
+      const out = await writeTree({});
+      const run = await runCli(['import-litellm', join('test/fixtures/litellm', fixture), '--out', out]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).not.toContain('must be a lowercase DNS name');
+      const validate = await runCli(['validate', out]);
+      expect(validate.stdout, validate.stderr).toBe('valid: no problems found\n');
+    });
+  }
+
+  test('pii_masking and prompt_injection answer under their own names', async () => {
+    const out = await writeTree({});
+    await runCli(['import-litellm', 'test/fixtures/litellm/docs-quick-start.yaml', '--out', out]);
+    const resolved = await runCli(['resolve', out, '--team', 'anyone', '--format', 'json']);
+    expect(JSON.parse(resolved.stdout).effective_guardrails).toEqual(['pii_masking', 'prompt_injection']);
+  });
+
   test('a missing config exits 2', async () => {
     const run = await runCli(['import-litellm', 'nope.yaml']);
     expect(run.code).toBe(2);

@@ -127,7 +127,7 @@ describe('railyard serve over a folder', () => {
     const { unreadable_documents } = await running.json<{
       unreadable_documents: { origin: { path: string } }[];
     }>('/v1/status');
-    expect(unreadable_documents.map((d) => d.origin.path)).toEqual([join(dir, 'broken.yaml')]);
+    expect(unreadable_documents.map((d) => d.origin.path)).toEqual(['broken.yaml']); // relative to the watched folder
     expect(await guardrailsFor(running, 'team_alias=eng')).toEqual(['g-a', 'g-b']);
 
     // A semantic error (unknown parent) is reported the same way.

@@ -210,7 +210,7 @@ describe('bodies match the document', () => {
     await get('/policies/list', '/policies/list?version_status=live', 422);
     const created = await post('/policies', { policy_name: 'api-p', guardrails_add: ['kw'] });
     await post('/policies', { policy_name: 'api-p' }, 400);
-    await post('/policies', { policy_name: 'x', statements: [] }, 422);
+    await post('/policies', { policy_name: 'x', guardrails_add: 'kw' }, 422);
     await check({
       method: 'POST',
       route: '/policies',
@@ -254,7 +254,34 @@ describe('bodies match the document', () => {
     });
     await post('/policies/test-pipeline', { pipeline: { mode: 'x', steps: [] }, test_messages: [] }, 400);
 
+    await post('/policy/validate', {
+      policies: { 'x.y': { inherit: 'base', guardrails: { add: ['kw', 'nope'] } }, bad: { guardrails: 5 } },
+    });
+    await post('/policy/validate', { policies: {}, extra: 1 }, 422);
+    await get('/policy/info/{policy_name}', '/policy/info/gpt');
+    await get('/policy/info/{policy_name}', '/policy/info/nope', 404);
+    await get('/policy/templates');
+    await get('/policies/usage/overview');
+    await get('/policies/usage/overview', '/policies/usage/overview?start_date=yesterday', 400);
+    await get(
+      '/guardrails/usage/overview',
+      '/guardrails/usage/overview?start_date=2026-01-01&end_date=2026-01-02',
+    );
+    await get('/guardrails/usage/logs', '/guardrails/usage/logs?policy_id=gpt&page_size=5');
+    await get('/guardrails/usage/logs', '/guardrails/usage/logs?page_size=500', 422);
+    await get('/v2/guardrails/list');
+    await get('/guardrails/list');
+    await post('/utils/test_policies_and_guardrails', {
+      policy_names: ['gpt'],
+      guardrail_names: ['kw'],
+      inputs_list: [{ texts: ['mail jo@example.com'] }, { texts: ['hello'] }],
+      request_data: {},
+      input_type: 'request',
+    });
+    await post('/utils/test_policies_and_guardrails', { inputs_list: [], agent_id: 'gpt-4o' }, 400);
     await get('/policies/attachments/list');
+    await post('/policies/attachments/estimate-impact', { policy_name: 'gpt', teams: ['eng', 'ops'] });
+    await post('/policies/attachments/estimate-impact', { policy_name: 'gpt', teams: 'eng' }, 422);
     const attached = await post('/policies/attachments', { policy_name: 'api-p', teams: ['t'], priority: 2 });
     await post('/policies/attachments', { policy_name: 'ghost', scope: '*' }, 404);
     const attachment = `/policies/attachments/${attached.attachment_id}`;
@@ -273,10 +300,10 @@ describe('bodies match the document', () => {
   /** Bodies the server refuses (4xx); the documented request schema must refuse each too. */
   const refused: { note: string; method: string; route: string; path?: string; body: unknown }[] = [
     {
-      note: 'an unknown field',
+      note: 'a known field of the wrong type (unknown fields are ignored, as LiteLLM does)',
       method: 'POST',
       route: '/policies',
-      body: { policy_name: 'x', statements: [] },
+      body: { policy_name: 'x', guardrails_add: 'kw' },
     },
     { note: 'no policy_name', method: 'POST', route: '/policies', body: { description: 'x' } },
     { note: 'a slash in a name', method: 'POST', route: '/policies', body: { policy_name: 'a/b' } },

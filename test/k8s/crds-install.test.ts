@@ -92,6 +92,7 @@ describeKube('installing the CRDs as docs/kubernetes.md says', () => {
       'REASON',
       'DEGRADED',
       'AGE',
+      'POLICYNAME',
       'INHERIT',
       'PIPELINE',
       'GUARDRAILS',

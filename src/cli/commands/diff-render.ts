@@ -1,6 +1,5 @@
 /** The three renderings of a `DiffReport`: text for a terminal, JSON, and Markdown for a PR comment. */
-import { assertNever } from '../../engine/index.ts';
-import { contextLabel } from './blast-radius.ts';
+import { assertNever, contextLabel } from '../../engine/index.ts';
 import type { ObjectChange } from './diff-objects.ts';
 import type { DiffFormat, DiffReport } from './diff-report.ts';
 

@@ -1,5 +1,5 @@
 /** What `railyard diff` found, in the shape every output format renders. */
-import type { ContextImpact } from './blast-radius.ts';
+import type { ContextImpact } from '../../engine/index.ts';
 import type { ObjectChange } from './diff-objects.ts';
 import type { StageChange } from './diff-versions.ts';
 

@@ -48,6 +48,16 @@ export function diffVersions(
   changes: readonly ReconcileChange[],
 ): StageChange[] {
   const out: StageChange[] = [];
+  // A change names its object; the history, the policy name proxies know (spec.policyName).
+  const policyNames = new Map<string, string>();
+  for (const s of [...before.statuses, ...after.statuses]) {
+    if (s.key.kind === 'Policy' && s.policy?.policyName)
+      policyNames.set(`${s.key.namespace}/${s.key.name}`, s.policy.policyName);
+  }
+  const named = changes.map((c) => {
+    const name = c.key && policyNames.get(`${c.key.namespace}/${c.key.name}`);
+    return name && c.key ? { ...c, key: { ...c.key, name } } : c;
+  });
   const namespaces = [...new Set([...before.namespaces.keys(), ...after.namespaces.keys()])].sort();
   for (const ns of namespaces) {
     const a = historiesOf(before.namespaces.get(ns));
@@ -55,7 +65,7 @@ export function diffVersions(
     for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
       const prod = { before: production(a.get(name)), after: production(b.get(name)) };
       const last = { before: latest(a.get(name)), after: latest(b.get(name)) };
-      const events = eventsOf(changes, ns, name);
+      const events = eventsOf(named, ns, name);
       if (prod.before === prod.after && JSON.stringify(last.before) === JSON.stringify(last.after)) continue;
       out.push({
         namespace: ns,

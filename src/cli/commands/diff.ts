@@ -6,11 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { RequestContext, Resource } from '../../engine/index.ts';
-import { renderIssue } from '../../engine/index.ts';
+import { blastRadius, contextLabel, namedContexts, renderIssue } from '../../engine/index.ts';
 import { fromWireContext } from '../../http/index.ts';
 import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
 import type { Io } from '../io.ts';
-import { blastRadius, contextLabel, namedContexts } from './blast-radius.ts';
 import { diffObjects } from './diff-objects.ts';
 import { renderDiff } from './diff-render.ts';
 import type { DiffFormat, DiffReport } from './diff-report.ts';
@@ -85,9 +84,10 @@ async function buildReport(
     ...o,
     at: displayOrigin(o.change === 'removed' ? base.root : head.root, o.origin),
   }));
+  const indexes = (s: typeof before) => new Map([...s.namespaces].map(([ns, v]) => [ns, v.index]));
   const impacts = blastRadius(
-    before,
-    after,
+    indexes(before),
+    indexes(after),
     namedContexts([...resourcesOf(base), ...resourcesOf(head)]),
     extraContexts,
   );

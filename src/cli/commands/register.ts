@@ -9,6 +9,7 @@ import { collect } from '../options.ts';
 import { diffCommand } from './diff.ts';
 import { DIFF_FORMATS, type DiffFormat } from './diff-report.ts';
 import { importLitellmCommand } from './import-litellm.ts';
+import { initCommand } from './init.ts';
 import { DEFAULT_NAMESPACE, PREVIEW_STAGES, type PreviewStage } from './load-state.ts';
 import { RESOLVE_FORMATS, type ResolveFormat, resolveCommand } from './resolve.ts';
 import { testCommand } from './test.ts';
@@ -200,5 +201,22 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     )
     .action(async (config: string, o) => {
       setExitCode(await importLitellmCommand({ config, out: o.out, namespace: o.namespace }, io));
+    });
+
+  program
+    .command('init')
+    .description('Write a policy template (policy, guardrails, attachment) into a policy folder')
+    .option('--template <name>', 'the template to write (without it, list the templates)')
+    .option('--out <dir>', 'the policy folder to write <name>.yaml into', '.')
+    .option('--force', 'overwrite the file when it exists')
+    .option('--templates <dir>', 'folder of templates (default: the ones Railyard ships)')
+    .addHelpText('after', example('  railyard init --template pii-baseline --out policies/'))
+    .action(async (o) => {
+      setExitCode(
+        await initCommand(
+          { template: o.template, out: o.out, force: o.force === true, templates: o.templates },
+          io,
+        ),
+      );
     });
 }

@@ -2,9 +2,11 @@ import type { Express } from 'express';
 import type { ServerDeps } from '../server.ts';
 import { openApiDocument } from '../wire/index.ts';
 import { registerAttachmentRoutes } from './attachments.ts';
+import { registerLitellmPolicyRoutes } from './litellm-policy.ts';
 import { registerPipelineRoutes } from './pipeline.ts';
 import { registerPolicyCrudRoutes } from './policies.ts';
 import { registerResolveRoutes } from './resolve.ts';
+import { registerUsageRoutes } from './usage.ts';
 
 /**
  * Registers every management route. Order matters: the named `/policies/...` routes come before
@@ -14,6 +16,8 @@ export function registerPolicyRoutes(api: Express, deps: ServerDeps): void {
   registerResolveRoutes(api, deps);
   registerPipelineRoutes(api, deps);
   registerAttachmentRoutes(api, deps);
+  registerLitellmPolicyRoutes(api, deps);
+  registerUsageRoutes(api, deps);
   registerPolicyCrudRoutes(api, deps);
   const document = openApiDocument();
   api.get('/openapi.json', (_req, res) => {

@@ -1,9 +1,11 @@
 /** Attachments on the wire (reference 5.2): `PolicyAttachmentDBResponse` and the create request. */
 import { type AttachmentRecord, describeOrigin } from '../../engine/index.ts';
+import type { AttachmentImpact } from '../../registry/index.ts';
 import { DEFINITION_LOCATIONS, definitionLocation } from './policy.ts';
 import {
   type FromSchema,
   INTEGER,
+  lenientObject,
   NULLABLE_STRING,
   NULLABLE_STRINGS,
   object,
@@ -11,7 +13,8 @@ import {
   STRINGS,
 } from './schema.ts';
 
-export const POLICY_ATTACHMENT_CREATE_REQUEST = object(
+/** `PolicyAttachmentCreateRequest`; other fields are ignored, as LiteLLM does. */
+export const POLICY_ATTACHMENT_CREATE_REQUEST = lenientObject(
   {
     policy_name: { type: 'string', minLength: 1 },
     scope: { enum: ['*', null] },
@@ -41,6 +44,7 @@ export const POLICY_ATTACHMENT_DB_RESPONSE = object(
     updated_at: STRING,
     updated_by: NULLABLE_STRING,
     policy_definition_location: { enum: DEFINITION_LOCATIONS },
+    definition_location: { enum: DEFINITION_LOCATIONS },
     definition_source: STRING,
     namespace: STRING,
   },
@@ -58,6 +62,7 @@ export const POLICY_ATTACHMENT_DB_RESPONSE = object(
     'updated_at',
     'updated_by',
     'policy_definition_location',
+    'definition_location',
     'definition_source',
     'namespace',
   ],
@@ -85,7 +90,79 @@ export function toWireAttachment(a: AttachmentRecord): WireAttachment {
     updated_at: a.updatedAt,
     updated_by: a.updatedBy,
     policy_definition_location: definitionLocation(a.origin),
+    definition_location: definitionLocation(a.origin),
     definition_source: describeOrigin(a.origin),
     namespace: a.namespace,
+  };
+}
+
+const IMPACT_GAIN = object(
+  {
+    team_alias: NULLABLE_STRING,
+    key_alias: NULLABLE_STRING,
+    model: NULLABLE_STRING,
+    tags: STRINGS,
+    gained: STRINGS,
+  },
+  ['team_alias', 'key_alias', 'model', 'tags', 'gained'],
+);
+
+/**
+ * `AttachmentImpactResponse`, plus Railyard's models and the contexts that would gain guardrails.
+ * Counts are of the aliases and models Railyard's objects name (it has no table of keys, so no
+ * key or team is unnamed); a global attachment counts -1 with LiteLLM's sample strings.
+ */
+export const ATTACHMENT_IMPACT_RESPONSE = object(
+  {
+    affected_keys_count: INTEGER,
+    affected_teams_count: INTEGER,
+    unnamed_keys_count: INTEGER,
+    unnamed_teams_count: INTEGER,
+    sample_keys: STRINGS,
+    sample_teams: STRINGS,
+    affected_models_count: INTEGER,
+    sample_models: STRINGS,
+    gains: { type: 'array', items: IMPACT_GAIN },
+  },
+  [
+    'affected_keys_count',
+    'affected_teams_count',
+    'unnamed_keys_count',
+    'unnamed_teams_count',
+    'sample_keys',
+    'sample_teams',
+    'affected_models_count',
+    'sample_models',
+    'gains',
+  ],
+);
+
+const SAMPLE = 10;
+const MAX_GAINS = 100;
+
+export function toWireImpact(i: AttachmentImpact): FromSchema<typeof ATTACHMENT_IMPACT_RESPONSE> {
+  const counted = (values: readonly string[], what: string) =>
+    i.global
+      ? { count: -1, sample: [`(global scope — affects all ${what})`] }
+      : { count: values.length, sample: values.slice(0, SAMPLE) };
+  const keys = counted(i.keys, 'keys');
+  const teams = counted(i.teams, 'teams');
+  const models = counted(i.models, 'models');
+  return {
+    affected_keys_count: keys.count,
+    affected_teams_count: teams.count,
+    unnamed_keys_count: 0,
+    unnamed_teams_count: 0,
+    sample_keys: keys.sample,
+    sample_teams: teams.sample,
+    affected_models_count: models.count,
+    sample_models: models.sample,
+    gains: i.gains.slice(0, MAX_GAINS).map((g) => ({
+      team_alias: g.context.teamAlias ?? null,
+      key_alias: g.context.keyAlias ?? null,
+      model: g.context.model ?? null,
+      tags: [...(g.context.tags ?? [])],
+      gained: [...g.gained],
+    })),
   };
 }

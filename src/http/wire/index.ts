@@ -7,8 +7,10 @@ export {
   ATTACHMENT_CHECKED_LATER,
   POLICY_ATTACHMENT_CREATE_REQUEST,
   toWireAttachment,
+  toWireImpact,
 } from './attachment.ts';
 export { contextFromQuery, fromWireContext, POLICY_RESOLVE_REQUEST } from './context.ts';
+export { TEST_POLICIES_REQUEST, toWireGuardrail } from './guardrail.ts';
 export { openApiDocument } from './openapi.ts';
 export { OPERATIONS } from './operations.ts';
 export {
@@ -32,7 +34,14 @@ export {
   type WirePolicy,
   type WirePolicyFields,
 } from './policy.ts';
+export {
+  fromLitellmPolicyConfig,
+  POLICY_VALIDATE_REQUEST,
+  toWireValidation,
+} from './policy-config.ts';
 export { toWireExplanation, toWireResolution } from './resolution.ts';
 export { toWireSnapshot } from './snapshot.ts';
 export { toWireReconcileStatus } from './status.ts';
+export { toWireTemplate } from './template.ts';
+export { toWireUsageLog, toWireUsageOverview, type UsageWindow } from './usage.ts';
 export { bodyParser } from './validator.ts';

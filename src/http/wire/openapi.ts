@@ -5,12 +5,19 @@
  * `components/schemas` and referenced everywhere else.
  */
 import {
+  ATTACHMENT_IMPACT_RESPONSE,
   POLICY_ATTACHMENT_CREATE_REQUEST,
   POLICY_ATTACHMENT_DB_RESPONSE,
   POLICY_ATTACHMENT_LIST_RESPONSE,
 } from './attachment.ts';
 import { ERROR, HEALTH, ISSUE, MESSAGE_RESPONSE, READINESS } from './common.ts';
 import { POLICY_RESOLVE_REQUEST } from './context.ts';
+import {
+  GUARDRAIL_INFO_RESPONSE,
+  GUARDRAIL_LIST_RESPONSE,
+  TEST_POLICIES_REQUEST,
+  TEST_POLICIES_RESPONSE,
+} from './guardrail.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import {
   GUARDRAIL_PIPELINE,
@@ -24,6 +31,7 @@ import {
   POLICY_COMPARE_RESPONSE,
   POLICY_CREATE_REQUEST,
   POLICY_DB_RESPONSE,
+  POLICY_INFO_RESPONSE,
   POLICY_LIST_RESPONSE,
   POLICY_STATUS_REQUEST,
   POLICY_UPDATE_REQUEST,
@@ -31,10 +39,13 @@ import {
   POLICY_VERSION_LIST_RESPONSE,
   RESOLVED_GUARDRAILS_RESPONSE,
 } from './policy.ts';
+import { POLICY_VALIDATE_REQUEST, POLICY_VALIDATION_RESPONSE } from './policy-config.ts';
 import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { RECONCILE_STATUS, STATUS } from './status.ts';
+import { POLICY_TEMPLATE } from './template.ts';
+import { USAGE_LOGS_RESPONSE, USAGE_OVERVIEW_RESPONSE } from './usage.ts';
 
 /** The named schemas, by the names LiteLLM's API gives them where it has one. */
 export const COMPONENTS: Readonly<Record<string, Schema>> = {
@@ -52,6 +63,16 @@ export const COMPONENTS: Readonly<Record<string, Schema>> = {
   PolicyCreateRequest: POLICY_CREATE_REQUEST,
   PolicyUpdateRequest: POLICY_UPDATE_REQUEST,
   PolicyDBResponse: POLICY_DB_RESPONSE,
+  PolicyInfoResponse: POLICY_INFO_RESPONSE,
+  PolicyValidateRequest: POLICY_VALIDATE_REQUEST,
+  PolicyValidationResponse: POLICY_VALIDATION_RESPONSE,
+  GuardrailInfoResponse: GUARDRAIL_INFO_RESPONSE,
+  PolicyTemplate: POLICY_TEMPLATE,
+  UsageOverviewResponse: USAGE_OVERVIEW_RESPONSE,
+  UsageLogsResponse: USAGE_LOGS_RESPONSE,
+  ListGuardrailsResponse: GUARDRAIL_LIST_RESPONSE,
+  TestPoliciesAndGuardrailsRequest: TEST_POLICIES_REQUEST,
+  TestPoliciesAndGuardrailsResponse: TEST_POLICIES_RESPONSE,
   PolicyListDBResponse: POLICY_LIST_RESPONSE,
   PolicyVersionListResponse: POLICY_VERSION_LIST_RESPONSE,
   PolicyVersionCreateRequest: POLICY_VERSION_CREATE_REQUEST,
@@ -63,6 +84,7 @@ export const COMPONENTS: Readonly<Record<string, Schema>> = {
   PolicyAttachmentCreateRequest: POLICY_ATTACHMENT_CREATE_REQUEST,
   PolicyAttachmentDBResponse: POLICY_ATTACHMENT_DB_RESPONSE,
   PolicyAttachmentListResponse: POLICY_ATTACHMENT_LIST_RESPONSE,
+  AttachmentImpactResponse: ATTACHMENT_IMPACT_RESPONSE,
   PolicyResolveRequest: POLICY_RESOLVE_REQUEST,
   PolicyResolveResponse: POLICY_RESOLVE_RESPONSE,
   ExplainResponse: EXPLAIN_RESPONSE,
@@ -90,6 +112,12 @@ const ERROR_TEXT: Readonly<Record<number, string>> = {
   422: 'Body or query fails validation (unknown fields and values over a limit are named)',
   503: 'Not ready',
 };
+
+function tagOf(op: Operation): string {
+  if (op.path.startsWith('/policies') || op.path.startsWith('/policy/')) return 'Policies';
+  if (op.path.includes('guardrails') || op.path.startsWith('/utils/')) return 'Guardrails';
+  return op.access === 'open' ? 'Health' : 'Proxy';
+}
 
 const json = (schema: unknown) => ({ 'application/json': { schema: withRefs(schema) } });
 
@@ -127,7 +155,7 @@ function operation(op: Operation): Record<string, unknown> {
   return {
     summary: op.summary,
     operationId: `${op.method}${op.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-    tags: [op.path.startsWith('/policies') ? 'Policies' : op.access === 'open' ? 'Health' : 'Proxy'],
+    tags: [tagOf(op)],
     'x-railyard-access': op.access,
     ...(op.access === 'open' ? { security: [] } : {}),
     ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),

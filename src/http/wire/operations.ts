@@ -6,17 +6,25 @@
 import { VERSION_STATUSES } from '../../engine/index.ts';
 import type { Access } from '../server.ts';
 import {
+  ATTACHMENT_IMPACT_RESPONSE,
   POLICY_ATTACHMENT_CREATE_REQUEST,
   POLICY_ATTACHMENT_DB_RESPONSE,
   POLICY_ATTACHMENT_LIST_RESPONSE,
 } from './attachment.ts';
 import { HEALTH, MESSAGE_RESPONSE, READINESS } from './common.ts';
 import { CONTEXT_LIMITS, POLICY_RESOLVE_REQUEST } from './context.ts';
+import {
+  GUARDRAIL_LIST_RESPONSE,
+  GUARDRAIL_LIST_V1_RESPONSE,
+  TEST_POLICIES_REQUEST,
+  TEST_POLICIES_RESPONSE,
+} from './guardrail.ts';
 import { PIPELINE_EXECUTION_RESULT, PIPELINE_TEST_REQUEST } from './pipeline.ts';
 import {
   POLICY_COMPARE_RESPONSE,
   POLICY_CREATE_REQUEST,
   POLICY_DB_RESPONSE,
+  POLICY_INFO_RESPONSE,
   POLICY_LIST_RESPONSE,
   POLICY_STATUS_REQUEST,
   POLICY_UPDATE_REQUEST,
@@ -24,10 +32,13 @@ import {
   POLICY_VERSION_LIST_RESPONSE,
   RESOLVED_GUARDRAILS_RESPONSE,
 } from './policy.ts';
+import { POLICY_VALIDATE_REQUEST, POLICY_VALIDATION_RESPONSE } from './policy-config.ts';
 import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { STATUS } from './status.ts';
+import { POLICY_TEMPLATES_RESPONSE } from './template.ts';
+import { USAGE_LOGS_RESPONSE, USAGE_OVERVIEW_RESPONSE } from './usage.ts';
 
 export type Param = {
   readonly name: string;
@@ -69,7 +80,108 @@ const CONTEXT: Param[] = [
   },
 ];
 
+const USAGE_QUERY: Param[] = [
+  {
+    name: 'start_date',
+    description: 'YYYY-MM-DD (UTC) or an ISO 8601 instant; default: the oldest hour kept',
+  },
+  { name: 'end_date', description: 'YYYY-MM-DD (UTC, included) or an ISO 8601 instant; default: now' },
+  { name: 'namespace', description: 'Only this namespace (default: every namespace)' },
+];
+
 export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'post',
+    path: '/policy/validate',
+    summary: 'Check policies (LiteLLM config form) as if declared now, beside the served ones',
+    access: 'reader',
+    query: [NS],
+    body: POLICY_VALIDATE_REQUEST,
+    response: POLICY_VALIDATION_RESPONSE,
+    errors: [404, 422],
+  },
+  {
+    method: 'get',
+    path: '/policy/info/{policy_name}',
+    summary: 'A policy in production with its resolved guardrails and inheritance chain',
+    access: 'reader',
+    query: [NS],
+    response: POLICY_INFO_RESPONSE,
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/policy/templates',
+    summary: 'Policy templates (the folder of --templates), with their YAML',
+    access: 'reader',
+    response: POLICY_TEMPLATES_RESPONSE,
+  },
+  {
+    method: 'get',
+    path: '/policies/usage/overview',
+    summary: 'Per policy: decisions, blocks, masks, errors, cannot-decide, over hourly buckets',
+    access: 'reader',
+    query: USAGE_QUERY,
+    response: USAGE_OVERVIEW_RESPONSE,
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/guardrails/usage/overview',
+    summary: 'Per guardrail: runs, blocks, masks, errors, over hourly buckets',
+    access: 'reader',
+    query: USAGE_QUERY,
+    response: USAGE_OVERVIEW_RESPONSE,
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
+    path: '/guardrails/usage/logs',
+    summary: 'Recent enforcement decisions (never their text), by guardrail or policy',
+    access: 'reader',
+    query: [
+      { name: 'guardrail_id', description: 'A guardrail name' },
+      { name: 'policy_id', description: 'A policy name, or the policy_id of one of its versions' },
+      { name: 'action', description: 'blocked | passed | flagged' },
+      { name: 'page', description: 'From 1', schema: { type: 'integer', minimum: 1 } },
+      {
+        name: 'page_size',
+        description: '1 to 100 (50)',
+        schema: { type: 'integer', minimum: 1, maximum: 100 },
+      },
+      ...USAGE_QUERY,
+    ],
+    response: USAGE_LOGS_RESPONSE,
+    errors: [400, 404, 422],
+  },
+  {
+    method: 'get',
+    path: '/v2/guardrails/list',
+    summary: "The namespace's guardrail catalog, in LiteLLM's shape",
+    access: 'reader',
+    query: [NS],
+    response: GUARDRAIL_LIST_RESPONSE,
+    errors: [404],
+  },
+  {
+    method: 'get',
+    path: '/guardrails/list',
+    summary: "The guardrail catalog in LiteLLM's original shape (names, params, info)",
+    access: 'reader',
+    query: [NS],
+    response: GUARDRAIL_LIST_V1_RESPONSE,
+    errors: [404],
+  },
+  {
+    method: 'post',
+    path: '/utils/test_policies_and_guardrails',
+    summary: "Run policies' and named guardrails on each input; every failure is collected",
+    access: 'reader',
+    query: [NS],
+    body: TEST_POLICIES_REQUEST,
+    response: TEST_POLICIES_RESPONSE,
+    errors: [400, 404, 422],
+  },
   { method: 'get', path: '/healthz', summary: 'Liveness', access: 'open', response: HEALTH },
   {
     method: 'get',
@@ -278,6 +390,16 @@ export const OPERATIONS: readonly Operation[] = [
     query: [NS],
     body: POLICY_ATTACHMENT_CREATE_REQUEST,
     response: POLICY_ATTACHMENT_DB_RESPONSE,
+    errors: [404, 422],
+  },
+  {
+    method: 'post',
+    path: '/policies/attachments/estimate-impact',
+    summary: 'Which teams, keys and models an attachment would reach, and which contexts gain guardrails',
+    access: 'reader',
+    query: [NS],
+    body: POLICY_ATTACHMENT_CREATE_REQUEST,
+    response: ATTACHMENT_IMPACT_RESPONSE,
     errors: [404, 422],
   },
   {

@@ -12,6 +12,7 @@ import {
   type PolicyContent,
   type PolicyHistory,
   type PolicyVersion,
+  PROXY_NAME_MAX_LENGTH,
   VERSION_STATUSES,
   type VersionDiff,
 } from '../../engine/index.ts';
@@ -21,6 +22,7 @@ import {
   type FromSchema,
   INTEGER,
   type Loosened,
+  lenientObject,
   NULLABLE_STRING,
   NULLABLE_STRINGS,
   object,
@@ -29,7 +31,10 @@ import {
   STRINGS,
 } from './schema.ts';
 
-/** `policy_definition_location`: `db` for what the API created, `config` for what files or Kubernetes declare. */
+/**
+ * `policy_definition_location` and `definition_location` (LiteLLM's newer name for it; both are
+ * sent): `db` for what the API created, `config` for what files or Kubernetes declare.
+ */
 export const DEFINITION_LOCATIONS = ['db', 'config'] as const;
 export const definitionLocation = (origin: Origin): (typeof DEFINITION_LOCATIONS)[number] =>
   origin.kind === 'api' ? 'db' : 'config';
@@ -62,6 +67,7 @@ export const POLICY_DB_RESPONSE = object(
     updated_at: STRING,
     updated_by: NULLABLE_STRING,
     policy_definition_location: { enum: DEFINITION_LOCATIONS },
+    definition_location: { enum: DEFINITION_LOCATIONS },
     definition_source: STRING,
     digest: STRING,
     namespace: STRING,
@@ -88,6 +94,7 @@ export const POLICY_DB_RESPONSE = object(
     'updated_at',
     'updated_by',
     'policy_definition_location',
+    'definition_location',
     'definition_source',
     'digest',
     'namespace',
@@ -118,13 +125,20 @@ export function toWirePolicy(h: PolicyHistory, v: PolicyVersion): WirePolicy {
     updated_at: v.updatedAt,
     updated_by: v.updatedBy,
     policy_definition_location: definitionLocation(h.origin),
+    definition_location: definitionLocation(h.origin),
     definition_source: describeOrigin(h.origin),
     digest: v.digest,
     namespace: h.namespace,
   };
 }
 
-const POLICY_NAME = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[^/]+$' } as const;
+/** The names proxies know (see the engine's PROXY_NAME_PATTERN), without `/`: it addresses the name in paths. */
+const POLICY_NAME = {
+  type: 'string',
+  minLength: 1,
+  maxLength: PROXY_NAME_MAX_LENGTH,
+  pattern: '^[^/ \\x00-\\x1F\\x7F-\\x9F](?:[^/\\x00-\\x1F\\x7F-\\x9F]*[^/ \\x00-\\x1F\\x7F-\\x9F])?$',
+} as const;
 
 const POLICY_FIELDS = {
   policy_name: POLICY_NAME,
@@ -140,10 +154,10 @@ const POLICY_FIELDS = {
   pipeline: orNull(GUARDRAIL_PIPELINE),
 } as const;
 
-/** `PolicyCreateRequest` (reference 1.6). */
-export const POLICY_CREATE_REQUEST = object(POLICY_FIELDS, ['policy_name']);
-/** `PolicyUpdateRequest`: every field optional; a draft cannot be renamed. */
-export const POLICY_UPDATE_REQUEST = object(POLICY_FIELDS);
+/** `PolicyCreateRequest` (reference 1.6); other fields are ignored, as LiteLLM does. */
+export const POLICY_CREATE_REQUEST = lenientObject(POLICY_FIELDS, ['policy_name']);
+/** `PolicyUpdateRequest`: every field optional; a draft cannot be renamed; other fields are ignored. */
+export const POLICY_UPDATE_REQUEST = lenientObject(POLICY_FIELDS);
 
 /** Properties the body validators leave to the route, which checks them with the reference's messages. */
 export const POLICY_CHECKED_LATER = { pipeline: { type: ['object', 'null'] } } as const;
@@ -248,3 +262,40 @@ export function toWireVersionDiff(
   }
   return out;
 }
+
+const SCOPE = object({ teams: STRINGS, keys: STRINGS, models: STRINGS, tags: STRINGS }, [
+  'teams',
+  'keys',
+  'models',
+  'tags',
+]);
+
+/**
+ * `PolicyInfoResponse` (`GET /policy/info/{policy_name}`): the production version's lists, its
+ * chain's guardrails and names; `scope` gathers the selectors of the policy's attachments (LiteLLM
+ * leaves it empty). Plus the version it reads.
+ */
+export const POLICY_INFO_RESPONSE = object(
+  {
+    policy_name: STRING,
+    inherit: NULLABLE_STRING,
+    scope: SCOPE,
+    guardrails: object({ add: STRINGS, remove: STRINGS }, ['add', 'remove']),
+    resolved_guardrails: STRINGS,
+    inheritance_chain: STRINGS,
+    policy_id: STRING,
+    version_number: INTEGER,
+    definition_location: { enum: DEFINITION_LOCATIONS },
+  },
+  [
+    'policy_name',
+    'inherit',
+    'scope',
+    'guardrails',
+    'resolved_guardrails',
+    'inheritance_chain',
+    'policy_id',
+    'version_number',
+    'definition_location',
+  ],
+);

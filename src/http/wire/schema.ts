@@ -65,6 +65,22 @@ export const NULLABLE_STRINGS = { type: ['array', 'null'], items: STRING } as co
 /** `schema` or `null`. */
 export const orNull = <const S extends Schema>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 
+/**
+ * An object of these properties that takes other properties too and ignores them, as LiteLLM's
+ * request models do (a script may send a GET answer back as a body); the known ones are checked.
+ */
+export function lenientObject<
+  const P extends Record<string, Schema>,
+  const R extends readonly (keyof P & string)[] = [],
+>(properties: P, required?: R) {
+  return {
+    type: 'object',
+    properties,
+    required: (required ?? []) as R,
+    additionalProperties: true,
+  } as const;
+}
+
 /** An object of exactly these properties; `required` lists those always present. */
 export function object<
   const P extends Record<string, Schema>,

@@ -1,5 +1,5 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { DeclaredInput } from '../../engine/index.ts';
 import { type LoadedFile, listResourceFiles, resourcesFromText } from '../../resources/index.ts';
@@ -219,12 +219,24 @@ export class DirectorySource implements Source {
    * it did not change, so editing one object of a file costs that object.
    */
   #load(path: string, stamp: FileStamp, text: string): void {
-    const loaded = resourcesFromText(path, text, this.#opts.defaultNamespace);
+    const loaded = resourcesFromText(this.#shown(path), text, this.#opts.defaultNamespace);
     const before = new Map(
       (this.#files.get(path)?.loaded.resources ?? []).map((r) => [JSON.stringify(r), r]),
     );
     const resources = loaded.resources.map((r) => before.get(JSON.stringify(r)) ?? r);
     this.#files.set(path, { stamp, text, loaded: { ...loaded, resources } });
+  }
+
+  /**
+   * A file as callers see it in origins (errors, `definition_source`): relative to its watched
+   * folder (prefixed with that folder's name when there are several), never the server's layout.
+   */
+  #shown(path: string): string {
+    const dirs = this.#opts.dirs;
+    const root = dirs.find((d) => path.startsWith(`${d}${sep}`));
+    if (root === undefined) return path;
+    const inside = relative(root, path).split(sep).join('/');
+    return dirs.length === 1 ? inside : `${basename(root)}/${inside}`;
   }
 
   /** Watches each root and the folder holding it, so swapping the root's own symlink is seen too. */

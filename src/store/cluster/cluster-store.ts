@@ -67,7 +67,10 @@ export function historyConfigMapName(namespace: string, policy: string): string 
   return `${POLICY_PREFIX}${namespace}.${safe ? `${safe}-` : ''}${id}`;
 }
 
-/** A label value for a policy name: the name itself when it fits (63 characters), else a prefix and a hash. Pure. */
+/**
+ * A label value for a policy name: the name itself when it is one (63 characters at most, letters,
+ * digits, `-_.`), else a prefix and a hash. Pure.
+ */
 export function policyLabelValue(policy: string): string {
   if (policy.length <= 63 && /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(policy)) return policy;
   const prefix = policy

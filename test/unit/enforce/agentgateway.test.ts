@@ -186,4 +186,28 @@ describe('agentgatewayAnswer', () => {
       agentgatewayAnswer('pre_call', block),
     );
   });
+
+  const refusal = decision({ kind: 'modify_response', message: 'Not here.', policy: 'p1', guardrail: 'pii' });
+  test('modify_response on /response: every choice carries the message (a Mask)', () => {
+    expect(agentgatewayAnswer('post_call', refusal, { as: 'reject', choices: 2 })).toEqual({
+      status: 200,
+      body: {
+        action: {
+          body: {
+            choices: [
+              { message: { role: 'assistant', content: 'Not here.' } },
+              { message: { role: 'assistant', content: 'Not here.' } },
+            ],
+          },
+          reason: 'modified by p1/pii',
+        },
+      },
+    });
+  });
+  test('modify_response on /request: a Reject with the message, the model is not called', () => {
+    expect(agentgatewayAnswer('pre_call', refusal)).toEqual({
+      status: 200,
+      body: { action: { body: 'Not here.', status_code: 403, reason: 'modified by p1/pii' } },
+    });
+  });
 });

@@ -55,11 +55,12 @@ describe('parseLitellmRequest', () => {
           { role: 'user', content: 'see' },
           { role: 'user', content: 'this' },
         ],
+        textsSent: true,
         structured: PRE_CALL.structured_messages,
       },
     },
     {
-      note: 'nulls are absent: team id as fallback, tags from the params, texts as user messages',
+      note: 'nulls are absent: no team alias, no team (LiteLLM matches aliases only), tags from the params, texts as user messages',
       body: {
         input_type: 'request',
         texts: ['a', 'b'],
@@ -77,11 +78,12 @@ describe('parseLitellmRequest', () => {
       want: {
         form: 'v2',
         phase: 'pre_call',
-        context: { teamAlias: 't_9', keyAlias: undefined, tags: ['eu-west', 'beta'] },
+        context: { teamAlias: undefined, keyAlias: undefined, tags: ['eu-west', 'beta'] },
         messages: [
           { role: 'user', content: 'a' },
           { role: 'user', content: 'b' },
         ],
+        textsSent: true,
       },
     },
     {
@@ -93,6 +95,7 @@ describe('parseLitellmRequest', () => {
         model: 'gpt-4o-2024-08-06',
         context: { teamAlias: undefined, keyAlias: undefined, tags: undefined },
         messages: [{ role: 'assistant', content: 'hi' }],
+        textsSent: true,
       },
     },
     {
@@ -118,11 +121,46 @@ describe('parseLitellmRequest', () => {
         model: 'gpt-4o',
         context: { tags: undefined },
         messages: [{ role: 'user', content: 'hello' }],
+        textsSent: true,
       },
     },
   ];
   for (const c of cases)
     test(c.note, () => expect(parseLitellmRequest(c.body)).toEqual({ ok: true, value: c.want }));
+
+  test('--litellm-team-id-fallback matches the team id when the key has no team alias', () => {
+    const body = { input_type: 'request', texts: ['a'], request_data: { user_api_key_team_id: 't_9' } };
+    expect(parseLitellmRequest(body)).toMatchObject({
+      ok: true,
+      value: { context: { teamAlias: undefined } },
+    });
+    expect(parseLitellmRequest(body, { teamIdFallback: true })).toMatchObject({
+      ok: true,
+      value: { context: { teamAlias: 't_9' } },
+    });
+    const both = { ...body, request_data: { user_api_key_team_id: 't_9', user_api_key_team_alias: 'pay' } };
+    expect(parseLitellmRequest(both, { teamIdFallback: true })).toMatchObject({
+      value: { context: { teamAlias: 'pay' } },
+    });
+  });
+
+  test('without texts (exclude_payload_fields), the texts are the segments of structured_messages', () => {
+    const { texts: _, ...body } = PRE_CALL;
+    const got = parseLitellmRequest(body);
+    expect(got).toMatchObject({
+      ok: true,
+      value: {
+        textsSent: false,
+        messages: [
+          { role: 'system', content: 'You are terse.' },
+          { role: 'user', content: 'My SSN is 123-45-6789' },
+          { role: 'user', content: 'see' },
+          { role: 'user', content: 'this' },
+        ],
+        structured: PRE_CALL.structured_messages,
+      },
+    });
+  });
 
   const bad = [
     { note: 'not an object', body: [1], paths: ['body'] },
@@ -183,8 +221,72 @@ describe('litellmAnswer', () => {
       want: { status: 503, body: { detail: 'Railyard cannot decide: overloaded' } },
     },
   ] as const;
-  for (const c of cases)
-    test(c.note, () => expect(litellmAnswer({ form: c.form }, c.verdict)).toEqual(c.want));
+  const call = (form: 'v1' | 'v2', phase: 'pre_call' | 'post_call' = 'pre_call', n = 2) => ({
+    form,
+    phase,
+    textsSent: true,
+    messages: Array.from({ length: n }, (_, i) => ({ role: 'user', content: `t${i}` })),
+  });
+  for (const c of cases) test(c.note, () => expect(litellmAnswer(call(c.form), c.verdict)).toEqual(c.want));
+
+  const refusal = {
+    kind: 'modify_response',
+    message: 'Request refused',
+    policy: 'p',
+    guardrail: 'g',
+  } as const;
+  test('modify_response on a response: every text is the message, nothing held back (LiteLLM answers 200 with it)', () => {
+    expect(litellmAnswer(call('v2', 'post_call', 2), refusal)).toEqual({
+      status: 200,
+      body: {
+        action: 'GUARDRAIL_INTERVENED',
+        texts: ['Request refused', 'Request refused'],
+        stream_holdback_chars: [0, 0],
+      },
+    });
+  });
+
+  test('modify_response on a request: BLOCKED with the message (the model is not called)', () => {
+    expect(litellmAnswer(call('v2', 'pre_call'), refusal)).toEqual({
+      status: 200,
+      body: { action: 'BLOCKED', blocked_reason: 'Request refused' },
+    });
+  });
+
+  test("a mask on a response holds back each text's unfinished last word for streams", () => {
+    const verdict = {
+      kind: 'mask',
+      messages: [
+        { role: 'assistant', content: 'call [PHONE] or 555-12' },
+        { role: 'assistant', content: 'done. ' },
+      ],
+    } as const;
+    expect(litellmAnswer(call('v2', 'post_call', 2), verdict).body).toEqual({
+      action: 'GUARDRAIL_INTERVENED',
+      texts: ['call [PHONE] or 555-12', 'done. '],
+      stream_holdback_chars: [6, 0],
+    });
+  });
+
+  test('a mask of a call that sent no texts answers only structured_messages', () => {
+    const { texts: _, ...body } = PRE_CALL;
+    const parsed = parseLitellmRequest(body);
+    if (!parsed.ok) throw new Error('fixture does not parse');
+    const verdict = {
+      kind: 'mask',
+      messages: parsed.value.messages.map((m, i) => ({
+        ...m,
+        content: i === 1 ? 'My SSN is [SSN]' : m.content,
+      })),
+    } as const;
+    const answered = litellmAnswer(parsed.value, verdict).body as Record<string, unknown>;
+    expect(answered.texts).toBeUndefined();
+    expect(answered.structured_messages).toEqual([
+      PRE_CALL.structured_messages[0],
+      { role: 'user', content: 'My SSN is [SSN]' },
+      PRE_CALL.structured_messages[2],
+    ]);
+  });
 
   test('a mask of a call with structured_messages also answers them, same shape, texts replaced in order', () => {
     const call = parseLitellmRequest(PRE_CALL);

@@ -54,6 +54,24 @@ const condition = (s: DeclaredState, kind: string, name: string, type: string) =
   status(s, kind, name)?.conditions.find((c) => c.type === type);
 
 describe('reconcileDeclared', () => {
+  test('a policy is versioned under the name proxies know; renaming it retires the old name', () => {
+    const named = (policyName: string) => policy('finance', ['g-a'], { policyName });
+    const first = pass(emptyDeclaredState(), {
+      resources: [...catalog, named('Finance_Baseline'), attachment('fin', 'Finance_Baseline')],
+    }).next;
+    expect(first.histories.get('ns/Finance_Baseline')?.active).toBe(true);
+    expect(first.histories.has('ns/finance')).toBe(false);
+    expect(status(first, 'Policy', 'finance')?.policy?.policyName).toBe('Finance_Baseline');
+    expect(condition(first, 'PolicyAttachment', 'fin', 'Ready')).toMatchObject({ status: 'True' });
+
+    const renamed = pass(first, {
+      resources: [...catalog, named('finance.v2'), attachment('fin', 'Finance_Baseline')],
+    }).next;
+    expect(renamed.histories.get('ns/Finance_Baseline')?.active).toBe(false);
+    expect(renamed.histories.get('ns/finance.v2')?.active).toBe(true);
+    expect(condition(renamed, 'PolicyAttachment', 'fin', 'Ready')).toMatchObject({ status: 'False' });
+  });
+
   test('valid objects get versions and Accepted/Ready conditions', () => {
     const { next, changes } = pass(emptyDeclaredState(), {
       resources: [...catalog, policy('base', ['g-a']), attachment('all', 'base')],

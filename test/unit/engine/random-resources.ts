@@ -30,6 +30,8 @@ export function randomResource(rnd: () => number, line: number): Resource {
       name: pick(POLICIES),
       origin,
       spec: {
+        // Sometimes the name proxies know differs from the object's name: claims collide too.
+        ...(rnd() < 0.25 ? { policyName: pick(POLICIES) } : {}),
         ...(rnd() < 0.6 ? { inherit: pick(POLICIES) } : {}),
         guardrails: { add, remove: rnd() < 0.2 ? [pick(GUARDRAILS)] : [] },
         ...(rnd() < 0.2
@@ -66,6 +68,7 @@ export function randomResource(rnd: () => number, line: number): Resource {
     name: pick(GUARDRAILS),
     origin,
     spec: {
+      ...(rnd() < 0.25 ? { guardrailName: pick(GUARDRAILS) } : {}),
       type: rnd() < 0.3 ? 'webhook' : 'pii',
       mode: 'pre_call',
       failurePolicy: 'closed',

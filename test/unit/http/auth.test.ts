@@ -117,3 +117,33 @@ describe('Authenticator with a token verifier (Kubernetes mode)', () => {
     expect(() => auth.authenticate(bearer('x'), 'reader')).toThrow('Invalid token');
   });
 });
+
+describe('the headers a token may come in', () => {
+  const auth = new Authenticator([
+    { token: 'admin-token', role: 'admin' },
+    { token: 'reader-token', role: 'reader' },
+  ]);
+  const cases = [
+    { note: 'Authorization: Bearer', headers: bearer('admin-token'), want: 'admin-1' },
+    {
+      note: "x-litellm-api-key: Bearer (LiteLLM's dashboard with a custom key header)",
+      headers: { 'x-litellm-api-key': 'Bearer admin-token' },
+      want: 'admin-1',
+    },
+    { note: 'x-litellm-api-key, bare', headers: { 'x-litellm-api-key': 'reader-token' }, want: 'reader-2' },
+    {
+      note: 'x-api-key (the Generic Guardrail API)',
+      headers: { 'x-api-key': 'reader-token' },
+      want: 'reader-2',
+    },
+  ];
+  for (const c of cases)
+    test(c.note, () => expect(auth.authenticate(c.headers, 'reader')).toMatchObject({ name: c.want }));
+
+  test('a wrong x-litellm-api-key is a 401', async () => {
+    expect(await failure(() => auth.authenticate({ 'x-litellm-api-key': 'Bearer nope' }, 'reader'))).toEqual({
+      kind: 'unauthorized',
+      message: 'Invalid token',
+    });
+  });
+});

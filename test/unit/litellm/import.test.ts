@@ -118,6 +118,9 @@ policy_attachments:
   - {policy: relaxed}
 `;
 
+/** Configs written after LiteLLM's documented examples, and one with every kind of name. */
+const FIXTURES = ['docs-quick-start.yaml', 'docs-teams.yaml', 'docs-inheritance.yaml', 'names.yaml'];
+
 const contexts: { note: string; ctx: Ctx }[] = [
   { note: 'empty context', ctx: {} },
   { note: 'eng team without the prod tag', ctx: { team_alias: 'eng-web' } },
@@ -130,6 +133,10 @@ const contexts: { note: string; ctx: Ctx }[] = [
   { note: 'inherited condition fails for a child with none', ctx: { tags: ['exp-1'], model: 'claude' } },
   { note: 'inherited condition passes', ctx: { tags: ['exp-1'], model: 'gpt-4' } },
   { note: 'case-sensitive team', ctx: { team_alias: 'ENG-web', tags: ['prod'] } },
+  { note: 'finance team', ctx: { team_alias: 'finance', model: 'gpt-4o' } },
+  { note: 'internal testing team', ctx: { team_alias: 'internal-testing' } },
+  { note: 'a medical team by prefix', ctx: { team_alias: 'medical-research', model: 'gpt-4' } },
+  { note: 'a dev key on bedrock', ctx: { key_alias: 'dev-1', model: 'bedrock/claude-3' } },
   {
     note: 'everything at once',
     ctx: { team_alias: 'eng-core', key_alias: 'sandbox', model: 'gpt-4', tags: ['prod', 'exp-2'] },
@@ -140,6 +147,9 @@ describe('importLitellmConfig resolves like LiteLLM', () => {
   for (const [label, load_] of [
     ['edge-case config', async () => EDGE_CONFIG],
     ['examples/litellm/config.yaml', () => readFile(join(REPO, 'examples/litellm/config.yaml'), 'utf8')],
+    ...FIXTURES.map(
+      (f) => [`LiteLLM's ${f}`, () => readFile(join(REPO, 'test/fixtures/litellm', f), 'utf8')] as const,
+    ),
   ] as const) {
     test(`${label}: every context gets the reference's guardrails`, async () => {
       const config = load(await load_()) as LConfig;
@@ -174,6 +184,44 @@ describe('importLitellmConfig resolves like LiteLLM', () => {
   });
 });
 
+describe('importLitellmConfig keeps LiteLLM names', () => {
+  test('snake_case, dotted, upper-case and spaced names: object names derived and unique, answers in the original names', async () => {
+    const { result, view, app } = await importAndServe(
+      load(await readFile(join(REPO, 'test/fixtures/litellm/names.yaml'), 'utf8')),
+    );
+    expect(result.errors).toEqual([]);
+    const names = result.resources.map((r) => `${r.kind}/${r.name}`);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toContain('Guardrail/pii-masking');
+    expect(names).toContain('Guardrail/pii-masking-2');
+    expect(app.snapshot().statuses.filter((s) => s.issues.length > 0)).toEqual([]);
+    const got = view && resolve(view.index, { teamAlias: 'medical-x', model: 'gpt-4' });
+    expect(got?.effectiveGuardrails).toEqual([
+      'PII_Masking',
+      'Prompt Injection v2',
+      'pii-masking',
+      'secrets.detector',
+    ]);
+    expect(got?.matchedPolicies.map((m) => m.policyName)).toEqual(['Global_Baseline', 'HIPAA Strict']);
+    expect([...(view?.guardrails.keys() ?? [])].sort()).toEqual([
+      'PII_Masking',
+      'Prompt Injection v2',
+      'pii-masking',
+      'secrets.detector',
+    ]);
+  });
+
+  test('a name with a control character is refused with the rule', () => {
+    const r = importLitellmConfig(load('policies:\n  "a\\tb": {guardrails: [x]}\n'), {
+      namespace: 'ns',
+      originOf: () => ({ kind: 'api' }),
+    });
+    expect(r.errors.map((e) => e.message)).toEqual([
+      'policy "a\tb" not imported: its name must be a name proxies know: 1 to 253 characters, no control characters, no leading or trailing space',
+    ]);
+  });
+});
+
 describe('importLitellmConfig warnings and mapping', () => {
   const result = importLitellmConfig(
     load(`
@@ -195,7 +243,6 @@ policy_attachments:
       note: 'condition keys other than model',
       want: /^policies\.Legacy_Policy\.condition\.team: not carried over/,
     },
-    { note: 'a renamed policy', want: /^policies\.Legacy_Policy: renamed to "legacy-policy"/ },
     { note: 'a scope other than "*"', want: /^policy_attachments\[0\]\.scope: dropped/ },
     { note: 'an attachment with no selector', want: /^policy_attachments\[0\]: no selector/ },
     { note: 'default_on', want: /^guardrails\[1\]\.litellm_params\.default_on: not carried over/ },
@@ -212,7 +259,13 @@ policy_attachments:
       ).toBe(true),
     );
 
-  test('built-in types are mapped, references follow the rename', () => {
+  test('no name is renamed: a LiteLLM name that is no object name becomes spec.policyName', () => {
+    expect(messages.some((m) => m.includes('renamed'))).toBe(false);
+    const policy = result.resources.find((r) => r.kind === 'Policy');
+    expect(policy).toMatchObject({ name: 'legacy-policy', spec: { policyName: 'Legacy_Policy' } });
+  });
+
+  test('built-in types are mapped, references keep the names LiteLLM knows', () => {
     const byName = new Map(result.resources.map((r) => [`${r.kind}/${r.name}`, r]));
     expect(byName.get('Guardrail/p')?.spec).toMatchObject({
       type: 'pii',
@@ -220,7 +273,7 @@ policy_attachments:
     });
     expect(byName.get('Guardrail/s')?.spec).toMatchObject({ type: 'secrets' });
     expect(byName.get('PolicyAttachment/legacy-policy-0')?.spec).toMatchObject({
-      policy: 'legacy-policy',
+      policy: 'Legacy_Policy',
       scope: '*',
       priority: 1,
     });

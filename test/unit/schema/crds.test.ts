@@ -57,9 +57,9 @@ const expectedColumns = {
 
 /** The extra columns of `kubectl get -o wide` (priority 1). */
 const expectedWideColumns = {
-  Policy: ['Inherit', 'Pipeline', 'Guardrails'],
+  Policy: ['PolicyName', 'Inherit', 'Pipeline', 'Guardrails'],
   PolicyAttachment: ['Scope', 'Teams', 'Keys', 'Models', 'Tags', 'Reason'],
-  Guardrail: ['Reason', 'URL', 'Description'],
+  Guardrail: ['GuardrailName', 'Reason', 'URL', 'Description'],
 } as const;
 
 /**

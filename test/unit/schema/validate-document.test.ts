@@ -50,7 +50,7 @@ describe('schema errors name the field and say what to do', () => {
       note: 'name that is not a DNS subdomain',
       doc: policy({}, { name: 'Global_Baseline' }),
       want: [
-        `metadata.name: must be a lowercase DNS name: letters a-z, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got "Global_Baseline")`,
+        `metadata.name: must be a lowercase DNS name: letters a-z, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters; to give a proxy another name, keep this one and set spec.policyName or spec.guardrailName (got "Global_Baseline")`,
       ],
     },
     {
@@ -69,7 +69,7 @@ describe('schema errors name the field and say what to do', () => {
       note: 'unknown field in spec',
       doc: policy({ foo: 1 }),
       want: [
-        'spec.foo: unknown field; remove it (allowed here: description, inherit, guardrails, condition, pipeline, versionStatus)',
+        'spec.foo: unknown field; remove it (allowed here: policyName, description, inherit, guardrails, condition, pipeline, versionStatus)',
       ],
     },
     {
@@ -126,17 +126,17 @@ describe('schema errors name the field and say what to do', () => {
       want: ['spec.policy: required field is missing; add it'],
     },
     {
-      note: 'policy reference that is not a DNS name',
-      doc: attachment({ policy: 'My Policy', scope: '*' }),
+      note: 'policy reference with a control character',
+      doc: attachment({ policy: 'My\tPolicy', scope: '*' }),
       want: [
-        `spec.policy: must be a lowercase DNS name: letters a-z, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (got "My Policy")`,
+        `spec.policy: must be a name proxies know: 1 to 253 characters, no control characters, no leading or trailing space (got "My\\tPolicy")`,
       ],
     },
     {
-      note: 'guardrail name with a space',
-      doc: policy({ guardrails: { add: ['pii detector'] } }),
+      note: 'guardrail name with a leading space',
+      doc: policy({ guardrails: { add: [' pii_masking'] } }),
       want: [
-        `spec.guardrails.add[0]: must be a guardrail name: letters, digits and '.', '_', ':', '/', '-', starting with a letter or digit (got "pii detector")`,
+        `spec.guardrails.add[0]: must be a name proxies know: 1 to 253 characters, no control characters, no leading or trailing space (got " pii_masking")`,
       ],
     },
     {
@@ -174,6 +174,27 @@ describe('schema errors name the field and say what to do', () => {
       for (const i of got.issues) expect(i).toMatchObject({ code: 'invalid_schema', severity: 'error' });
     });
   }
+
+  test('names proxies know need no DNS name: spec.policyName, spec.guardrailName and references', () => {
+    const named = validateDocument(
+      policy({
+        policyName: 'Finance Baseline',
+        inherit: 'global.base_v2',
+        guardrails: { add: ['pii_masking', 'Lakera Guard'] },
+      }),
+      origin,
+      'default',
+    );
+    expect(named.ok && named.value.kind === 'Policy' && named.value.spec.policyName).toBe('Finance Baseline');
+    const g = validateDocument(
+      guardrail({ type: 'pii', guardrailName: 'PII.Masking_v2' }),
+      origin,
+      'default',
+    );
+    expect(g.ok && g.value.kind === 'Guardrail' && g.value.spec.guardrailName).toBe('PII.Masking_v2');
+    const a = validateDocument(attachment({ policy: 'Finance Baseline', teams: ['t'] }), origin, 'default');
+    expect(a.ok).toBe(true);
+  });
 });
 
 describe('defaults are applied in code', () => {

@@ -100,6 +100,8 @@ describe('history ConfigMaps', () => {
   test('labels: a long policy name is hashed, the namespace is kept', () => {
     expect(policyLabelValue('gpt4')).toBe('gpt4');
     expect(policyLabelValue(long)).toMatch(/^a{46}-[0-9a-f]{16}$/);
+    // A name proxies know (spec.policyName) need not be a label value: a prefix and a hash then.
+    expect(policyLabelValue('Finance Baseline/v2')).toMatch(/^Finance-Baseline-v2-[0-9a-f]{16}$/);
     const cm = historyConfigMap('railyard', history(version(1, 'production', 1)));
     expect(cm.metadata).toMatchObject({
       namespace: 'railyard',
