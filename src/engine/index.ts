@@ -2,6 +2,14 @@ export * from './blast-radius.ts';
 export * from './comma-list.ts';
 export * from './condition.ts';
 export * from './declared-pass.ts';
+export {
+  type DeclaredInput,
+  type DeclaredState,
+  emptyDeclaredState,
+  historyKey,
+  type PassOptions,
+  type ReconcileChange,
+} from './declared-state.ts';
 export * from './digest.ts';
 export * from './duration.ts';
 export * from './errors.ts';
@@ -17,9 +25,11 @@ export * from './names.ts';
 export * from './origin.ts';
 export * from './pipeline.ts';
 export * from './resolve.ts';
+export * from './resource-key.ts';
 export * from './status.ts';
 export * from './types.ts';
 export * from './validate.ts';
+export { CEL_MESSAGES } from './validate-rules.ts';
 export * from './versions.ts';
 export * from './versions-api.ts';
 export * from './versions-declared.ts';

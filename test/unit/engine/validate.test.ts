@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { CEL_MESSAGES, resourceKey, validateResources } from '../../../src/engine/index.ts';
 import type {
   AttachmentResource,
   AttachmentSpec,
@@ -10,7 +11,6 @@ import type {
   PolicySpec,
   Resource,
 } from '../../../src/engine/types.ts';
-import { CEL_MESSAGES, resourceKey, validateResources } from '../../../src/engine/validate.ts';
 
 const NS = 'ai';
 const at = (line: number): Origin => ({ kind: 'file', path: 'p.yaml', line });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { resourceKey, validateResources } from '../../../src/engine/index.ts';
 import type { Issue, Kind, Resource } from '../../../src/engine/types.ts';
-import { resourceKey, validateResources } from '../../../src/engine/validate.ts';
 import { readDocuments } from '../../../src/resources/index.ts';
 import { type CelRule, crds, type SchemaNode, validateDocument } from '../../../src/schema/index.ts';
 
