@@ -3,7 +3,7 @@
  * one ajv validator per kind from `spec.versions[0].schema.openAPIV3Schema`, in the Kubernetes
  * dialect: `x-kubernetes-*` keywords are annotations, and unknown fields are rejected the way
  * kubectl's strict field validation does. CEL rules (`x-kubernetes-validations`) cannot run here;
- * `src/engine/validate.ts` enforces the same rules with the same messages.
+ * `src/engine/validate-rules.ts` enforces the same rules with the same messages.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type AnySchemaObject, type ValidateFunction } from 'ajv';
