@@ -30,7 +30,7 @@ const MAX_TIMEOUT_MS = 60_000;
 export function compile(config: Config, fetchImpl: typeof fetch = fetch): Checked<WebhookCall> {
   const read = new ConfigReader(config, ['url', 'timeoutMs', 'headers']);
   const url = config.url;
-  if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+  if (typeof url !== 'string' || !URL.canParse(url) || !['http:', 'https:'].includes(new URL(url).protocol))
     read.issue('url', 'must be an absolute http:// or https:// URL');
   const timeoutMs = read.positiveInt('timeoutMs', MAX_TIMEOUT_MS) ?? DEFAULTS.timeoutMs;
   const headers = readHeaders(read);
