@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
 import type { EnforceOptions } from '../http/index.ts';
+import { YAML_LIMITS } from '../resources/index.ts';
 import { registerCommands } from './commands/register.ts';
 import type { Io } from './io.ts';
 import { collect, UsageError, wholeNumber } from './options.ts';
@@ -65,6 +66,30 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
         .choices(['reject', 'mask'])
         .default('reject'),
     )
+    .option(
+      '--yaml-max-file-bytes <n>',
+      'with --dir: larger files are refused unread (their last good objects keep serving)',
+      wholeNumber(1, 1 << 30),
+      YAML_LIMITS.maxFileBytes,
+    )
+    .option(
+      '--yaml-max-documents <n>',
+      'with --dir: most documents in one file',
+      wholeNumber(1, 10_000_000),
+      YAML_LIMITS.maxDocuments,
+    )
+    .option(
+      '--yaml-max-depth <n>',
+      'with --dir: deepest nesting of one document, aliases expanded',
+      wholeNumber(1, 10_000),
+      YAML_LIMITS.maxDepth,
+    )
+    .option(
+      '--yaml-max-alias-nodes <n>',
+      'with --dir: most nodes the aliases of one document may add once expanded',
+      wholeNumber(0, 100_000_000),
+      YAML_LIMITS.maxAliasNodes,
+    )
     .option('--kubernetes', "reconcile the cluster's railyard.dev objects instead of folders")
     .option(
       '--kubeconfig <path>',
@@ -92,6 +117,12 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
           namespace: o.namespace?.[0] ?? 'default',
           tokenFile: o.tokenFile,
           bodyLimitBytes: o.bodyLimit,
+          yamlLimits: {
+            maxFileBytes: o.yamlMaxFileBytes,
+            maxDocuments: o.yamlMaxDocuments,
+            maxDepth: o.yamlMaxDepth,
+            maxAliasNodes: o.yamlMaxAliasNodes,
+          },
           enforce: enforceOptions(o),
           ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: o.agentgatewayPort }),
           ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),

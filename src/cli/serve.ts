@@ -13,6 +13,7 @@ import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import type { Operator, OperatorConfig } from '../operator/index.ts';
 import { Controller } from '../reconcile/index.ts';
 import { Registry } from '../registry/index.ts';
+import type { YamlLimits } from '../resources/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
@@ -27,6 +28,8 @@ export type ServeOptions = {
   readonly namespace: string;
   readonly tokenFile?: string;
   readonly bodyLimitBytes: number;
+  /** `--yaml-max-*`: what one file of a `--dir` may hold; the defaults when absent. */
+  readonly yamlLimits?: YamlLimits;
   /** Enforcement settings (`--decision-deadline`, `--enforce-baseline-context`, …); defaults when absent. */
   readonly enforce?: Partial<EnforceOptions>;
   /** `--agentgateway-port`: also serve agentgateway's `/request` and `/response` at the root of this port. */
@@ -74,6 +77,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
       dirs: opts.dir,
       defaultNamespace: opts.namespace,
       onError: (err) => log.error({ err }, 'directory source error'),
+      onFileProblem: (file, message) => log.warn({ file }, message),
+      ...(opts.yamlLimits ? { yamlLimits: opts.yamlLimits } : {}),
     });
   const controller = new Controller({
     source,
