@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
+import { CHECK_POOL_DEFAULTS } from '../guardrails/index.ts';
 import type { EnforceOptions } from '../http/index.ts';
 import { YAML_LIMITS } from '../resources/index.ts';
 import { registerCommands } from './commands/register.ts';
@@ -46,6 +47,18 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       'enforcement decisions running at once; beyond, the proxy fail mode applies',
       wholeNumber(1, 1_000_000),
       256,
+    )
+    .option(
+      '--guardrail-workers <n>',
+      'worker threads that run guardrail checks on large contents (0: all on the event loop)',
+      wholeNumber(0, 256),
+      CHECK_POOL_DEFAULTS.threads,
+    )
+    .option(
+      '--guardrail-inline-chars <n>',
+      'contents up to this many characters are checked on the event loop, larger ones by a worker',
+      wholeNumber(0, 1 << 30),
+      CHECK_POOL_DEFAULTS.inlineChars,
     )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
@@ -124,6 +137,7 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
             maxAliasNodes: o.yamlMaxAliasNodes,
           },
           enforce: enforceOptions(o),
+          guardrailWorkers: { threads: o.guardrailWorkers, inlineChars: o.guardrailInlineChars },
           ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: o.agentgatewayPort }),
           ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),
         },

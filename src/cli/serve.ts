@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { CHECK_POOL_DEFAULTS, CheckPool, type CheckPoolOptions } from '../guardrails/index.ts';
 import {
   createEnforcement,
   createFastRouteServer,
@@ -30,6 +31,8 @@ export type ServeOptions = {
   readonly bodyLimitBytes: number;
   /** `--yaml-max-*`: what one file of a `--dir` may hold; the defaults when absent. */
   readonly yamlLimits?: YamlLimits;
+  /** `--guardrail-workers` (0: no pool) and `--guardrail-inline-chars`; the defaults when absent. */
+  readonly guardrailWorkers?: CheckPoolOptions;
   /** Enforcement settings (`--decision-deadline`, `--enforce-baseline-context`, …); defaults when absent. */
   readonly enforce?: Partial<EnforceOptions>;
   /** `--agentgateway-port`: also serve agentgateway's `/request` and `/response` at the root of this port. */
@@ -116,7 +119,12 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     reconcileStatus: () => controller.status(),
     ...(operator ? { ready: () => operator.ready() } : {}),
   };
-  const enforcement = createEnforcement(base, opts.enforce);
+  const workers = opts.guardrailWorkers ?? CHECK_POOL_DEFAULTS;
+  const guardrailPool = workers.threads > 0 ? new CheckPool(workers) : undefined;
+  const enforcement = createEnforcement(base, {
+    ...opts.enforce,
+    ...(guardrailPool ? { guardrailPool } : {}),
+  });
   const server = createHttpServer({ ...base, enforcement });
   const gateway =
     opts.agentgatewayPort === undefined
@@ -158,6 +166,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         }),
     ),
   );
+  await guardrailPool?.destroy();
   log.info('stopped');
   return 0;
 }

@@ -18,7 +18,7 @@ import {
   resolve,
   type VersionRef,
 } from '../engine/index.ts';
-import { createGuardrailRunner } from '../guardrails/index.ts';
+import { type CheckPool, createGuardrailRunner } from '../guardrails/index.ts';
 import { chooseNamespace, type NamespaceView, type Snapshot } from '../registry/index.ts';
 
 export type Phase = PipelineMode;
@@ -86,6 +86,12 @@ export type DeciderOptions = {
   readonly now: () => number;
   /** The HTTP client of `webhook` guardrails. */
   readonly fetch?: typeof fetch;
+  /**
+   * Worker threads for the checks (see `CheckPool`): large contents are checked there, so the
+   * deadline holds for them (an overrun check is terminated) and the event loop stays free.
+   * Without one, every check runs on the event loop.
+   */
+  readonly pool?: CheckPool;
 };
 
 export const DECIDER_DEFAULTS = {
@@ -125,7 +131,10 @@ export function createDecider(
   const runnerFor = (view: NamespaceView): RunGuardrail => {
     let run = runners.get(view);
     if (!run) {
-      run = createGuardrailRunner(view.guardrails, opts.fetch ? { fetch: opts.fetch } : {});
+      run = createGuardrailRunner(view.guardrails, {
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        ...(opts.pool ? { pool: opts.pool } : {}),
+      });
       runners.set(view, run);
     }
     return run;
@@ -203,6 +212,9 @@ async function decideOnce(
   };
   const run = runnerFor(view);
   let working = input.messages;
+  // A check on the event loop cannot be interrupted, and the deadline's timer fires only after
+  // it: past the deadline by the clock is overrun too, whatever the timer says.
+  const late = (): boolean => deadline.aborted || opts.now() - started > opts.deadlineMs;
 
   for (const { policy, pipeline } of plan.pipelines) {
     const outcome = await executePipeline(pipeline, { messages: working }, run, {
@@ -219,7 +231,7 @@ async function decideOnce(
         durationMs: step.durationSeconds * 1000,
       });
     }
-    if (deadline.aborted) return result(overrun);
+    if (late()) return result(overrun);
     const decidedBy = outcome.stepResults[outcome.stepResults.length - 1]?.guardrailName;
     const guardrail = decidedBy === undefined ? {} : { guardrail: decidedBy };
     switch (outcome.terminalAction) {
@@ -249,7 +261,7 @@ async function decideOnce(
       run(guardrail, input.phase, { messages: working }, deadline),
       deadline,
     );
-    if (deadline.aborted || verdict === undefined) return result(overrun);
+    if (late() || verdict === undefined) return result(overrun);
     const masked = verdict.outcome === 'pass' && verdict.modified !== undefined;
     runs.push({
       guardrail,
@@ -277,6 +289,7 @@ async function decideOnce(
     if (verdict.modified) working = verdict.modified.messages;
   }
 
+  if (late()) return result(overrun);
   if (working === input.messages || sameMessages(working, input.messages)) return result({ kind: 'allow' });
   if (working.length !== input.messages.length) {
     return result({

@@ -26,6 +26,7 @@ import {
   type WireAnswer,
 } from '../enforce/index.ts';
 import type { Checked, RequestContext } from '../engine/index.ts';
+import type { CheckPool } from '../guardrails/index.ts';
 import type { Authenticator } from './auth.ts';
 import { HttpError, sendJson } from './errors.ts';
 import type { FastRoute } from './fast-routes.ts';
@@ -46,6 +47,8 @@ export type EnforceOptions = {
   readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
   /** The HTTP client of `webhook` guardrails. */
   readonly fetch?: typeof fetch;
+  /** Worker threads for the guardrail checks (`--guardrail-workers`); none: on the event loop. */
+  readonly guardrailPool?: CheckPool;
 };
 
 export const ENFORCE_DEFAULTS: EnforceOptions = {
@@ -68,6 +71,8 @@ export type Enforcement = {
   /** `/request` and `/response` for the dedicated agentgateway port. */
   readonly agentgatewayRootRoutes: ReadonlyMap<string, FastRoute>;
   readonly decide: Decide;
+  /** The decider's worker threads, for the pipeline test to share. */
+  readonly guardrailPool?: CheckPool;
 };
 
 /** Optional on both proxies: a static header naming the namespace (config, never the client). */
@@ -86,6 +91,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     maxConcurrent: opts.maxConcurrentDecisions,
     baselineContext: opts.baselineContext,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.guardrailPool ? { pool: opts.guardrailPool } : {}),
   });
   const models = new CallCache<string>(opts.callCache);
 
@@ -153,6 +159,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       agentgateway('post_call', '/response'),
     ]),
     decide,
+    ...(opts.guardrailPool ? { guardrailPool: opts.guardrailPool } : {}),
   };
 }
 
