@@ -31,6 +31,12 @@ export type RunnerOptions = {
    * check runs on the calling thread.
    */
   readonly pool?: CheckPool;
+  /**
+   * False: `webhook` guardrails are not called, but answer `error` saying an admin token is needed
+   * (the pipeline test for a reader token: a reader may not make Railyard call out with its
+   * configured secret headers and the reader's own content). True by default.
+   */
+  readonly runWebhooks?: boolean;
 };
 
 /**
@@ -50,7 +56,11 @@ export function compileGuardrail(
     return withPolicy(spec, fromCheck(type, spec.config, compileCheck(type, spec.config), opts.pool));
   switch (type) {
     case 'webhook': {
-      const call = webhook.compile(spec.config, opts.fetch);
+      if (opts.runWebhooks === false) {
+        const detail = `Guardrail '${name}' is a webhook: the pipeline test calls webhooks only for an admin token; test it with an admin token`;
+        return { ok: true, value: async () => ({ outcome: 'error', detail }) };
+      }
+      const call = webhook.compile(spec.config, opts.fetch, name);
       if (!call.ok) return call;
       return withPolicy(spec, {
         ok: true,

@@ -3,6 +3,7 @@ import type { JSONSchemaType } from 'ajv';
 import type { Express } from 'express';
 import { validatePipeline } from '../../engine/index.ts';
 import { runTestPipeline } from '../../registry/index.ts';
+import type { Principal } from '../auth.ts';
 import { bodyParser } from '../body.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';
@@ -41,8 +42,14 @@ export function registerPipelineRoutes(api: Express, deps: ServerDeps): void {
     const view = readView(deps, queryParam(req, 'namespace'));
     const closed = new AbortController();
     res.once('close', () => closed.abort());
+    // Webhook steps run only for admins: a reader must not make Railyard call out, with the
+    // guardrail's secret headers, on content of its choosing (docs/decisions).
+    const admin = (res.locals.principal as Principal | undefined)?.role === 'admin';
+    const pool = deps.enforcement?.guardrailPool;
     const result = await runTestPipeline(view, { pipeline: pipeline.value }, body.test_messages, {
       signal: closed.signal,
+      runWebhooks: admin,
+      ...(pool ? { pool } : {}),
     });
     res.json(toWirePipelineResult(valueOrThrow(result)));
   });
