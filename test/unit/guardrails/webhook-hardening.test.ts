@@ -27,7 +27,11 @@ async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, peak: () => peak, close: () => (server.closeAllConnections(), server.close()) };
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return { url, seen, peak: () => peak, close };
 }
 
 let other: Awaited<ReturnType<typeof serve>>;
