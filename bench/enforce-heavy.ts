@@ -1,8 +1,9 @@
 /**
  * Enforcement under heavy legitimate bodies, on the real `railyard serve` over `examples/` (worker
- * pool at its defaults, `--body-limit 4 MiB`):
- * - the paced 2 KB pre-call of `enforce.ts` while 10 clients keep POSTing 1 MiB prompts (each
- *   sends its next as soon as the last is answered), beside the bare baseline under the same
+ * pool and body limit at their defaults):
+ * - the paced 2 KB pre-call of `enforce.ts` while 10 clients keep POSTing 1 MiB LiteLLM calls
+ *   (a 500,000-character prompt, sent as `texts` and again in `structured_messages`, each client
+ *   sending its next as soon as the last is answered), beside the bare baseline under the same
  *   background load; every run measures both, back to back, the other server paused;
  * - the prompt of 100,000 spaces that froze the server before: its decision time, sequentially.
  */
@@ -30,7 +31,8 @@ export type EnforceHeavyOptions = {
 const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 const CORES: Cores = 'shared';
 const HEAVY_CLIENTS = 10;
-const HEAVY_BYTES = 1 << 20;
+/** The prompt of a heavy call: twice in the body, which is then just under the 1 MiB body limit. */
+const HEAVY_PROMPT_BYTES = 500_000;
 
 /** `clients` loops POSTing `body` to `url` until `stop` aborts; counts the answers by status. */
 function backgroundLoad(url: string, body: string, clients: number, stop: AbortSignal) {
@@ -53,8 +55,8 @@ function backgroundLoad(url: string, body: string, clients: number, stop: AbortS
 
 export async function measureEnforceHeavy(opts: EnforceHeavyOptions): Promise<Row[]> {
   const small = JSON.stringify(benchmarkCall().litellm);
-  const heavy = JSON.stringify(benchmarkCall({ promptBytes: HEAVY_BYTES }).litellm);
-  const railyard = await startServe(EXAMPLES, ['--body-limit', String(4 << 20)]);
+  const heavy = JSON.stringify(benchmarkCall({ promptBytes: HEAVY_PROMPT_BYTES }).litellm);
+  const railyard = await startServe(EXAMPLES);
   try {
     await waitReady(railyard.url);
     const answer = await (
@@ -102,12 +104,12 @@ export async function measureEnforceHeavy(opts: EnforceHeavyOptions): Promise<Ro
         durationSeconds: opts.durationSeconds,
       };
       const heavyAnswers = [...heavyCounts].map(([s, n]) => `${n} × HTTP ${s}`).join(', ');
-      const during = `while ${HEAVY_CLIENTS} clients keep POSTing 1 MiB prompts`;
+      const during = `while ${HEAVY_CLIENTS} clients keep POSTing 1 MiB calls`;
       const rows = [
         ...latencyRows(`pre-call decision, 2 KB prompt, ${during}`, latency.railyard, pace, 10).map(
           (row) => ({
             ...row,
-            detail: `${row.detail}; the 1 MiB calls were answered ${heavyAnswers}`,
+            detail: `${row.detail}; the ${heavy.length}-byte calls were answered ${heavyAnswers}`,
           }),
         ),
         ...latencyRows(`bare node:http baseline, same POST, ${during}`, latency.bare, pace),
