@@ -36,15 +36,19 @@ export class CheckPool {
   readonly inlineChars: number;
   readonly #pool: Piscina<CheckTask, CheckResult>;
 
-  /** Starts the threads at once (a first decision then pays no start-up). */
+  /**
+   * Starts no thread yet: one starts with the first large content (about 0.1 s, once) and stops
+   * after a minute without work. A server that never sees a large content then pays no memory for
+   * the pool (a thread holds about 30 MB).
+   */
   constructor(options: Partial<CheckPoolOptions> = {}) {
     const opts = { ...CHECK_POOL_DEFAULTS, ...options };
     this.inlineChars = opts.inlineChars;
     this.#pool = new Piscina({
       filename: new URL('./check-worker.ts', import.meta.url).href,
-      minThreads: opts.threads,
+      minThreads: 0,
       maxThreads: opts.threads,
-      idleTimeout: Number.POSITIVE_INFINITY,
+      idleTimeout: 60_000,
       niceIncrement: 5,
       resourceLimits: { maxOldGenerationSizeMb: 1024 },
     });
@@ -68,7 +72,7 @@ export class CheckPool {
     return this.#pool.run({ id, type, config: config as CheckTask['config'], texts }, { signal });
   }
 
-  /** Threads currently running (after a terminated one was replaced, still `threads`). */
+  /** Threads currently running: none before the first large content, at most `threads`. */
   get threads(): number {
     return this.#pool.threads.length;
   }
