@@ -13,9 +13,13 @@ export const AUTH_HEADERS = { authorization: `Bearer ${READER_TOKEN}` } as const
 
 export type Running = { readonly url: string; readonly child: ChildProcess; stop(): Promise<void> };
 
-/** `railyard serve --dir <dir>` at info level; resolves once it is listening (not yet synced). */
-export async function startServe(dir: string): Promise<RailyardProcess> {
-  return startRailyard({ args: ['--dir', dir], env: { RAILYARD_LOG_LEVEL: 'info' }, waitForReady: false });
+/** `railyard serve --dir <dir> [args]` at info level; resolves once it is listening (not yet synced). */
+export async function startServe(dir: string, args: readonly string[] = []): Promise<RailyardProcess> {
+  return startRailyard({
+    args: ['--dir', dir, ...args],
+    env: { RAILYARD_LOG_LEVEL: 'info' },
+    waitForReady: false,
+  });
 }
 
 /**

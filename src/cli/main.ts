@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
 import { parseDuration } from '../engine/index.ts';
+import { CHECK_POOL_DEFAULTS } from '../guardrails/index.ts';
 import type { EnforceOptions } from '../http/index.ts';
+import { YAML_LIMITS } from '../resources/index.ts';
 import { registerCommands } from './commands/register.ts';
 import type { Io } from './io.ts';
 import { collect, UsageError, wholeNumber } from './options.ts';
@@ -47,6 +49,18 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       wholeNumber(1, 1_000_000),
       256,
     )
+    .option(
+      '--guardrail-workers <n>',
+      'worker threads that run guardrail checks on large contents (0: all on the event loop)',
+      wholeNumber(0, 256),
+      CHECK_POOL_DEFAULTS.threads,
+    )
+    .option(
+      '--guardrail-inline-chars <n>',
+      'contents up to this many characters are checked on the event loop, larger ones by a worker',
+      wholeNumber(0, 1 << 30),
+      CHECK_POOL_DEFAULTS.inlineChars,
+    )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
       '--litellm-team-id-fallback',
@@ -73,6 +87,30 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     .option(
       '--templates <dir>',
       'folder of policy templates for GET /policy/templates (default: the shipped ones)',
+    )
+    .option(
+      '--yaml-max-file-bytes <n>',
+      'with --dir: larger files are refused unread (their last good objects keep serving)',
+      wholeNumber(1, 1 << 30),
+      YAML_LIMITS.maxFileBytes,
+    )
+    .option(
+      '--yaml-max-documents <n>',
+      'with --dir: most documents in one file',
+      wholeNumber(1, 10_000_000),
+      YAML_LIMITS.maxDocuments,
+    )
+    .option(
+      '--yaml-max-depth <n>',
+      'with --dir: deepest nesting of one document, aliases expanded',
+      wholeNumber(1, 10_000),
+      YAML_LIMITS.maxDepth,
+    )
+    .option(
+      '--yaml-max-alias-nodes <n>',
+      'with --dir: most nodes the aliases of one document may add once expanded',
+      wholeNumber(0, 100_000_000),
+      YAML_LIMITS.maxAliasNodes,
     )
     .option('--kubernetes', "reconcile the cluster's railyard.dev objects instead of folders")
     .option(
@@ -116,7 +154,14 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
           tokenFile: o.tokenFile,
           bodyLimitBytes: o.bodyLimit,
           ...(o.templates === undefined ? {} : { templates: o.templates }),
+          yamlLimits: {
+            maxFileBytes: o.yamlMaxFileBytes,
+            maxDocuments: o.yamlMaxDocuments,
+            maxDepth: o.yamlMaxDepth,
+            maxAliasNodes: o.yamlMaxAliasNodes,
+          },
           enforce: enforceOptions(o),
+          guardrailWorkers: { threads: o.guardrailWorkers, inlineChars: o.guardrailInlineChars },
           ...(o.agentgatewayPort === undefined ? {} : { agentgatewayPort: o.agentgatewayPort }),
           ...(o.kubernetes ? { kubernetes: kubernetesOptions(o) } : {}),
         },

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { CHECK_POOL_DEFAULTS, CheckPool, type CheckPoolOptions } from '../guardrails/index.ts';
 import {
   CLUSTER_ROLE_GRANTS,
   createEnforcement,
@@ -14,6 +15,7 @@ import { createLogger, type Logger, Metrics } from '../observability/index.ts';
 import type { Operator, OperatorConfig } from '../operator/index.ts';
 import { Controller } from '../reconcile/index.ts';
 import { Registry } from '../registry/index.ts';
+import type { YamlLimits } from '../resources/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
@@ -32,6 +34,10 @@ export type ServeOptions = {
   readonly bodyLimitBytes: number;
   /** `--templates`: the folder `GET /policy/templates` lists; the shipped templates when absent. */
   readonly templates?: string;
+  /** `--yaml-max-*`: what one file of a `--dir` may hold; the defaults when absent. */
+  readonly yamlLimits?: YamlLimits;
+  /** `--guardrail-workers` (0: no pool) and `--guardrail-inline-chars`; the defaults when absent. */
+  readonly guardrailWorkers?: CheckPoolOptions;
   /** Enforcement settings (`--decision-deadline`, `--enforce-baseline-context`, …); defaults when absent. */
   readonly enforce?: Partial<EnforceOptions>;
   /** `--agentgateway-port`: also serve agentgateway's `/request` and `/response` at the root of this port. */
@@ -92,6 +98,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
       dirs: opts.dir,
       defaultNamespace: opts.namespace,
       onError: (err) => log.error({ err }, 'directory source error'),
+      onFileProblem: (file, message) => log.warn({ file }, message),
+      ...(opts.yamlLimits ? { yamlLimits: opts.yamlLimits } : {}),
     });
   const controller = new Controller({
     source,
@@ -144,7 +152,12 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     usage,
     ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
   };
-  const enforcement = createEnforcement(base, opts.enforce);
+  const workers = opts.guardrailWorkers ?? CHECK_POOL_DEFAULTS;
+  const guardrailPool = workers.threads > 0 ? new CheckPool(workers) : undefined;
+  const enforcement = createEnforcement(base, {
+    ...opts.enforce,
+    ...(guardrailPool ? { guardrailPool } : {}),
+  });
   const server = createHttpServer({ ...base, enforcement });
   const gateway =
     opts.agentgatewayPort === undefined
@@ -187,6 +200,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     ),
   );
   await usageFile?.flush();
+  await guardrailPool?.destroy();
   log.info('stopped');
   return 0;
 }

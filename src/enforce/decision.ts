@@ -14,7 +14,7 @@ import {
   type RunGuardrail,
   type VersionRef,
 } from '../engine/index.ts';
-import { createGuardrailRunner } from '../guardrails/index.ts';
+import { type CheckPool, createGuardrailRunner } from '../guardrails/index.ts';
 import {
   type AnswerCache,
   type AnswerOptions,
@@ -97,6 +97,12 @@ export type DeciderOptions = {
   readonly fetch?: typeof fetch;
   /** Where repeat resolutions come from (the server's one answer cache); without one each decision computes. */
   readonly answers?: AnswerCache<ResolveAnswer>;
+  /**
+   * Worker threads for the checks (see `CheckPool`): large contents are checked there, so the
+   * deadline holds for them (an overrun check is terminated) and the event loop stays free.
+   * Without one, every check runs on the event loop.
+   */
+  readonly pool?: CheckPool;
 };
 
 export const DECIDER_DEFAULTS = {
@@ -130,7 +136,10 @@ export function createDecider(
   const runnerFor = (view: NamespaceView): RunGuardrail => {
     let run = runners.get(view);
     if (!run) {
-      run = createGuardrailRunner(view.guardrails, opts.fetch ? { fetch: opts.fetch } : {});
+      run = createGuardrailRunner(view.guardrails, {
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        ...(opts.pool ? { pool: opts.pool } : {}),
+      });
       runners.set(view, run);
     }
     return run;
@@ -210,6 +219,9 @@ async function decideOnce(
   };
   const run = runnerFor(view);
   let working = input.messages;
+  // A check on the event loop cannot be interrupted, and the deadline's timer fires only after
+  // it: past the deadline by the clock is overrun too, whatever the timer says.
+  const late = (): boolean => deadline.aborted || opts.now() - started > opts.deadlineMs;
 
   for (const { policy, pipeline } of plan.pipelines) {
     const outcome = await executePipeline(pipeline, { messages: working }, run, {
@@ -226,7 +238,7 @@ async function decideOnce(
         durationMs: step.durationSeconds * 1000,
       });
     }
-    if (deadline.aborted) return result(overrun);
+    if (late()) return result(overrun);
     const decidedBy = outcome.stepResults[outcome.stepResults.length - 1]?.guardrailName;
     const guardrail = decidedBy === undefined ? {} : { guardrail: decidedBy };
     switch (outcome.terminalAction) {
@@ -256,7 +268,7 @@ async function decideOnce(
       run(guardrail, input.phase, { messages: working }, deadline),
       deadline,
     );
-    if (deadline.aborted || verdict === undefined) return result(overrun);
+    if (late() || verdict === undefined) return result(overrun);
     const masked = verdict.outcome === 'pass' && verdict.modified !== undefined;
     runs.push({
       guardrail,
@@ -284,6 +296,7 @@ async function decideOnce(
     if (verdict.modified) working = verdict.modified.messages;
   }
 
+  if (late()) return result(overrun);
   if (working === input.messages || sameMessages(working, input.messages)) return result({ kind: 'allow' });
   if (working.length !== input.messages.length) {
     return result({

@@ -3,6 +3,7 @@
  * into a verdict (block → fail with findings; mask → pass with the masked texts).
  */
 import type { Finding } from '../engine/index.ts';
+import type { LinearPattern, PatternMatch } from './linear-pattern.ts';
 
 /**
  * The answer of a check on the `content` strings of one phase. `texts`, when present, has one entry
@@ -77,16 +78,16 @@ function applySpans(text: string, spans: readonly Span[]): string {
   return out + text.slice(pos);
 }
 
-/** Spans for every match of a global regular expression that `accept` keeps. */
-export function regexSpans(
-  re: RegExp,
+/** Spans for every match of a linear pattern that `accept` keeps. */
+export function patternSpans(
+  pattern: LinearPattern,
   text: string,
-  accept: (match: RegExpExecArray) => Omit<Span, 'start' | 'end'> | undefined,
+  accept: (match: PatternMatch) => Omit<Span, 'start' | 'end'> | undefined,
 ): Span[] {
   const spans: Span[] = [];
-  for (const m of text.matchAll(re)) {
-    const span = m[0] === '' ? undefined : accept(m);
-    if (span) spans.push({ start: m.index, end: m.index + m[0].length, ...span });
+  for (const m of pattern.matches(text)) {
+    const span = accept(m);
+    if (span) spans.push({ start: m.start, end: m.end, ...span });
   }
   return spans;
 }

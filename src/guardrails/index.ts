@@ -1,4 +1,5 @@
 export type { Check, CheckResult, Detector, MatchAction, Span } from './check.ts';
+export { CHECK_POOL_DEFAULTS, CheckPool, type CheckPoolOptions } from './check-pool.ts';
 export type { PiiEntity } from './pii-detectors.ts';
 export { PII_ENTITIES } from './pii-detectors.ts';
 export { normalizeForInjection } from './prompt-injection.ts';

@@ -9,6 +9,22 @@ import type { Check } from './check.ts';
 import type { Config } from './config.ts';
 import { ConfigReader } from './config.ts';
 
+/** Code points of a text, counted without copying it. */
+function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 export const approxTokens = (chars: number): number => Math.ceil(chars / 4);
 
 export function compile(config: Config): Checked<Check> {
@@ -18,7 +34,7 @@ export function compile(config: Config): Checked<Check> {
   if (config.maxChars === undefined && config.maxTokens === undefined)
     read.issue('maxChars', 'set maxChars, maxTokens or both');
   return read.done((texts) => {
-    const chars = texts.reduce((n, t) => n + [...t].length, 0);
+    const chars = texts.reduce((n, t) => n + codePoints(t), 0);
     if (maxChars !== undefined && chars > maxChars)
       return {
         outcome: 'fail',

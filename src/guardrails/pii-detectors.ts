@@ -3,9 +3,9 @@
  * those that pass the entity's own rules: the Luhn check for cards, mod-97 and the country length
  * for IBANs, the never-issued ranges for US SSNs, octets ≤ 255 for IPv4, a full parse for IPv6.
  */
-import { isIPv6 } from 'node:net';
-import type { Detector } from './check.ts';
-import { redactAfter, regexSpans } from './check.ts';
+import type { Detector, Span } from './check.ts';
+import { patternSpans, redactAfter } from './check.ts';
+import { bounded, type LinearPattern } from './linear-pattern.ts';
 
 export const PII_ENTITIES = ['EMAIL', 'PHONE', 'US_SSN', 'CREDIT_CARD', 'IBAN', 'IP_ADDRESS'] as const;
 export type PiiEntity = (typeof PII_ENTITIES)[number];
@@ -15,7 +15,15 @@ const hit = (type: PiiEntity, redacted: string) => ({
   placeholder: `[${type}]`,
 });
 
-const EMAIL = /(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])/g;
+/** JavaScript's `\s` (RE2's covers ASCII only), for use inside a character class. */
+const SPACE =
+  '\\t\\n\\x0B\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}';
+
+const EMAIL = bounded(
+  '\\w.%+-',
+  '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}',
+  '\\w-',
+);
 
 /** `john@example.com` → `j***@e***.com`. */
 function redactEmail(email: string): string {
@@ -25,12 +33,17 @@ function redactEmail(email: string): string {
 }
 
 /** `+` and a country code, then 7 to 15 digits in all (E.164) with spaces, dots, dashes or parentheses. */
-const PHONE_INTL = /(?<![\w+])\+[1-9](?:[\s.\-()]{0,2}\d){6,14}(?!\d)/g;
+const PHONE_INTL = bounded('\\w+', `\\+[1-9](?:[${SPACE}.\\-()]{0,2}\\d){6,14}`, '\\d');
 /** NANP: optional 1, area and exchange codes starting 2–9, e.g. `(212) 555-1234`, `212.555.1234`. */
-const PHONE_NANP =
-  /(?<![\w+])(?:1[\s.-]?)?(?:\([2-9]\d{2}\)\s?|[2-9]\d{2}[\s.-]?)[2-9]\d{2}[\s.-]?\d{4}(?![\w])/g;
+const PHONE_NANP = bounded(
+  '\\w+',
+  `(?:1[${SPACE}.-]?)?(?:\\([2-9]\\d{2}\\)[${SPACE}]?|[2-9]\\d{2}[${SPACE}.-]?)[2-9]\\d{2}[${SPACE}.-]?\\d{4}`,
+  '\\w',
+);
 
-const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
+/** Area, group and serial with the same separator twice: RE2 has no backreference, so one pattern each. */
+const SSN_DASHED = bounded('\\d-', '(\\d{3})-(\\d{2})-(\\d{4})', '\\d-');
+const SSN_SPACED = bounded('\\d-', '(\\d{3}) (\\d{2}) (\\d{4})', '\\d-');
 
 /** Areas 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
 export function isIssuableSsn(area: string, group: string, serial: string): boolean {
@@ -38,7 +51,7 @@ export function isIssuableSsn(area: string, group: string, serial: string): bool
 }
 
 /** 13–19 digits, optionally grouped by spaces or dashes; not part of a `+` phone number. */
-const CARD = /(?<![\d+-])\d(?:[ -]?\d){12,18}(?!\d)/g;
+const CARD = bounded('\\d+-', '\\d(?:[ -]?\\d){12,18}', '\\d');
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -66,8 +79,13 @@ const IBAN_LENGTHS: ReadonlyMap<string, number> = new Map(
     .split(' ')
     .map((e): [string, number] => [e.slice(0, 2), Number(e.slice(2))]),
 );
-const IBAN_START = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}/g;
-const ALNUM = /^[A-Za-z0-9]$/;
+const IBAN_START = bounded('A-Za-z0-9', '([A-Z]{2})\\d{2}', '');
+
+/** One ASCII letter or digit (`c` may be empty at the end of the text). */
+function isAlnum(c: string): boolean {
+  const code = c.length === 1 ? c.charCodeAt(0) : -1;
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
 
 /** ISO 13616 check: the first four characters moved to the end, letters as 10–35, mod 97 is 1. */
 export function ibanChecksumValid(iban: string): boolean {
@@ -85,52 +103,127 @@ function readIban(text: string, start: number, length: number): { end: number; c
   let compact = '';
   while (i < text.length && compact.length < length) {
     const c = text[i] ?? '';
-    if (ALNUM.test(c)) {
+    if (isAlnum(c)) {
       compact += c;
       i++;
-    } else if (c === ' ' && compact.length >= 4 && ALNUM.test(text[i + 1] ?? '')) i++;
+    } else if (c === ' ' && compact.length >= 4 && isAlnum(text[i + 1] ?? '')) i++;
     else break;
   }
-  if (compact.length !== length || ALNUM.test(text[i] ?? '')) return undefined;
+  if (compact.length !== length || isAlnum(text[i] ?? '')) return undefined;
   return { end: i, compact: compact.toUpperCase() };
 }
 
 const IBAN: Detector = (text) => {
-  const spans = [];
-  for (const m of text.matchAll(IBAN_START)) {
-    const length = IBAN_LENGTHS.get(m[1] ?? '');
-    const read = length ? readIban(text, m.index, length) : undefined;
+  const spans: Span[] = [];
+  for (const m of IBAN_START.matches(text)) {
+    const length = IBAN_LENGTHS.get(m.group(1) ?? '');
+    const read = length ? readIban(text, m.start, length) : undefined;
     if (read && ibanChecksumValid(read.compact))
-      spans.push({ start: m.index, end: read.end, ...hit('IBAN', redactAfter(read.compact, 2)) });
+      spans.push({ start: m.start, end: read.end, ...hit('IBAN', redactAfter(read.compact, 2)) });
   }
   return spans;
 };
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-const IPV4 = new RegExp(`(?<![\\d.])(?:${OCTET}\\.){3}${OCTET}(?!\\d|\\.\\d)`, 'g');
-const IPV6_CANDIDATE =
-  /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3})(?![\w:])/g;
+/** Not followed by a digit, nor by a dot and a digit. */
+const IPV4 = bounded('\\d.', `(?:${OCTET}\\.){3}${OCTET}`, '', { afterRaw: '(?:$|[^\\d.]|\\.(?:$|\\D))' });
+const IPV6_CANDIDATE = bounded(
+  '\\w:.',
+  '(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\\d{1,3}(?:\\.\\d{1,3}){3})',
+  '\\w:',
+);
 
-export const PII_DETECTORS: Readonly<Record<PiiEntity, Detector>> = {
-  EMAIL: (text) => regexSpans(EMAIL, text, (m) => hit('EMAIL', redactEmail(m[0]))),
-  PHONE: (text) => [
-    ...regexSpans(PHONE_INTL, text, (m) => hit('PHONE', redactAfter(m[0], 3))),
-    ...regexSpans(PHONE_NANP, text, (m) => hit('PHONE', redactAfter(m[0], 3))),
-  ],
-  US_SSN: (text) =>
-    regexSpans(SSN, text, (m) =>
-      isIssuableSsn(m[1] ?? '', m[3] ?? '', m[4] ?? '') ? hit('US_SSN', '***-**-****') : undefined,
-    ),
-  CREDIT_CARD: (text) =>
-    regexSpans(CARD, text, (m) => {
-      const digits = m[0].replace(/[ -]/g, '');
-      return luhnValid(digits) ? hit('CREDIT_CARD', `****${digits.slice(-4)}`) : undefined;
-    }),
-  IBAN,
-  IP_ADDRESS: (text) => [
-    ...regexSpans(IPV4, text, (m) => hit('IP_ADDRESS', `${m[0].split('.')[0]}.***`)),
-    ...regexSpans(IPV6_CANDIDATE, text, (m) =>
-      /[0-9A-Fa-f]/.test(m[0]) && isIPv6(m[0]) ? hit('IP_ADDRESS', `${m[0].split(':')[0]}:***`) : undefined,
-    ),
-  ],
+/** A hex digit, by character code. */
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/** `a.b.c.d` with each part a decimal 0–255 of at most 3 digits, no leading zero (as `net.isIPv4`). */
+function isIPv4Address(s: string): boolean {
+  const parts = s.split('.');
+  return (
+    parts.length === 4 &&
+    parts.every((p) => {
+      if (p.length === 0 || p.length > 3 || (p.length > 1 && p[0] === '0')) return false;
+      for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) < 48 || p.charCodeAt(i) > 57) return false;
+      return Number(p) <= 255;
+    })
+  );
+}
+
+/**
+ * RFC 4291 text form (as `net.isIPv6` reads it, which uses a RegExp): eight groups of 1–4 hex
+ * digits, or fewer around one `::`, the last two groups optionally an IPv4 address.
+ */
+export function isIPv6Address(s: string): boolean {
+  const halves = s.split('::');
+  if (halves.length > 2) return false;
+  const groupsOf = (h: string): string[] => (h === '' ? [] : h.split(':'));
+  const head = groupsOf(halves[0] ?? '');
+  const tail = halves.length === 2 ? groupsOf(halves[1] ?? '') : [];
+  const all = [...head, ...tail];
+  let count = all.length;
+  // Only the text's last group may be an IPv4 address ("1.2.3.4::" is not one).
+  const final = halves.length === 2 ? tail : head;
+  const last = final[final.length - 1];
+  if (last?.includes('.')) {
+    if (!isIPv4Address(last)) return false;
+    all.pop();
+    count++; // an IPv4 address counts as two groups
+  }
+  const hexGroup = (g: string) =>
+    g.length >= 1 && g.length <= 4 && [...g].every((c) => isHex(c.charCodeAt(0)));
+  if (!all.every(hexGroup)) return false;
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+const hasHexDigit = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) !== 58 && s.charCodeAt(i) !== 46) return true;
+  return false;
+};
+
+/** Per entity: its patterns (what a one-pass prefilter looks for) and the detector that uses them. */
+export const PII_DETECTORS: Readonly<
+  Record<PiiEntity, { readonly patterns: readonly LinearPattern[]; readonly detect: Detector }>
+> = {
+  EMAIL: {
+    patterns: [EMAIL],
+    detect: (text) => patternSpans(EMAIL, text, (m) => hit('EMAIL', redactEmail(m.text))),
+  },
+  PHONE: {
+    patterns: [PHONE_INTL, PHONE_NANP],
+    detect: (text) => [
+      ...patternSpans(PHONE_INTL, text, (m) => hit('PHONE', redactAfter(m.text, 3))),
+      ...patternSpans(PHONE_NANP, text, (m) => hit('PHONE', redactAfter(m.text, 3))),
+    ],
+  },
+  US_SSN: {
+    patterns: [SSN_DASHED, SSN_SPACED],
+    detect: (text) =>
+      [SSN_DASHED, SSN_SPACED].flatMap((p) =>
+        patternSpans(p, text, (m) =>
+          isIssuableSsn(m.group(1) ?? '', m.group(2) ?? '', m.group(3) ?? '')
+            ? hit('US_SSN', '***-**-****')
+            : undefined,
+        ),
+      ),
+  },
+  CREDIT_CARD: {
+    patterns: [CARD],
+    detect: (text) =>
+      patternSpans(CARD, text, (m) => {
+        const digits = m.text.replaceAll(' ', '').replaceAll('-', '');
+        return luhnValid(digits) ? hit('CREDIT_CARD', `****${digits.slice(-4)}`) : undefined;
+      }),
+  },
+  IBAN: { patterns: [IBAN_START], detect: IBAN },
+  IP_ADDRESS: {
+    patterns: [IPV4, IPV6_CANDIDATE],
+    detect: (text) => [
+      ...patternSpans(IPV4, text, (m) => hit('IP_ADDRESS', `${m.text.split('.')[0]}.***`)),
+      ...patternSpans(IPV6_CANDIDATE, text, (m) =>
+        hasHexDigit(m.text) && isIPv6Address(m.text)
+          ? hit('IP_ADDRESS', `${m.text.split(':')[0]}:***`)
+          : undefined,
+      ),
+    ],
+  },
 };

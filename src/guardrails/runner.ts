@@ -11,12 +11,8 @@ import type {
   RunGuardrail,
 } from '../engine/index.ts';
 import type { Check, CheckResult } from './check.ts';
-import * as keywords from './keywords.ts';
-import * as maxLength from './max-length.ts';
-import * as pii from './pii.ts';
-import * as promptInjection from './prompt-injection.ts';
-import * as regex from './regex.ts';
-import * as secrets from './secrets.ts';
+import type { CheckPool } from './check-pool.ts';
+import { type CheckType, compileCheck, isCheckType } from './compile-check.ts';
 import * as webhook from './webhook.ts';
 
 /** One guardrail ready to run on the messages of a phase. Never rejects. */
@@ -29,6 +25,18 @@ export type CompiledGuardrail = (
 export type RunnerOptions = {
   /** The HTTP client for `webhook` guardrails; global `fetch` by default. */
   readonly fetch?: typeof fetch;
+  /**
+   * Worker threads for the in-process checks: content over `pool.inlineChars` is checked there,
+   * under the caller's signal (an abort terminates the check). Without one (the CLI), every
+   * check runs on the calling thread.
+   */
+  readonly pool?: CheckPool;
+  /**
+   * False: `webhook` guardrails are not called, but answer `error` saying an admin token is needed
+   * (the pipeline test for a reader token: a reader may not make Railyard call out with its
+   * configured secret headers and the reader's own content). True by default.
+   */
+  readonly runWebhooks?: boolean;
 };
 
 /**
@@ -44,21 +52,15 @@ export function compileGuardrail(
   opts: RunnerOptions = {},
 ): Checked<CompiledGuardrail> {
   const type = spec.type;
+  if (isCheckType(type))
+    return withPolicy(spec, fromCheck(type, spec.config, compileCheck(type, spec.config), opts.pool));
   switch (type) {
-    case 'pii':
-      return withPolicy(spec, fromCheck(pii.compile(spec.config)));
-    case 'regex':
-      return withPolicy(spec, fromCheck(regex.compile(spec.config)));
-    case 'keywords':
-      return withPolicy(spec, fromCheck(keywords.compile(spec.config)));
-    case 'prompt_injection':
-      return withPolicy(spec, fromCheck(promptInjection.compile(spec.config)));
-    case 'max_length':
-      return withPolicy(spec, fromCheck(maxLength.compile(spec.config)));
-    case 'secrets':
-      return withPolicy(spec, fromCheck(secrets.compile(spec.config)));
     case 'webhook': {
-      const call = webhook.compile(spec.config, opts.fetch);
+      if (opts.runWebhooks === false) {
+        const detail = `Guardrail '${name}' is a webhook: the pipeline test calls webhooks only for an admin token; test it with an admin token`;
+        return { ok: true, value: async () => ({ outcome: 'error', detail }) };
+      }
+      const call = webhook.compile(spec.config, opts.fetch, name);
       if (!call.ok) return call;
       return withPolicy(spec, {
         ok: true,
@@ -84,11 +86,23 @@ export function compileGuardrail(
   }
 }
 
-function fromCheck(check: Checked<Check>): Checked<CompiledGuardrail> {
+/** Runs the check inline, or in the pool when the content is over its inline size. */
+function fromCheck(
+  type: CheckType,
+  config: GuardrailSpec['config'],
+  check: Checked<Check>,
+  pool: CheckPool | undefined,
+): Checked<CompiledGuardrail> {
   if (!check.ok) return check;
+  const inline = check.value;
   return {
     ok: true,
-    value: async (_mode, data) => toVerdict(check.value(data.messages.map((m) => m.content)), data),
+    value: async (_mode, data, signal) => {
+      const texts = data.messages.map((m) => m.content);
+      const chars = texts.reduce((n, t) => n + t.length, 0);
+      const result = pool?.offloads(chars) ? await pool.run(type, config, texts, signal) : inline(texts);
+      return toVerdict(result, data);
+    },
   };
 }
 

@@ -26,6 +26,7 @@ import {
   type WireAnswer,
 } from '../enforce/index.ts';
 import type { Checked, RequestContext } from '../engine/index.ts';
+import type { CheckPool } from '../guardrails/index.ts';
 import { AnswerCache, type ResolveAnswer } from '../registry/index.ts';
 import type { Authenticator } from './auth.ts';
 import { HttpError, sendJson } from './errors.ts';
@@ -49,6 +50,8 @@ export type EnforceOptions = {
   readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
   /** The HTTP client of `webhook` guardrails. */
   readonly fetch?: typeof fetch;
+  /** Worker threads for the guardrail checks (`--guardrail-workers`); none: on the event loop. */
+  readonly guardrailPool?: CheckPool;
 };
 
 export const ENFORCE_DEFAULTS: EnforceOptions = {
@@ -74,6 +77,8 @@ export type Enforcement = {
   readonly decide: Decide;
   /** The answer cache of its decisions (`deps.answers`, else its own), for the server to share. */
   readonly answers: AnswerCache<ResolveAnswer>;
+  /** The decider's worker threads, for the pipeline test to share. */
+  readonly guardrailPool?: CheckPool;
 };
 
 /** Optional on both proxies: a static header naming the namespace (config, never the client). */
@@ -94,6 +99,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     maxConcurrent: opts.maxConcurrentDecisions,
     baselineContext: opts.baselineContext,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.guardrailPool ? { pool: opts.guardrailPool } : {}),
   });
   const models = new CallCache<string>(opts.callCache);
 
@@ -168,6 +174,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     ]),
     decide,
     answers,
+    ...(opts.guardrailPool ? { guardrailPool: opts.guardrailPool } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   productionVersion,
   type Result,
 } from '../engine/index.ts';
-import { createGuardrailRunner } from '../guardrails/index.ts';
+import { type CheckPool, createGuardrailRunner } from '../guardrails/index.ts';
 import type { NamespaceView } from './snapshot.ts';
 
 /** A pipeline given inline, or the pipeline of a policy's production version in the namespace. */
@@ -27,6 +27,13 @@ export type TestPipelineOptions = {
   readonly signal?: AbortSignal;
   /** The HTTP client of `webhook` guardrails. */
   readonly fetch?: typeof fetch;
+  /**
+   * Call `webhook` guardrails (true by default). The HTTP route sets it only for admin tokens: a
+   * reader's webhook steps answer `error` saying an admin token is needed, like `external` ones.
+   */
+  readonly runWebhooks?: boolean;
+  /** Worker threads for large contents (the server's); without one, checks run inline. */
+  readonly pool?: CheckPool;
 };
 
 const DEFAULTS = { deadlineMs: 5_000, now: () => performance.now() } as const;
@@ -49,7 +56,11 @@ export async function runTestPipeline(
   const pipeline =
     'pipeline' in target ? { ok: true as const, value: target.pipeline } : pipelineOf(view, target.policy);
   if (!pipeline.ok) return pipeline;
-  const run = createGuardrailRunner(view?.guardrails ?? new Map(), opts.fetch ? { fetch: opts.fetch } : {});
+  const run = createGuardrailRunner(view?.guardrails ?? new Map(), {
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.pool ? { pool: opts.pool } : {}),
+    ...(opts.runWebhooks === false ? { runWebhooks: false } : {}),
+  });
   const result = await executePipeline(pipeline.value, { messages }, run, {
     now: opts.now,
     deadlineMs: opts.deadlineMs,

@@ -5,5 +5,15 @@ export {
   listResourceFiles,
   loadTree,
   resourcesFromText,
+  specialFileIssue,
+  unreadFile,
 } from './load-tree.ts';
-export { type ReadDocument, type ReadIssue, readDocuments } from './read-documents.ts';
+export {
+  oversizeIssue,
+  type ReadDocument,
+  type ReadIssue,
+  readDocuments,
+  YAML_LIMIT_FLAGS,
+  YAML_LIMITS,
+  type YamlLimits,
+} from './read-documents.ts';

@@ -1,6 +1,8 @@
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  type Issue,
   type Key,
   KINDS,
   type Kind,
@@ -9,7 +11,15 @@ import {
   type Resource,
 } from '../engine/index.ts';
 import { validateDocument } from '../schema/index.ts';
-import { readDocuments } from './read-documents.ts';
+import {
+  type FileLocator,
+  oversizeIssue,
+  type ReadDocument,
+  type ReadIssue,
+  readDocuments,
+  YAML_LIMITS,
+  type YamlLimits,
+} from './read-documents.ts';
 
 /** A document of a kind only the CLI reads (`PolicyTest`), with where it came from. */
 export type ExtraDocument = { readonly kind: string; readonly value: unknown; readonly origin: Origin };
@@ -33,8 +43,33 @@ export const CLI_KINDS = ['PolicyTest'] as const;
  * workflow) are ignored; railyard.dev documents that fail are rejected with file and line, never
  * thrown.
  */
-export function resourcesFromText(path: string, text: string, defaultNamespace: string): LoadedFile {
-  const { documents, issues, locator } = readDocuments(path, text);
+export function resourcesFromText(
+  path: string,
+  text: string,
+  defaultNamespace: string,
+  limits: YamlLimits = YAML_LIMITS,
+): LoadedFile {
+  const { documents, issues, locator } = readDocuments(path, text, limits);
+  return fromDocuments(path, documents, issues, locator, defaultNamespace);
+}
+
+/** A file that was not read at all (too large, not a regular file): only its issue. */
+export function unreadFile(
+  path: string,
+  issue: ReadIssue,
+  severity: Issue['severity'] = 'error',
+): LoadedFile {
+  return fromDocuments(path, [], [issue], undefined, '', severity);
+}
+
+function fromDocuments(
+  path: string,
+  documents: readonly ReadDocument[],
+  issues: readonly ReadIssue[],
+  locator: FileLocator | undefined,
+  defaultNamespace: string,
+  severity: Issue['severity'] = 'error',
+): LoadedFile {
   const resources: Resource[] = [];
   const rejected: RejectedDocument[] = [];
   const extras: ExtraDocument[] = [];
@@ -43,7 +78,7 @@ export function resourcesFromText(path: string, text: string, defaultNamespace: 
   for (const problem of issues) {
     rejected.push({
       origin: { kind: 'file', path, line: problem.line },
-      issues: [{ code: 'invalid_syntax', severity: 'error', path: problem.path, message: problem.message }],
+      issues: [{ code: 'invalid_syntax', severity, path: problem.path, message: problem.message }],
     });
   }
   for (const doc of documents) {
@@ -62,13 +97,35 @@ export function resourcesFromText(path: string, text: string, defaultNamespace: 
   const locate = (_key: Key | undefined, origin: Origin, fieldPath: string): number => {
     if (origin.kind !== 'file') return 0;
     const slice = slices.get(origin.line);
-    return slice === undefined ? origin.line : locator.locate(slice, origin.line, fieldPath);
+    return slice === undefined || !locator ? origin.line : locator.locate(slice, origin.line, fieldPath);
   };
   return { path, resources, rejected, extras, locate };
 }
 
-/** Every resource file under the roots, recursively, following symlinks, in a stable order. */
-export async function listResourceFiles(roots: readonly string[]): Promise<string[]> {
+/** What a path that is neither a file nor a folder is, for the warning that it was skipped. */
+export function specialKind(info: Stats): string {
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/** The warning of a special file: never opened, since reading a FIFO blocks until a writer comes. */
+export const specialFileIssue = (path: string, info: Stats): ReadIssue => ({
+  path,
+  line: 1,
+  message: `${specialKind(info)}, not a regular file: skipped, never opened`,
+});
+
+/**
+ * Every resource file under the roots, recursively, following symlinks, in a stable order.
+ * `onSpecial` is told about resource-named paths that are not regular files (FIFOs, sockets,
+ * devices); they are never opened.
+ */
+export async function listResourceFiles(
+  roots: readonly string[],
+  onSpecial: (path: string, info: Stats) => void = () => {},
+): Promise<string[]> {
   const files = new Set<string>();
   const walk = async (path: string): Promise<void> => {
     const info = await stat(path).catch(() => undefined);
@@ -77,7 +134,10 @@ export async function listResourceFiles(roots: readonly string[]): Promise<strin
       if (RESOURCE_FILE.test(path)) files.add(path);
       return;
     }
-    if (!info.isDirectory()) return;
+    if (!info.isDirectory()) {
+      if (RESOURCE_FILE.test(path)) onSpecial(path, info);
+      return;
+    }
     const entries = await readdir(path);
     for (const entry of entries.sort()) {
       if (SKIPPED_DIRS.has(entry) || entry.startsWith('..')) continue;
@@ -88,12 +148,28 @@ export async function listResourceFiles(roots: readonly string[]): Promise<strin
   return [...files];
 }
 
-/** Reads every resource file under the roots (for the CLI; the server uses the watching source). */
-export async function loadTree(roots: readonly string[], defaultNamespace: string): Promise<LoadedFile[]> {
-  const paths = await listResourceFiles(roots);
-  return Promise.all(
-    paths.map(async (path) => resourcesFromText(path, await readFile(path, 'utf8'), defaultNamespace)),
+/**
+ * Reads every resource file under the roots (for the CLI; the server uses the watching source).
+ * A file over `limits.maxFileBytes` is not read, and a special file is not opened: each is a file
+ * with only its issue (an error, a warning), as `railyard validate` reports it.
+ */
+export async function loadTree(
+  roots: readonly string[],
+  defaultNamespace: string,
+  limits: YamlLimits = YAML_LIMITS,
+): Promise<LoadedFile[]> {
+  const special: LoadedFile[] = [];
+  const paths = await listResourceFiles(roots, (path, info) =>
+    special.push(unreadFile(path, specialFileIssue(path, info), 'warning')),
   );
+  const files = await Promise.all(
+    paths.map(async (path) => {
+      const { size } = await stat(path);
+      if (size > limits.maxFileBytes) return unreadFile(path, oversizeIssue(path, size, limits));
+      return resourcesFromText(path, await readFile(path, 'utf8'), defaultNamespace, limits);
+    }),
+  );
+  return [...files, ...special];
 }
 
 type Head = { apiVersion?: string; kind?: string; name?: string; namespace?: string; generation?: number };

@@ -85,27 +85,77 @@ class Document implements ReadDocument {
 export type ReadIssue = { readonly path: string; readonly line: number; readonly message: string };
 
 /**
+ * What one file may hold before it is refused unread (its last good objects keep serving): a
+ * hostile or broken file must cost milliseconds, not the event loop. Each has a `serve` flag.
+ */
+export type YamlLimits = {
+  /** `--yaml-max-file-bytes`: larger files are not read at all. */
+  readonly maxFileBytes: number;
+  /** `--yaml-max-documents`: `---`-separated documents in one file. */
+  readonly maxDocuments: number;
+  /** `--yaml-max-depth`: nesting of mappings and lists, counting what aliases bring in. */
+  readonly maxDepth: number;
+  /** `--yaml-max-alias-nodes`: nodes that aliases add to one document once expanded (billion laughs). */
+  readonly maxAliasNodes: number;
+};
+
+export const YAML_LIMITS: YamlLimits = {
+  maxFileBytes: 8 << 20,
+  maxDocuments: 10_000,
+  maxDepth: 64,
+  maxAliasNodes: 10_000,
+};
+
+/** The flag that sets each limit, for messages that say how to raise it. */
+export const YAML_LIMIT_FLAGS: Readonly<Record<keyof YamlLimits, string>> = {
+  maxFileBytes: '--yaml-max-file-bytes',
+  maxDocuments: '--yaml-max-documents',
+  maxDepth: '--yaml-max-depth',
+  maxAliasNodes: '--yaml-max-alias-nodes',
+};
+
+/** The issue of a file over its size limit, for callers that check the size before reading. */
+export function oversizeIssue(path: string, bytes: number, limits: YamlLimits = YAML_LIMITS): ReadIssue {
+  return {
+    path,
+    line: 1,
+    message: `file is ${bytes} bytes, over the limit of ${limits.maxFileBytes} (${YAML_LIMIT_FLAGS.maxFileBytes}); it was not read`,
+  };
+}
+
+/**
  * Every non-empty document of a `.json` file (one document) or of any other file read as YAML
  * (`.yaml`, `.yml`: `---`-separated documents), in file order, whatever their apiVersion: the
  * caller decides what it reads. Empty and null documents are skipped. Never throws: a YAML syntax
  * error gives an issue with its line and no documents for the file, so a caller keeps the last
  * good state instead of applying half a file; an error within one document (a duplicate key)
- * drops only that document.
+ * drops only that document. A file over one of `limits` (size, documents, nesting, alias
+ * expansion) is refused the same way as a syntax error, before anything is built from it.
  */
 export function readDocuments(
   path: string,
   text: string,
+  limits: YamlLimits = YAML_LIMITS,
 ): { documents: ReadDocument[]; issues: ReadIssue[]; locator: FileLocator } {
+  const refused = (issue: ReadIssue) => ({
+    documents: [],
+    issues: [issue],
+    locator: new FileLocator(path, text),
+  });
+  // UTF-16 units are at most the bytes of the UTF-8 file (and at least a third of them).
+  if (text.length > limits.maxFileBytes) return refused(oversizeIssue(path, text.length, limits));
   const lines = lineStarts(text);
   const json = /\.json$/i.test(path);
   let jsonValue: unknown;
   let events: Event[];
   try {
     if (json) jsonValue = JSON.parse(text);
-    events = parseEvents(text, { filename: path });
+    events = parseEvents(text, { filename: path, maxDepth: limits.maxDepth });
   } catch (e) {
-    return { documents: [], issues: [syntaxIssue(path, e, lines)], locator: new FileLocator(path, text) };
+    return refused(syntaxIssue(path, e, lines));
   }
+  const over = overLimits(path, text, events, lines, limits);
+  if (over) return refused(over);
   const documents: ReadDocument[] = [];
   const issues: ReadIssue[] = [];
   const file = new FileLocator(path, text);
@@ -121,6 +171,92 @@ export function readDocuments(
     documents.push(new Document(value, lineAt(lines, rootOffset(events)), slice, file));
   });
   return { documents, issues, locator: file };
+}
+
+/**
+ * The first limit the events break, with the line where they break it: the document count, or in
+ * one document the nesting depth or the nodes its aliases add once expanded. One pass; an alias
+ * costs what its anchor's node expanded to, which is known when the alias is met (YAML anchors
+ * come before their aliases), so a billion laughs is refused after a few hundred events.
+ */
+function overLimits(
+  path: string,
+  text: string,
+  events: readonly Event[],
+  lines: readonly number[],
+  limits: YamlLimits,
+): ReadIssue | undefined {
+  const at = (offset: number, message: string): ReadIssue => ({
+    path,
+    line: lineAt(lines, Math.max(offset, 0)),
+    message: `${message}; the file was not read`,
+  });
+  const cap = (n: number) => Math.min(n, Number.MAX_SAFE_INTEGER);
+  let documents = 0;
+  let anchors = new Map<string, { size: number; depth: number }>();
+  let aliasNodes = 0;
+  // Open collections: expanded size so far, height of what is below so far, anchor name.
+  const open: { size: number; depth: number; anchor: string | undefined }[] = [];
+  /** A child of the innermost open collection: its expanded size and height (a scalar's is 0). */
+  const add = (size: number, height: number) => {
+    const parent = open[open.length - 1];
+    if (parent) {
+      parent.size = cap(parent.size + size);
+      parent.depth = Math.max(parent.depth, height + 1);
+    }
+  };
+  const anchorOf = (ev: { anchorStart: number; anchorEnd: number }) =>
+    ev.anchorStart >= 0 ? text.slice(ev.anchorStart, ev.anchorEnd) : undefined;
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i] as Event;
+    switch (ev.type) {
+      case EVENT_ID.DOCUMENT:
+        if (++documents > limits.maxDocuments)
+          return at(
+            rootOffset(events.slice(i, i + 2)),
+            `more than ${limits.maxDocuments} documents (${YAML_LIMIT_FLAGS.maxDocuments})`,
+          );
+        anchors = new Map();
+        aliasNodes = 0;
+        open.push({ size: 0, depth: 0, anchor: undefined });
+        break;
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE:
+        open.push({ size: 1, depth: 0, anchor: anchorOf(ev) });
+        break;
+      case EVENT_ID.SCALAR: {
+        const anchor = anchorOf(ev);
+        if (anchor !== undefined) anchors.set(anchor, { size: 1, depth: 0 });
+        add(1, 0);
+        break;
+      }
+      case EVENT_ID.ALIAS: {
+        const target = anchors.get(text.slice(ev.anchorStart, ev.anchorEnd)) ?? { size: 1, depth: 0 };
+        aliasNodes = cap(aliasNodes + target.size);
+        if (aliasNodes > limits.maxAliasNodes)
+          return at(
+            ev.anchorStart - 1,
+            `its aliases expand to more than ${limits.maxAliasNodes} nodes (${YAML_LIMIT_FLAGS.maxAliasNodes})`,
+          );
+        const depth = open.length - 1 + target.depth;
+        if (depth > limits.maxDepth)
+          return at(
+            ev.anchorStart - 1,
+            `nesting deeper than ${limits.maxDepth} levels once aliases are expanded (${YAML_LIMIT_FLAGS.maxDepth})`,
+          );
+        add(target.size, target.depth);
+        break;
+      }
+      case EVENT_ID.POP: {
+        const done = open.pop();
+        if (done === undefined) break;
+        if (done.anchor !== undefined) anchors.set(done.anchor, { size: done.size, depth: done.depth });
+        add(done.size, done.depth);
+        break;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** The offset `walkNode` records for a document's root node (path ''), or 0. */
@@ -215,6 +351,13 @@ function syntaxIssue(path: string, e: unknown, lines: readonly number[]): ReadIs
   const err = e as { reason?: string; message?: string; mark?: { line: number; column: number } };
   if (err.mark !== undefined) {
     const line = err.mark.line + 1;
+    const depth = /nesting exceeded maxDepth \((\d+)\)/.exec(err.reason ?? '')?.[1];
+    if (depth !== undefined)
+      return {
+        path,
+        line,
+        message: `nesting deeper than ${depth} levels (${YAML_LIMIT_FLAGS.maxDepth}); the file was not read`,
+      };
     const message = `YAML syntax error at line ${line}, column ${err.mark.column + 1}: ${err.reason ?? err.message}`;
     return { path, line, message };
   }

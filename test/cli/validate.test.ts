@@ -137,3 +137,31 @@ describe.concurrent('railyard validate', () => {
     expect(run.code).toBe(0);
   });
 });
+
+describe('validate refuses what serve refuses', () => {
+  test('a billion-laughs file, a named pipe and an oversized file, each with file and line', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { BILLION_LAUGHS } = await import('../support/hostile-inputs.ts');
+    const dir = await writeTree({
+      'lol.yaml': BILLION_LAUGHS,
+      'g.yaml': GUARDRAIL,
+      'big.yaml': `# ${'x'.repeat(9 << 20)}\n`,
+    });
+    execFileSync('mkfifo', [`${dir}/pipe.yaml`]);
+    const r = await runCli(['validate', dir], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')).toEqual([
+      expect.stringMatching(
+        /^big\.yaml:1: error: .*file is 9437187 bytes, over the limit of 8388608 \(--yaml-max-file-bytes\); it was not read \[invalid_syntax\]$/,
+      ),
+      expect.stringMatching(
+        /^lol\.yaml:10: error: .*lol\.yaml: its aliases expand to more than 10000 nodes \(--yaml-max-alias-nodes\); the file was not read \[invalid_syntax\]$/,
+      ),
+      expect.stringMatching(
+        /^pipe\.yaml:1: warning: .*a named pipe \(FIFO\), not a regular file: skipped, never opened \[invalid_syntax\]$/,
+      ),
+      '2 errors, 1 warning',
+      '',
+    ]);
+  });
+});

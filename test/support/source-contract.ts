@@ -16,6 +16,12 @@ export type SourceHarness = {
   remove(name: string): Promise<void>;
   /** Writes a document Railyard refuses under the key it returns (other objects stay valid). */
   putRejected(name: string): Promise<Key>;
+  /**
+   * Makes what declares object `name` (written by `put`) unreadable as a whole, e.g. a file that no
+   * longer parses; `put` makes it readable again. Absent where the backend cannot hold such a
+   * thing (an API server refuses what it cannot parse).
+   */
+  readonly putUnreadable?: (name: string) => Promise<void>;
   /** Cuts the source off its backend; `resume` gives it back. Absent where there is no outage. */
   readonly outage?: { interrupt(): Promise<void>; resume(): Promise<void> };
   close(): Promise<void>;
@@ -154,6 +160,29 @@ export function runSourceContract(name: string, o: SourceContractOptions): void 
       second.resources.forEach((r, i) => {
         expect(r).toBe(first.resources[i]);
       });
+    });
+
+    test('an unreadable document never makes an object vanish; reading it again recovers', async (ctx) => {
+      const { harness, source, until, writeThenSee } = await started({ alpha: 'a1', beta: 'b1' });
+      const putUnreadable = harness.putUnreadable;
+      if (!putUnreadable) return ctx.skip();
+      await until((v) => guardrail(v, 'beta') !== undefined);
+      const before = source.view();
+      const unreadable = await writeThenSee(
+        () => putUnreadable('beta'),
+        (v) => v.rejected.length > 0,
+      );
+      // Each object is still there at its last content, or rejected under its own key.
+      for (const name of ['alpha', 'beta']) {
+        const kept = guardrail(unreadable, name) === guardrail(before, name);
+        const named = unreadable.rejected.some((r) => r.key?.name === name);
+        expect(kept || named, name).toBe(true);
+      }
+      const fixed = await writeThenSee(
+        () => harness.put('beta', 'b2'),
+        (v) => wordOf(guardrail(v, 'beta')) === 'b2' && v.rejected.length === 0,
+      );
+      expect(wordOf(guardrail(fixed, 'alpha'))).toBe('a1');
     });
 
     // A folder is always there; only backends that can be cut off run this case.

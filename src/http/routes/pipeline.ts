@@ -1,6 +1,7 @@
 /** `POST /policies/test-pipeline` (reference 5.1): the route `railyard test-pipeline` shares its code with. */
 import type { Express } from 'express';
 import { runTestPipeline } from '../../registry/index.ts';
+import type { Principal } from '../auth.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';
 import {
@@ -27,8 +28,14 @@ export function registerPipelineRoutes(api: Express, deps: ServerDeps): void {
     const view = readView(deps, queryParam(req, 'namespace'));
     const closed = new AbortController();
     res.once('close', () => closed.abort());
+    // Webhook steps run only for admins: a reader must not make Railyard call out, with the
+    // guardrail's secret headers, on content of its choosing (docs/decisions).
+    const admin = (res.locals.principal as Principal | undefined)?.role === 'admin';
+    const pool = deps.enforcement?.guardrailPool;
     const result = await runTestPipeline(view, { pipeline: pipeline.value }, body.test_messages, {
       signal: closed.signal,
+      runWebhooks: admin,
+      ...(pool ? { pool } : {}),
     });
     res.json(toWirePipelineResult(valueOrThrow(result)));
   });

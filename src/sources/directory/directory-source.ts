@@ -1,8 +1,24 @@
+import type { Stats } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
-import type { DeclaredInput } from '../../engine/index.ts';
-import { type LoadedFile, listResourceFiles, resourcesFromText } from '../../resources/index.ts';
+import {
+  type DeclaredInput,
+  describeOrigin,
+  type RejectedDocument,
+  type Resource,
+  resourceKey,
+} from '../../engine/index.ts';
+import {
+  type LoadedFile,
+  listResourceFiles,
+  oversizeIssue,
+  resourcesFromText,
+  specialFileIssue,
+  unreadFile,
+  YAML_LIMITS,
+  type YamlLimits,
+} from '../../resources/index.ts';
 import type { Source, SourceTrouble } from '../source.ts';
 
 export type DirectorySourceOptions = {
@@ -10,9 +26,21 @@ export type DirectorySourceOptions = {
   readonly defaultNamespace: string;
   /** Told about every error reading or watching the folders (for a log line); `trouble()` says it too. */
   readonly onError: (error: Error) => void;
+  /** Told about each file refused or skipped (a syntax error, a limit, a FIFO), once per new problem. */
+  readonly onFileProblem: (path: string, message: string) => void;
+  /** What one file may hold (`--yaml-max-*`). */
+  readonly yamlLimits: YamlLimits;
+  /** A full rescan this often, whatever the watcher said: a missed event costs at most this long. */
+  readonly resyncMs: number;
 };
 
-const DEFAULTS = { defaultNamespace: 'default', onError: () => {} } as const;
+const DEFAULTS = {
+  defaultNamespace: 'default',
+  onError: () => {},
+  onFileProblem: () => {},
+  yamlLimits: YAML_LIMITS,
+  resyncMs: 30_000,
+} as const;
 
 const FILE_EVENTS = new Set(['add', 'change', 'unlink']);
 /** Longer than chokidar's 50 ms per-path throttle of change events. */
@@ -25,19 +53,47 @@ type FileStamp = {
   readonly size: number;
   readonly ino: number;
   readonly real: string;
+  /** Not a regular file (a FIFO, a socket, a device): never opened. */
+  readonly special?: Stats;
+};
+
+/**
+ * One file as read: its text, what it parsed to, and what it serves. `serving` is `loaded`'s
+ * resources when the file read cleanly; when it did not (a syntax error, a limit, a document with
+ * no kind or name, a file that cannot be opened), the objects it declared before and no longer
+ * declares are kept in it too, at their last good version, until it reads cleanly again.
+ */
+type FileEntry = {
+  readonly stamp: FileStamp;
+  readonly text: string | undefined;
+  readonly loaded: LoadedFile;
+  readonly serving: readonly Resource[];
+  /** It read empty while it still served objects: applied only if it still reads empty later. */
+  readonly emptied?: boolean;
 };
 
 /**
  * The embedded default source: every `*.yaml`/`*.yml`/`*.json` under one or more folders. It
  * follows additions, edits, deletions and symlink swaps (git-sync's `current -> rev-N`) and
- * re-reads only files whose identity changed. Reads run one batch at a time: file events that
- * arrive during a read make the next batch. A file that disappears takes everything it declared
- * with it.
+ * re-reads only files whose identity changed; a full rescan every `resyncMs` catches any event the
+ * watcher missed. Reads run one batch at a time: file events that arrive during a read make the
+ * next batch.
+ *
+ * What a file declares leaves only when the file says so: a file that disappears takes everything
+ * it declared with it, and so does a file that reads cleanly without it (an emptied file, once it
+ * still reads empty after the settle window, since a writer that truncates first shows one for a
+ * moment). A file that does not read cleanly keeps its last good objects serving (see `FileEntry`),
+ * and says why in `rejected`. Special files are never opened; files over `yamlLimits.maxFileBytes`
+ * never read. The same key declared twice serves the first declaration by path order (then line):
+ * the others are rejected, naming the file in force.
  */
 export class DirectorySource implements Source {
   readonly #opts: DirectorySourceOptions;
-  readonly #files = new Map<string, { stamp: FileStamp; text: string; loaded: LoadedFile }>();
+  readonly #files = new Map<string, FileEntry>();
+  /** Problems already told to `onFileProblem`, by `path:line message`. */
+  #told = new Set<string>();
   #watchers: FSWatcher[] = [];
+  #rewatching: Promise<void> | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Paths named by file events since the last batch, or `all` when only a rescan will do. */
   #pending: Set<string> | 'all' = new Set();
@@ -62,6 +118,35 @@ export class DirectorySource implements Source {
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.#pending = 'all';
     await this.#drain();
+    this.#resync();
+  }
+
+  /**
+   * Replaces the watchers, then rescans: chokidar loses track of a path that turned from a file
+   * into a folder or back (it stops reporting it, or reports a folder's files as changes of the
+   * path), so after such a flip only fresh watchers see what happens there next.
+   */
+  #rewatch(): void {
+    if (this.#stopped || this.#rewatching) return;
+    this.#rewatching = (async () => {
+      const old = this.#watchers;
+      this.#watchers = [];
+      await Promise.all(old.map((w) => w.close()));
+      if (!this.#stopped) this.#watchers = await this.#watch((event, path) => this.#schedule(event, path));
+      if (this.#stopped) await Promise.all(this.#watchers.map((w) => w.close()));
+      this.#rewatching = undefined;
+      this.#schedule('rescan', undefined);
+    })().catch((e: unknown) => {
+      this.#rewatching = undefined;
+      this.#opts.onError(asError(e));
+    });
+  }
+
+  #resync(): void {
+    this.#later(() => {
+      this.#schedule('resync', undefined);
+      this.#resync();
+    }, this.#opts.resyncMs);
   }
 
   async stop(): Promise<void> {
@@ -70,6 +155,7 @@ export class DirectorySource implements Source {
     this.#timers.clear();
     await Promise.all(this.#watchers.map((w) => w.close()));
     this.#watchers = [];
+    await this.#rewatching;
     await this.#reading;
   }
 
@@ -83,21 +169,55 @@ export class DirectorySource implements Source {
 
   view(): DeclaredInput {
     if (this.#view === undefined) {
-      const files = [...this.#files.values()].map((f) => f.loaded);
-      this.#view = {
-        resources: files.flatMap((f) => f.resources),
-        rejected: files.flatMap((f) => f.rejected),
-      };
+      const resources: Resource[] = [];
+      const rejected: RejectedDocument[] = [];
+      const first = new Map<string, Resource>();
+      for (const path of [...this.#files.keys()].sort()) {
+        const entry = this.#files.get(path) as FileEntry;
+        rejected.push(...entry.loaded.rejected);
+        for (const r of entry.serving) {
+          const k = resourceKey(r);
+          const kept = first.get(k);
+          if (kept === undefined) {
+            first.set(k, r);
+            resources.push(r);
+          } else rejected.push(duplicate(r, kept));
+        }
+      }
+      this.#view = { resources, rejected };
+      this.#tell(rejected);
     }
     return this.#view;
   }
 
-  /** File events name the files to re-read; anything else (a folder, a symlink swap) rescans. */
+  /** Tells `onFileProblem` about each rejected document without a key that it was not told yet. */
+  #tell(rejected: readonly RejectedDocument[]): void {
+    const now = new Set<string>();
+    for (const r of rejected) {
+      if (r.key || r.origin.kind !== 'file') continue;
+      for (const issue of r.issues) {
+        const id = `${describeOrigin(r.origin)} ${issue.message}`;
+        now.add(id);
+        if (!this.#told.has(id))
+          this.#opts.onFileProblem(r.origin.path, `${describeOrigin(r.origin)}: ${issue.message}`);
+      }
+    }
+    this.#told = now;
+  }
+
+  /**
+   * File events name the files to re-read; anything else (a folder added or removed, a symlink
+   * swap) rescans now and once more after the settle window: a path that turned from a file into a
+   * folder and back may have lost the watcher's events meanwhile.
+   */
   #schedule(event: string, path: string | undefined): void {
     if (this.#pending !== 'all') {
       if (path && FILE_EVENTS.has(event)) this.#pending.add(resolve(path));
       else this.#pending = 'all';
     }
+    if (path && (event === 'addDir' || event === 'unlinkDir') && RESOURCE_FILE.test(path)) this.#rewatch();
+    if (event === 'addDir' || event === 'unlinkDir' || event === 'root')
+      this.#later(() => this.#schedule('rescan', undefined), SETTLE_MS);
     void this.#drain();
   }
 
@@ -171,19 +291,17 @@ export class DirectorySource implements Source {
    * come out right. Returns whether anything changed.
    */
   async #rescan(): Promise<boolean> {
-    const paths = await listResourceFiles(this.#opts.dirs);
+    const special: string[] = [];
+    const paths = await listResourceFiles(this.#opts.dirs, (path) => special.push(path));
     let changed = false;
     const seen = new Set<string>();
-    for (const path of paths) {
+    for (const path of [...paths, ...special]) {
       seen.add(path);
       const stamp = await stampOf(path);
       if (!stamp) continue;
       const known = this.#files.get(path);
-      if (known && sameStamp(known.stamp, stamp)) continue;
-      const text = await readFile(path, 'utf8').catch(() => undefined);
-      if (text === undefined || known?.text === text) continue;
-      this.#load(path, stamp, text);
-      changed = true;
+      if (known && sameStamp(known.stamp, stamp) && !known.emptied) continue;
+      changed = (await this.#readOne(path, stamp)) || changed;
     }
     for (const path of this.#files.keys()) {
       if (seen.has(path)) continue;
@@ -201,30 +319,108 @@ export class DirectorySource implements Source {
     let changed = false;
     for (const path of paths) {
       if (!RESOURCE_FILE.test(path)) continue;
-      const [stamp, text] = await Promise.all([stampOf(path), readFile(path, 'utf8').catch(() => undefined)]);
-      if (!stamp || text === undefined) {
+      const stamp = await stampOf(path);
+      if (!stamp) {
         changed = this.#files.delete(path) || changed;
+        // A file turned into a folder: the watcher may never name what is in it (chokidar
+        // reports such flips as plain changes), so list everything again.
+        if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+          this.#pending = 'all';
+          this.#rewatch();
+        }
         continue;
       }
-      if (this.#files.get(path)?.text === text) continue;
-      this.#load(path, stamp, text);
-      changed = true;
+      // A folder turned into a file: what was read under it is gone, whether or not events said so.
+      for (const known of this.#files.keys())
+        if (known.startsWith(`${path}${sep}`)) {
+          changed = this.#files.delete(known) || changed;
+          this.#rewatch();
+        }
+      changed = (await this.#readOne(path, stamp)) || changed;
     }
     return changed;
   }
 
   /**
+   * Reads one file whose stamp is `stamp`, unless it must not be opened (a special file) or read
+   * (over the size limit): those keep their last good objects, with a warning or an error. A path
+   * that is gone or now a folder is dropped. Returns whether the view changes.
+   */
+  async #readOne(path: string, stamp: FileStamp): Promise<boolean> {
+    const limits = this.#opts.yamlLimits;
+    const shown = this.#shown(path);
+    if (stamp.special)
+      return this.#keep(path, stamp, unreadFile(shown, specialFileIssue(shown, stamp.special), 'warning'));
+    if (stamp.size > limits.maxFileBytes)
+      return this.#keep(path, stamp, unreadFile(shown, oversizeIssue(shown, stamp.size, limits)));
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return this.#files.delete(path);
+      // The code, not the message: the message names the server's own path.
+      const issue = {
+        path: shown,
+        line: 1,
+        message: `cannot be read (${code ?? 'error'}); check its permissions`,
+      };
+      return this.#keep(path, stamp, unreadFile(shown, issue));
+    }
+    const known = this.#files.get(path);
+    if (known?.text === text && !known.emptied) return false;
+    this.#load(path, stamp, text);
+    return true;
+  }
+
+  /** Records a file that was not read: its last good objects keep serving, beside its issue. */
+  #keep(path: string, stamp: FileStamp, loaded: LoadedFile): boolean {
+    const known = this.#files.get(path);
+    const kept = held(known?.serving ?? [], loaded);
+    const noted = noteHeld(loaded, kept.length);
+    if (known && known.text === undefined && sameIssues(known.loaded, noted)) return false;
+    this.#files.set(path, { stamp, text: undefined, loaded: noted, serving: kept });
+    return true;
+  }
+
+  /**
    * Parses a file. An object the file declared before and still declares unchanged keeps its
    * identity: everything downstream (validation, statuses, the index) then knows at a glance that
-   * it did not change, so editing one object of a file costs that object.
+   * it did not change, so editing one object of a file costs that object. A file that reads
+   * empty while it served objects is applied only when it still reads empty on the next read,
+   * which the settle window brings.
    */
   #load(path: string, stamp: FileStamp, text: string): void {
-    const loaded = resourcesFromText(this.#shown(path), text, this.#opts.defaultNamespace);
-    const before = new Map(
-      (this.#files.get(path)?.loaded.resources ?? []).map((r) => [JSON.stringify(r), r]),
+    const loaded = resourcesFromText(
+      this.#shown(path),
+      text,
+      this.#opts.defaultNamespace,
+      this.#opts.yamlLimits,
     );
+    const known = this.#files.get(path);
+    const before = new Map((known?.serving ?? []).map((r) => [JSON.stringify(r), r]));
     const resources = loaded.resources.map((r) => before.get(JSON.stringify(r)) ?? r);
-    this.#files.set(path, { stamp, text, loaded: { ...loaded, resources } });
+    const now = { ...loaded, resources };
+    const empty = resources.length === 0 && loaded.rejected.length === 0 && loaded.extras.length === 0;
+    if (empty && (known?.serving.length ?? 0) > 0 && !known?.emptied) {
+      this.#files.set(path, {
+        stamp,
+        text,
+        loaded: known?.loaded ?? now,
+        serving: known?.serving ?? [],
+        emptied: true,
+      });
+      this.#later(() => this.#recheckLater(new Set([path])), SETTLE_MS);
+      return;
+    }
+    const clean = !loaded.rejected.some((r) => r.key === undefined);
+    const kept = clean ? [] : held(known?.serving ?? [], now);
+    this.#files.set(path, {
+      stamp,
+      text,
+      loaded: noteHeld(now, kept.length),
+      serving: [...resources, ...kept],
+    });
   }
 
   /**
@@ -265,10 +461,13 @@ export class DirectorySource implements Source {
   }
 }
 
+/** The identity of a regular or special file; undefined when it is gone or is a folder. */
 async function stampOf(path: string): Promise<FileStamp | undefined> {
   try {
     const [info, real] = await Promise.all([stat(path), realpath(path)]);
-    return { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, real };
+    if (info.isDirectory()) return undefined;
+    const special = info.isFile() ? {} : { special: info };
+    return { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, real, ...special };
   } catch {
     return undefined; // deleted between the walk and the stat: the next scan drops it
   }
@@ -276,5 +475,45 @@ async function stampOf(path: string): Promise<FileStamp | undefined> {
 
 const sameStamp = (a: FileStamp, b: FileStamp): boolean =>
   a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino && a.real === b.real;
+
+/** The objects of `before` that `now` neither declares nor rejects under their key: still in force. */
+function held(before: readonly Resource[], now: LoadedFile): Resource[] {
+  const named = new Set([
+    ...now.resources.map((r) => resourceKey(r)),
+    ...now.rejected.flatMap((r) => (r.key ? [resourceKey(r.key)] : [])),
+  ]);
+  return before.filter((r) => !named.has(resourceKey(r)));
+}
+
+/** Says, on the file's own problems, that its last good objects keep serving. */
+function noteHeld(loaded: LoadedFile, count: number): LoadedFile {
+  if (count === 0) return loaded;
+  const note = `; the ${count === 1 ? 'object' : `${count} objects`} it declared before keep${count === 1 ? 's' : ''} serving until it reads cleanly`;
+  return {
+    ...loaded,
+    rejected: loaded.rejected.map((r) =>
+      r.key ? r : { ...r, issues: r.issues.map((i) => ({ ...i, message: `${i.message}${note}` })) },
+    ),
+  };
+}
+
+const sameIssues = (a: LoadedFile, b: LoadedFile): boolean =>
+  JSON.stringify(a.rejected) === JSON.stringify(b.rejected);
+
+/** The rejection of a second declaration of `kept`'s key, naming the declaration in force. */
+function duplicate(r: Resource, kept: Resource): RejectedDocument {
+  const id = r.namespace === 'default' ? r.name : `${r.namespace}/${r.name}`;
+  return {
+    origin: r.origin,
+    issues: [
+      {
+        code: 'duplicate_object',
+        severity: 'error',
+        path: 'metadata.name',
+        message: `${r.kind} "${id}" is also declared at ${describeOrigin(kept.origin)}, which is in force (the first by file path, then line); this copy is ignored until one of them is removed`,
+      },
+    ],
+  };
+}
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

@@ -125,3 +125,53 @@ describe('pii config', () => {
       if (!r.ok) expect(r.issues.map((i) => [i.code, i.path])).toEqual([['invalid_guardrail', c.path]]);
     });
 });
+
+describe('IPv6 parsing agrees with net.isIPv6', async () => {
+  const { isIPv6 } = await import('node:net');
+  const { isIPv6Address } = await import('../../../src/guardrails/pii-detectors.ts');
+  const fc = (await import('fast-check')).default;
+  const cases = [
+    'fe80::1',
+    '::',
+    '::1',
+    '1::',
+    '1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:7::',
+    '1::2::3',
+    '::ffff:1.2.3.4',
+    '1:2:3:4:5:6:1.2.3.4',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    '12345::1',
+    'g::1',
+    '1.2.3.4',
+    ':1:2',
+    '1:2:',
+    '::01.2.3.4',
+    '::1.2.3.256',
+  ];
+  for (const c of cases) test(c, () => expect(isIPv6Address(c)).toBe(isIPv6(c)));
+  test('random candidates', () => {
+    const piece = fc.constantFrom(
+      ':',
+      '::',
+      '0',
+      '1',
+      'ff',
+      'abcd',
+      '12345',
+      '.',
+      '1.2.3.4',
+      '255',
+      '256',
+      'g',
+      '01',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (p) => {
+        const s = p.join('');
+        expect(isIPv6Address(s)).toBe(isIPv6(s));
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
+});

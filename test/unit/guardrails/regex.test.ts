@@ -89,4 +89,30 @@ describe('regex config', () => {
     const r = compile({ patterns: [{ name: 'a', pattern: '(a' }] });
     expect(r.ok ? '' : r.issues[0]?.message).toMatch(/invalid RE2 regular expression: .*missing closing \)/);
   });
+  test('a pattern compiling to a program over the limit is refused, naming the field and the limit', () => {
+    const huge = '[a-z]{900}[0-9]{900}[A-Z]{900}';
+    const r = compile({ patterns: [{ name: 'big', pattern: huge }] });
+    expect(r.ok ? [] : r.issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        'spec.config.patterns[0].pattern',
+        expect.stringMatching(/^compiles to an RE2 program of \d+ instructions, over the limit of 2000; /),
+      ],
+    ]);
+  });
+  test('a pattern source over 1,000 characters is refused', () => {
+    const r = compile({ patterns: [{ name: 'long', pattern: 'a'.repeat(1001) }] });
+    expect(r.ok ? '' : r.issues[0]?.message).toBe('is 1001 characters long, over the limit of 1000');
+  });
+  test('maxInputChars: content over it is an error, never passed unread', () => {
+    const check = mustCompile(compile({ patterns, maxInputChars: 10 }));
+    expect(check(['12345', '678901'])).toEqual({
+      outcome: 'error',
+      detail:
+        'Content is 11 characters, over the scan limit of 10 of this regex guardrail (spec.config.maxInputChars)',
+    });
+    expect(check(['12345', '67890']).outcome).toBe('pass');
+    const defaults = mustCompile(compile({ patterns }));
+    expect(defaults(['x'.repeat(1 << 18)]).outcome).toBe('pass');
+    expect(defaults(['x'.repeat((1 << 18) + 1)]).outcome).toBe('error');
+  });
 });

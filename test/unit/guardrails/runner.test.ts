@@ -109,13 +109,11 @@ describe('createGuardrailRunner', () => {
       createGuardrailRunner(new Map([['hook', spec('webhook', { url: 'http://hook.invalid/' }, policy)]]), {
         fetch: failing,
       })('hook', 'pre_call', data, signal);
-    expect(await hook('closed')).toEqual({
-      outcome: 'error',
-      detail: 'Webhook request failed: socket hang up',
-    });
+    // The client's own words stay out of the detail unless the guardrail sets exposeErrors.
+    expect(await hook('closed')).toEqual({ outcome: 'error', detail: 'Webhook request failed' });
     expect(await hook('open')).toEqual({
       outcome: 'pass',
-      detail: 'failurePolicy open: Webhook request failed: socket hang up',
+      detail: 'failurePolicy open: Webhook request failed',
     });
   });
 });

@@ -31,6 +31,13 @@ runSourceContract('DirectorySource', {
         docs.delete(name);
         await flush();
       },
+      // The one file stops parsing: every object in it is then unreadable at once.
+      putUnreadable: async () => {
+        await writeFile(
+          join(dir, 'guardrails.yaml'),
+          `${[...docs.values()].join('---\n')}  bad: [unclosed\n`,
+        );
+      },
       putRejected: async (name) => {
         docs.set(name, guardrail(name, '{type: keywords, mode: sometimes, config: {words: [x]}}'));
         await flush();

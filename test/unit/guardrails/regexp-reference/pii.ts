@@ -1,0 +1,31 @@
+// The JavaScript-RegExp implementation the linear-time one replaced, kept only as the oracle of
+// test/unit/guardrails/linear-equivalence.test.ts. Never imported by src/.
+/**
+ * `pii`: finds e-mail addresses, phone numbers, US SSNs, card numbers, IBANs and IP addresses.
+ * Config `{ entities?: PiiEntity[] (default all), action?: 'block' | 'mask' (default block) }`.
+ * `block` fails with one finding per match; `mask` passes with each match replaced by `[<ENTITY>]`,
+ * so a pipeline step with `passData` hands the masked messages on.
+ */
+import type { Checked } from '../../../../src/engine/index.ts';
+import type { Config } from '../../../../src/guardrails/config.ts';
+import { ConfigReader } from '../../../../src/guardrails/config.ts';
+import type { Check, Detector } from './check.ts';
+import { MATCH_ACTIONS, scanCheck } from './check.ts';
+import type { PiiEntity } from './pii-detectors.ts';
+import { PII_DETECTORS, PII_ENTITIES } from './pii-detectors.ts';
+
+export function compile(config: Config): Checked<Check> {
+  const read = new ConfigReader(config, ['entities', 'action']);
+  const names = read.strings('entities') ?? [...PII_ENTITIES];
+  const entities: PiiEntity[] = [];
+  names.forEach((name, i) => {
+    if (PII_ENTITIES.includes(name as PiiEntity)) entities.push(name as PiiEntity);
+    else read.issue(`entities[${i}]`, `unknown entity '${name}'; known: ${PII_ENTITIES.join(', ')}`);
+  });
+  if (Array.isArray(config.entities) && config.entities.length === 0)
+    read.issue('entities', 'must name at least one entity (or be left out for all of them)');
+  const action = read.oneOf('action', MATCH_ACTIONS, 'block');
+  const detectors = [...new Set(entities)].map((e) => PII_DETECTORS[e]);
+  const detect: Detector = (text) => detectors.flatMap((d) => d(text));
+  return read.done(scanCheck(detect, action, 'PII'));
+}
