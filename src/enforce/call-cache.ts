@@ -6,6 +6,8 @@
 export type CallCacheOptions = {
   /** Most entries kept; inserting past it evicts the oldest. */
   readonly maxEntries: number;
+  /** Longest id kept: a longer one (no proxy makes one) is not remembered, so memory stays bounded. */
+  readonly maxIdChars: number;
   /** An entry is forgotten this long after it was written. */
   readonly ttlMs: number;
   /** Milliseconds from any fixed origin. */
@@ -14,6 +16,7 @@ export type CallCacheOptions = {
 
 export const CALL_CACHE_DEFAULTS: CallCacheOptions = {
   maxEntries: 10_000,
+  maxIdChars: 256,
   ttlMs: 10 * 60_000,
   now: () => performance.now(),
 };
@@ -22,8 +25,8 @@ type Entry<V> = { readonly value: V; readonly expiresAt: number };
 
 /**
  * Insertion-ordered: a write moves the id to the newest end, eviction takes the oldest. `get` of an
- * expired entry deletes it and answers undefined. Memory is bounded by `maxEntries` whatever the
- * traffic; each operation is O(1) amortised.
+ * expired entry deletes it and answers undefined. Memory is bounded by `maxEntries` and
+ * `maxIdChars` whatever the traffic (callers bound the values); each operation is O(1) amortised.
  */
 export class CallCache<V> {
   readonly #opts: CallCacheOptions;
@@ -38,6 +41,7 @@ export class CallCache<V> {
   }
 
   set(id: string, value: V): void {
+    if (id.length > this.#opts.maxIdChars) return;
     this.#entries.delete(id);
     if (this.#entries.size >= this.#opts.maxEntries) this.#evictOldest();
     this.#entries.set(id, { value, expiresAt: this.#opts.now() + this.#opts.ttlMs });

@@ -5,6 +5,7 @@
  */
 
 import {
+  boundEnforcedContext,
   executePipeline,
   type GuardrailVerdict,
   type Message,
@@ -186,8 +187,10 @@ async function decideOnce(
   started: number,
 ): Promise<Omit<Decision, 'durationMs'>> {
   if (!opts.synced()) return undecided('policies are not loaded yet (initial sync not finished)');
+  const { context, overflow } = boundEnforcedContext(input.context);
+  if (overflow) return undecided(overflow);
   const snapshot = opts.snapshot();
-  const resolved = answer('resolve', snapshot, input, answering);
+  const resolved = answer('resolve', snapshot, { ...input, context }, answering);
   // The reason reaches the proxy's caller: it names the namespace asked for, not those served.
   if (!resolved.ok) return undecided(`namespace "${resolved.requested}" is not served here`);
   const view = resolved.view;
@@ -195,7 +198,7 @@ async function decideOnce(
     return { verdict: { kind: 'allow' }, namespace: null, policies: [], guardrails: [], external: [] };
 
   const baseline = opts.baselineContext
-    ? resolvedIn(snapshot, view, { ...input.context, teamAlias: null, keyAlias: null }, answering)
+    ? resolvedIn(snapshot, view, { ...context, teamAlias: null, keyAlias: null }, answering)
     : undefined;
   const plan = planDecision(view, resolved.value, baseline, input.phase);
   const runs: GuardrailRun[] = [];

@@ -1,6 +1,7 @@
 export * from './blast-radius.ts';
 export * from './comma-list.ts';
 export * from './condition.ts';
+export * from './context-limits.ts';
 export * from './declared-pass.ts';
 export {
   type DeclaredInput,

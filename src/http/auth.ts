@@ -162,6 +162,9 @@ function mayAct(principal: Principal, need: Role): Principal {
   return principal;
 }
 
+/** The scheme is case-insensitive (RFC 7235): `bearer` and `BEARER` are `Bearer`. */
+const BEARER = /^bearer /i;
+
 /**
  * The token of `Authorization: Bearer <t>`, else of LiteLLM's `x-litellm-api-key` (what its
  * dashboard sends when the proxy uses that header: `Bearer <t>`, or the bare token), else of
@@ -169,11 +172,11 @@ function mayAct(principal: Principal, need: Role): Principal {
  */
 function presentedToken(headers: IncomingHttpHeaders): string | undefined {
   const auth = headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
+  if (auth !== undefined && BEARER.test(auth)) return auth.slice(7).trim() || undefined;
   const litellm = headers['x-litellm-api-key'];
   if (typeof litellm === 'string' && litellm.trim() !== '') {
     const value = litellm.trim();
-    return (value.startsWith('Bearer ') ? value.slice(7).trim() : value) || undefined;
+    return (BEARER.test(value) ? value.slice(7).trim() : value) || undefined;
   }
   const apiKey = headers['x-api-key'];
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;

@@ -25,7 +25,12 @@ import {
   recordDecision,
   type WireAnswer,
 } from '../enforce/index.ts';
-import type { Checked, RequestContext } from '../engine/index.ts';
+import {
+  boundContextValue,
+  boundEnforcedContext,
+  type Checked,
+  type RequestContext,
+} from '../engine/index.ts';
 import type { CheckPool } from '../guardrails/index.ts';
 import { AnswerCache, type ResolveAnswer } from '../registry/index.ts';
 import type { Authenticator } from './auth.ts';
@@ -116,15 +121,16 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       phase: call.phase,
       messages: call.messages,
     });
+    // What is logged and counted is bounded as the decision bounds it: callers choose these values.
     const event = {
       proxy,
       phase: call.phase,
-      context: call.context,
-      ...(call.callId ? { callId: call.callId } : {}),
+      context: boundEnforcedContext(call.context).context,
+      ...(call.callId ? { callId: boundContextValue(call.callId) } : {}),
       decision,
     };
     recordDecision(deps.log, deps.metrics, event);
-    deps.usage?.record({ ...event, model: call.context.model ?? null });
+    deps.usage?.record({ ...event, model: event.context.model ?? null });
     const { status, body } = answer(decision);
     sendJson(res, status, body);
     return status;
@@ -141,7 +147,8 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       );
       const model =
         call.phase === 'post_call' && call.callId ? (models.get(call.callId) ?? call.model) : call.model;
-      if (call.phase === 'pre_call' && call.callId && call.model) models.set(call.callId, call.model);
+      if (call.phase === 'pre_call' && call.callId && call.model)
+        models.set(call.callId, boundContextValue(call.model));
       const context = { ...call.context, model };
       return enforce(res, 'litellm', { ...call, context }, namespaceOf(req), (d) =>
         litellmAnswer(call, d.verdict),

@@ -88,10 +88,14 @@ function accessFor(req: Request): Role {
   return 'admin';
 }
 
-/** body-parser's errors carry a `type`; they are the client's mistakes, not bugs. */
+/**
+ * The client's mistakes that Express and body-parser raise, as HTTP errors; anything else is a
+ * bug. body-parser's errors carry a `type`; a body that does not decompress (a bad gzip, deflate
+ * or br stream) and a path parameter that is not valid percent-encoding carry status 400 only.
+ */
 function fromExpressError(error: unknown): unknown {
   if (error instanceof HttpError) return error;
-  const e = error as { type?: string; message?: string; limit?: number };
+  const e = error as { type?: string; message?: string; limit?: number; status?: number; name?: string };
   switch (e?.type) {
     case 'entity.parse.failed':
       return new HttpError('bad_request', `Malformed JSON body: ${e.message}`);
@@ -100,7 +104,16 @@ function fromExpressError(error: unknown): unknown {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new HttpError('bad_request', String(e.message));
-    default:
-      return error;
   }
+  if (e?.name === 'URIError')
+    return new HttpError(
+      'bad_request',
+      `Malformed percent-encoding in the path (${e.message}); encode reserved characters as %XX`,
+    );
+  if (e?.status === 400)
+    return new HttpError(
+      'bad_request',
+      `The request body could not be decoded (${e.message}); send it uncompressed or with a valid Content-Encoding`,
+    );
+  return error;
 }

@@ -50,6 +50,7 @@ export type Access = Role | 'open';
  */
 export function createHttpServer(serverDeps: ServerDeps): Server {
   const answers = serverDeps.answers ?? serverDeps.enforcement?.answers ?? new AnswerCache<ResolveAnswer>();
+  serverDeps.metrics.watchAnswerCache(() => ({ bytes: answers.bytes, entries: answers.size }));
   const deps = { ...serverDeps, answers };
   const routes = fastRoutes(deps);
   for (const [key, route] of (deps.enforcement ?? createEnforcement(deps)).routes) routes.set(key, route);

@@ -54,6 +54,20 @@ export class Metrics {
     collect: () => this.#countObjects(),
   });
   #objectStatuses: () => readonly ObjectStatusCounts[] = () => [];
+  /** Read when scraped from what `watchAnswerCache` names. */
+  readonly answerCacheBytes: Gauge = new Gauge({
+    name: 'railyard_answer_cache_bytes',
+    help: 'Estimated bytes held by the cache of resolve answers (bounded by its cap)',
+    registers: [this.registry],
+    collect: (): void => this.answerCacheBytes.set(this.#answerCache().bytes),
+  });
+  readonly answerCacheEntries: Gauge = new Gauge({
+    name: 'railyard_answer_cache_entries',
+    help: 'Answers held by the cache of resolve answers',
+    registers: [this.registry],
+    collect: (): void => this.answerCacheEntries.set(this.#answerCache().entries),
+  });
+  #answerCache: () => { readonly bytes: number; readonly entries: number } = () => ({ bytes: 0, entries: 0 });
   readonly reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
     help: 'Reconciliations by controller and result',
@@ -109,6 +123,11 @@ export class Metrics {
   }
 
   /** Where the `railyard_objects` gauge reads the statuses it counts (those being served). */
+  /** Where the answer cache gauges read from (the server's one cache). */
+  watchAnswerCache(read: () => { readonly bytes: number; readonly entries: number }): void {
+    this.#answerCache = read;
+  }
+
   countObjectsOf(statuses: () => readonly ObjectStatusCounts[]): void {
     this.#objectStatuses = statuses;
   }

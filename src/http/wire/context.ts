@@ -3,15 +3,9 @@
  * the limits every route that takes a context enforces.
  */
 import { unescape as unescapeQuery } from 'node:querystring';
-import { commaList, type Issue, type RequestContext } from '../../engine/index.ts';
+import { CONTEXT_LIMITS, commaList, type Issue, type RequestContext } from '../../engine/index.ts';
 import { HttpError } from '../errors.ts';
 import { type FromSchema, NULLABLE_STRING, object } from './schema.ts';
-
-/**
- * The longest context value a route accepts (`team_alias`, `key_alias`, `model`, and each tag) and
- * the most tags. What a proxy sends is far shorter, and answers are cached by their context.
- */
-export const CONTEXT_LIMITS = { valueChars: 256, tags: 64 } as const;
 
 const CONTEXT_VALUE = { type: ['string', 'null'], maxLength: CONTEXT_LIMITS.valueChars } as const;
 

@@ -3,7 +3,7 @@
  * table the OpenAPI document is derived from. test/integration/http-openapi.test.ts checks it
  * against the routes actually registered and the bodies they actually send.
  */
-import { VERSION_STATUSES } from '../../engine/index.ts';
+import { CONTEXT_LIMITS, VERSION_STATUSES } from '../../engine/index.ts';
 import type { Access } from '../server.ts';
 import {
   ATTACHMENT_IMPACT_RESPONSE,
@@ -12,7 +12,7 @@ import {
   POLICY_ATTACHMENT_LIST_RESPONSE,
 } from './attachment.ts';
 import { HEALTH, MESSAGE_RESPONSE, READINESS } from './common.ts';
-import { CONTEXT_LIMITS, POLICY_RESOLVE_REQUEST } from './context.ts';
+import { POLICY_RESOLVE_REQUEST } from './context.ts';
 import {
   GUARDRAIL_LIST_RESPONSE,
   GUARDRAIL_LIST_V1_RESPONSE,

@@ -29,3 +29,14 @@ describe('CallCache', () => {
     expect([cache.get('a'), cache.get('b'), cache.get('c')]).toEqual([3, undefined, 4]);
   });
 });
+
+describe('CallCache bounds', () => {
+  test('an id longer than maxIdChars is not remembered', () => {
+    const cache = new CallCache<string>({ maxIdChars: 8 });
+    cache.set('x'.repeat(9), 'gpt-4o');
+    cache.set('short', 'gpt-4o');
+    expect(cache.size).toBe(1);
+    expect(cache.get('x'.repeat(9))).toBeUndefined();
+    expect(cache.get('short')).toBe('gpt-4o');
+  });
+});

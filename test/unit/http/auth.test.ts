@@ -147,3 +147,30 @@ describe('the headers a token may come in', () => {
     });
   });
 });
+
+describe('the Authorization scheme', () => {
+  const auth = new Authenticator([{ token: 'static-admin', role: 'admin' }]);
+  const cases = [
+    { note: 'Bearer', header: 'Bearer static-admin' },
+    { note: 'lower case (RFC 7235: the scheme is case-insensitive)', header: 'bearer static-admin' },
+    { note: 'upper case', header: 'BEARER static-admin' },
+  ];
+  for (const c of cases)
+    test(c.note, () =>
+      expect(auth.authenticate({ authorization: c.header }, 'admin')).toEqual({
+        role: 'admin',
+        name: 'admin-1',
+      }),
+    );
+  test("LiteLLM's x-litellm-api-key takes any case of Bearer too", () =>
+    expect(auth.authenticate({ 'x-litellm-api-key': 'bEaReR static-admin' }, 'admin')).toEqual({
+      role: 'admin',
+      name: 'admin-1',
+    }));
+  test('another scheme is not a bearer token', async () =>
+    expect(
+      await failure(() => auth.authenticate({ authorization: 'Basic static-admin' }, 'admin')),
+    ).toMatchObject({
+      kind: 'unauthorized',
+    }));
+});
