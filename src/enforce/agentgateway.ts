@@ -1,6 +1,6 @@
 /**
- * The wire adapter for agentgateway's (and kgateway's) guardrail webhook (`spec/proxy-webhooks.md`
- * §2): `/request` and `/response` bodies and context headers in, a Pass, Mask or Reject action out.
+ * The wire adapter for agentgateway's (and kgateway's) guardrail webhook: `/request` and
+ * `/response` bodies and context headers in, a Pass, Mask or Reject action out.
  * Pure.
  */
 import type { IncomingHttpHeaders } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * The wire adapter for LiteLLM's Generic Guardrail API (`spec/proxy-webhooks.md` §1): the request
+ * The wire adapter for LiteLLM's Generic Guardrail API: the request
  * body in (the current `texts` form and the original v1 `text` form), the answer out. Pure.
  */
 import type { Checked, Message, RequestContext } from '../engine/index.ts';

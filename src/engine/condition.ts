@@ -1,5 +1,5 @@
 /**
- * Model conditions (reference 2.4) on a linear-time RE2 engine (re2js), so no condition can stall
+ * Model conditions on a linear-time RE2 engine (re2js), so no condition can stall
  * the server. Compiled patterns are memoised by pattern string for the life of the process: a
  * rebuilt index re-uses them instead of recompiling.
  */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Condition, Pipeline, PipelineStep, PolicyContent } from './types.ts';
 
-/** Sorted (code-unit order) and de-duplicated: guardrail lists have set semantics (reference 2.6). */
+/** Sorted (code-unit order) and de-duplicated: guardrail lists have set semantics. */
 function sortedSet(items: readonly string[]): string[] {
   return [...new Set(items)].sort();
 }
@@ -16,7 +16,7 @@ function nonEmpty(s: string | undefined): string | undefined {
 }
 
 /**
- * `{}` and `{model: undefined}` mean "always true" (reference 2.4), so they are dropped. A list
+ * `{}` and `{model: undefined}` mean "always true", so they are dropped. A list
  * matches when any element does, so its order and duplicates carry no meaning, and a one-element
  * list means the same as its element. An empty list is kept as is: it matches nothing.
  */
@@ -29,7 +29,7 @@ function canonicalCondition(c: Condition | undefined): Condition | undefined {
 }
 
 /**
- * Step defaults (reference 1.5) made explicit in one way only: `onError` equal to `onFail` is the
+ * Step defaults made explicit in one way only: `onError` equal to `onFail` is the
  * same as unset (an error then takes `onFail`), so it is dropped; an empty `modifyResponseMessage`
  * is the same as none. Step order is meaningful and kept.
  */

@@ -10,7 +10,7 @@ import type { Issue } from './types.ts';
  * request cannot be done as asked (a transition the state machine refuses). `read_only`: the object
  * is declared in a file or in Kubernetes, and only there may it change. `conflict`: the name is
  * taken. `invalid`: the content fails the checks a file would get (unknown parent, cycle, bad
- * regex…). `unprocessable`: a request the reference's body validator rejects.
+ * regex…). `unprocessable`: a request LiteLLM's body validator rejects.
  */
 export const ERROR_CODES = [
   'not_found',
@@ -22,7 +22,7 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** `message` is the reference's text where it has one; `issues` lists field-level problems when there are any. */
+/** `message` is LiteLLM's text where it has one; `issues` lists field-level problems when there are any. */
 export type Failure = {
   readonly code: ErrorCode;
   readonly message: string;

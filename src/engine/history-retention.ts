@@ -1,5 +1,5 @@
 /**
- * Which versions a stored history keeps (DESIGN 3: whatever holds a history must fit the API
+ * Which versions a stored history keeps (whatever holds a history must fit the API
  * server's object-size limit with a retention rule). Pure.
  */
 import type { PolicyHistory } from './types.ts';

@@ -82,7 +82,7 @@ export function candidates(
 
 /**
  * One policy's guardrails (GET /policies/{id}/resolved-guardrails): without a context every level
- * applies; with one, levels whose condition fails are skipped (reference 2.6). Undefined when the
+ * applies; with one, levels whose condition fails are skipped. Undefined when the
  * policy is not in the index. Sorted.
  */
 export function policyGuardrails(

@@ -15,9 +15,9 @@ export type ChainLevel = GuardrailLevel & { readonly ref: VersionRef; readonly c
 export type IndexedPolicy = {
   readonly name: string;
   readonly ref: VersionRef;
-  /** The policy's own top-level condition (reference 2.7 step 2 filter). */
+  /** The policy's own top-level condition. */
   readonly condition: CompiledCondition;
-  /** Root first, ending with the policy itself (reference 2.5). */
+  /** Root first, ending with the policy itself. */
   readonly chain: readonly ChainLevel[];
   /** The version of each level of `chain`, root first. */
   readonly versions: readonly VersionRef[];

@@ -1,12 +1,12 @@
 /**
- * Inheritance chains and the guardrails of one policy (reference 2.5–2.6). Never throws: missing
+ * Inheritance chains and the guardrails of one policy. Never throws: missing
  * policies and cycles are validation errors, reported elsewhere.
  */
 import type { CompiledCondition } from './condition.ts';
 import type { PolicyContent, RequestContext } from './types.ts';
 
 /**
- * The inheritance chain of `name`, root first, ending with `name` (reference 2.5). A missing
+ * The inheritance chain of `name`, root first, ending with `name`. A missing
  * policy contributes nothing: a missing parent leaves `[name]`, a missing `name` gives `[]`. A
  * cycle truncates the chain where it would revisit a name: `A→B→A` resolved from A is `[B, A]`.
  */
@@ -35,7 +35,7 @@ export type GuardrailLevel = {
 };
 
 /**
- * The guardrails of a chain (root first), sorted (reference 2.6). Each level adds, then removes
+ * The guardrails of a chain (root first), sorted. Each level adds, then removes
  * (within a level remove wins; a child can re-add what a parent removed). With a context, a level
  * whose condition fails is skipped whole; without one, every level applies.
  */

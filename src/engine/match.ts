@@ -1,5 +1,5 @@
 /**
- * Wildcard and scope matching (reference 2.1–2.3). Pure, allocation-free on the match path.
+ * Wildcard and scope matching. Pure, allocation-free on the match path.
  */
 import type { AttachmentSpec, RequestContext } from './types.ts';
 
@@ -19,7 +19,7 @@ export function matchesPattern(value: string | null | undefined, patterns: reado
   return false;
 }
 
-/** True when the attachment is global (reference 1.3): only the exact scope `*` counts. */
+/** True when the attachment is global: only the exact scope `*` counts. */
 export function isGlobal(spec: AttachmentSpec): boolean {
   return spec.scope === '*';
 }
@@ -54,7 +54,7 @@ export function contextValue(
 
 /**
  * The first dimension (in `DIMENSIONS` order) on which the attachment does not match the context,
- * or undefined when it matches (reference 2.2: AND across dimensions). A global attachment always
+ * or undefined when it matches. A global attachment always
  * matches: its tags are dropped. Empty tags are not checked; non-empty tags need a non-empty
  * context tag list with some tag matching some pattern. A `known` dimension (one the caller has
  * already matched, as the index's buckets do) is not checked again.

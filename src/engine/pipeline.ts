@@ -1,5 +1,5 @@
 /**
- * The pipeline executor (reference 2.8). Pure: guardrails come in as a `RunGuardrail`, time as
+ * The pipeline executor. Pure: guardrails come in as a `RunGuardrail`, time as
  * `now`. The one scheduling dependency is a timer that enforces the pipeline-wide deadline.
  */
 import type { Pipeline, PipelineMode, PipelineStep, StepAction } from './types.ts';
@@ -79,7 +79,7 @@ export type ExecuteOptions = {
 };
 
 /**
- * Runs the steps in order (reference 2.8): the verdict picks `onPass`, `onFail` or `onError`
+ * Runs the steps in order: the verdict picks `onPass`, `onFail` or `onError`
  * (unset: `onFail`); a step's `modified` data is carried to the next step when `passData` is set or
  * the mode is `post_call`; `allow`, `block` and `modify_response` end the run, `next` continues, and
  * running out of steps allows. Never rejects: a guardrail that throws, is aborted or overruns the

@@ -1,5 +1,5 @@
 /**
- * Per-request resolution (reference 2.3, 2.6, 2.7 step 2–3, with DESIGN 2's deterministic order).
+ * Per-request resolution (with a deterministic order of matched policies).
  * The hot path: it visits only the index's candidates and allocates little beyond its answer.
  */
 

@@ -44,7 +44,7 @@ export function assertNever(x: never): never {
 
 export type PipelineStep = {
   readonly guardrail: string;
-  /** Defaults (reference 1.5): onPass `allow`, onFail `block`, onError unset (= onFail), passData false. */
+  /** Defaults: onPass `allow`, onFail `block`, onError unset (= onFail), passData false. */
   readonly onPass: StepAction;
   readonly onFail: StepAction;
   readonly onError?: StepAction;
@@ -59,7 +59,7 @@ export type Condition = { readonly model?: string | readonly string[] };
 
 /**
  * The versioned content of a policy. Two contents with the same digest are the same version.
- * `guardrails.add`/`remove` are kept sorted and de-duplicated (set semantics, reference 2.6).
+ * `guardrails.add`/`remove` are kept sorted and de-duplicated (set semantics).
  */
 export type PolicyContent = {
   readonly description?: string;
@@ -85,7 +85,7 @@ export type PolicySpec = PolicyContent & {
 
 export type AttachmentSpec = {
   readonly policy: string;
-  /** Only `*` means anything (reference 1.3): a global attachment. */
+  /** Only `*` means anything: a global attachment. */
   readonly scope?: string;
   readonly teams: readonly string[];
   readonly keys: readonly string[];
@@ -212,7 +212,7 @@ export type AttachmentRecord = {
 
 // ───────────────────────────── resolution ─────────────────────────────
 
-/** The request context of reference 1.4. `undefined` and `null` mean the same: absent. */
+/** The request context. `undefined` and `null` mean the same: absent. */
 export type RequestContext = {
   readonly teamAlias?: string | null;
   readonly keyAlias?: string | null;

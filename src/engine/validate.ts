@@ -1,5 +1,5 @@
 /**
- * Semantic checks over a set of declared resources (reference 2.9, plus DESIGN 2): the rules that
+ * Semantic checks over a set of declared resources: the rules that
  * need other objects (parents, the guardrail catalog, duplicates) or that the CRDs state as CEL
  * rules, which only the API server can run. Pure: no I/O, deterministic for a given input order.
  */
@@ -19,7 +19,7 @@ import {
 import { keyIssues, Lookup } from './validate-rules.ts';
 
 export type ValidateOptions = {
-  /** Longest allowed inheritance chain, in parent hops (reference: 100). */
+  /** Longest allowed inheritance chain, in parent hops (LiteLLM's limit: 100). */
   readonly maxDepth?: number;
   /** Type-specific checks of a Guardrail's `config` (the guardrails module knows them). */
   readonly checkGuardrailConfig?: (g: GuardrailResource) => Issue[];

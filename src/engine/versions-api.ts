@@ -1,4 +1,4 @@
-/** Policies created through the HTTP API: the reference's transitions (reference 3), plus compare. */
+/** Policies created through the HTTP API: LiteLLM's transitions, plus compare. */
 import { canonicalContent, contentDigest, stableStringify } from './digest.ts';
 import type { Condition, Pipeline, PolicyContent, PolicyHistory, PolicyVersion } from './types.ts';
 import {
@@ -21,7 +21,7 @@ import {
   type VersionResult,
 } from './versions.ts';
 
-// ───────────────────────────── API-owned policies (reference 3) ─────────────────────────────
+// ───────────────────────────── API-owned policies ─────────────────────────────
 
 /**
  * Reference 3.1: writes v1 straight to production (`productionAt = now`, `publishedAt` null).
@@ -47,7 +47,7 @@ export function createPolicy(
 
 /**
  * Resolves a version id for `createVersion`; the app passes its by-id index of the same namespace
- * so that a version of another policy gives the reference's name-mismatch error.
+ * so that a version of another policy gives LiteLLM's name-mismatch error.
  */
 export type FindVersion = (policyId: string) => PolicyVersion | undefined;
 
@@ -143,7 +143,7 @@ export function updateDraft(
 }
 
 /**
- * Reference 3.4, plus DESIGN 2's demotion. `status` is the caller's raw input.
+ * LiteLLM's status transitions, plus demotion. `status` is the caller's raw input.
  * - draft → published: sets `publishedAt`.
  * - published → production: promotion; the old production becomes published (keeping its
  *   `publishedAt`) in the same returned history.
@@ -196,7 +196,7 @@ export function setStatus(
 
 /**
  * Reference 3.5: removes one version. Deleting the production version leaves none (nothing is
- * promoted in its place) and returns the reference's `warning`. Errors: `not_found`, `read_only`.
+ * promoted in its place) and returns LiteLLM's `warning`. Errors: `not_found`, `read_only`.
  */
 export function deleteVersion(history: PolicyHistory, policyId: string): VersionResult {
   if (isDeclared(history)) return readOnly(history);
@@ -208,7 +208,7 @@ export function deleteVersion(history: PolicyHistory, policyId: string): Version
     : { ok: true, history: rest, version };
 }
 
-// ───────────────────────────── compare (reference 3.6) ─────────────────────────────
+// ───────────────────────────── compare ─────────────────────────────
 
 export type ComparedFields = {
   readonly inherit: string;
@@ -238,7 +238,7 @@ function comparedFields(c: PolicyContent): { [K in keyof ComparedFields]: Compar
 }
 
 /**
- * The fields of reference 3.6 that differ between two versions, by plain equality of their JSON
+ * The fields LiteLLM compares that differ between two versions, by plain equality of their JSON
  * values (list order matters, object key order does not). The versions need not share a name.
  */
 export function compareVersions(a: PolicyVersion, b: PolicyVersion): VersionDiff {

@@ -1,11 +1,11 @@
-/** Declared policies (files, Kubernetes objects): the GitOps transitions of DESIGN 3. */
+/** Declared policies (files, Kubernetes objects): the GitOps transitions (docs/gitops.md). */
 import { contentDigest, stableStringify } from './digest.ts';
 import { policyNameOf } from './names.ts';
 import type { Origin, PolicyHistory, PolicyResource, PolicyVersion, VersionStatus } from './types.ts';
 import { appendVersion, newVersion, promote, touched, withVersions } from './version-steps.ts';
 import { emptyHistory, isDeclared, latestVersion, type VersionEnv } from './versions.ts';
 
-// ───────────────────────────── declared policies (DESIGN 3, GitOps) ─────────────────────────────
+// ───────────────────────────── declared policies (GitOps) ─────────────────────────────
 
 /** What one apply did, for events and logs. Nothing is reported when nothing changed. */
 export type VersionChange =
@@ -43,7 +43,7 @@ function versionWithDigest(history: PolicyHistory, digest: string): PolicyVersio
 const ref = (v: PolicyVersion) => ({ versionNumber: v.versionNumber, policyId: v.policyId });
 
 /**
- * Moves `version` (already in `history`) to `target`, per DESIGN 3: production promotes it (and
+ * Moves `version` (already in `history`) to `target`: production promotes it (and
  * demotes the old production); published publishes a draft or demotes a production version; draft
  * leaves an existing version where it is, with a note when it is at a higher stage.
  */
@@ -89,7 +89,7 @@ function moveTo(
 }
 
 /**
- * Reconciles one declared Policy into its history (DESIGN 3). The spec's content is a version:
+ * Reconciles one declared Policy into its history (docs/gitops.md). The spec's content is a version:
  * content whose digest equals an existing version re-uses it (a `git revert` is a rollback);
  * other content becomes version N+1 (a draft, parent = the previous latest). It is then moved to
  * `spec.versionStatus` (see `moveTo`). The history takes the resource's origin and is active; an

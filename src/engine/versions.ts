@@ -1,5 +1,5 @@
 /**
- * The version state machine (DESIGN 3, reference 3): pure functions from one `PolicyHistory` to
+ * The version state machine: pure functions from one `PolicyHistory` to
  * the next. They read no clock and make no ids: `env` brings both. Every function returns a new
  * history value and never mutates its arguments, so a reader holding the old value never sees a
  * half-done promotion: after any call there is at most one production version.

@@ -3,7 +3,7 @@ import type { ErrorCode, Failure, Issue } from '../engine/index.ts';
 
 /**
  * The one table from an error kind to its HTTP status: first the codes of the engine and the
- * registry (`ERROR_CODES`), then the kinds only HTTP has. Its oddities are the reference's: a name
+ * registry (`ERROR_CODES`), then the kinds only HTTP has. Its oddities are LiteLLM's: a name
  * already taken (`conflict`), a change to a declared policy (`read_only`) and content that fails
  * the checks a file would get (`invalid`) are all 400, and what its body validator rejects is 422.
  */

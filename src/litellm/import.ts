@@ -1,5 +1,5 @@
 /**
- * LiteLLM proxy config (reference section 4) → Railyard resources. Pure: the caller reads the file
+ * LiteLLM proxy config → Railyard resources. Pure: the caller reads the file
  * and writes the result. What cannot be carried over is a `warning` with the config path it is
  * about (e.g. `policies.base.statements`), never a throw.
  *

@@ -1,4 +1,4 @@
-/** The values the management API operations return: a result, or a `Failure` with the reference's message. */
+/** The values the management API operations return: a result, or a `Failure` with LiteLLM's message. */
 import {
   describeOrigin,
   type ErrorCode,
@@ -19,7 +19,7 @@ export const fail = <T>(code: ErrorCode, message: string, issues?: readonly Issu
   error: failure(code, message, issues),
 });
 
-/** The reference's 400 for a config policy, naming where this one is declared. */
+/** LiteLLM's 400 for a config policy, naming where this one is declared. */
 export const readOnly = <T>(h: PolicyHistory): Result<T> =>
   fail(
     'read_only',

@@ -1,4 +1,4 @@
-/** The attachment writes of LiteLLM's `/policies` management API (reference 5.2). */
+/** The attachment writes of LiteLLM's `/policies` management API. */
 import {
   type AttachmentRecord,
   type AttachmentSpec,
@@ -19,7 +19,7 @@ export type AttachmentInput = Omit<AttachmentSpec, 'priority'> & { readonly prio
 /**
  * `POST /policies/attachments`: rejects an attachment without selectors (`unprocessable`, as the
  * reference's body validator) and one whose policy has no production version in the namespace
- * (`not_found`; declared policies count, unlike the reference's DB-only check).
+ * (`not_found`; declared policies count, unlike LiteLLM's DB-only check).
  */
 export function createAttachment(
   scope: WriteScope,

@@ -1,7 +1,7 @@
 /**
- * The operations of LiteLLM's `/policies` management API (reference 3 and 5) over the registry, as
+ * The operations of LiteLLM's `/policies` management API over the registry, as
  * one namespace (`policyApi`). Reads answer from one snapshot; writes go through
- * `Registry.transact`. Every client mistake comes back as a `Failure` value with the reference's
+ * `Registry.transact`. Every client mistake comes back as a `Failure` value with LiteLLM's
  * message; nothing here throws for one. HTTP statuses are the http layer's business.
  */
 export type { VersionEntry } from './api-result.ts';

@@ -1,5 +1,5 @@
 /**
- * The reads of LiteLLM's `/policies` management API (reference 5): each answers from one snapshot's
+ * The reads of LiteLLM's `/policies` management API: each answers from one snapshot's
  * namespace view, and an unknown id is a `not_found` failure, never a throw.
  */
 import {
@@ -40,7 +40,7 @@ export function listPolicies(view: NamespaceView | undefined, status?: VersionSt
   return [...api, ...declared];
 }
 
-/** Every version of one name, number desc; empty for an unknown name (reference 5.1). */
+/** Every version of one name, number desc; empty for an unknown name. */
 export function listVersions(view: NamespaceView | undefined, name: string): VersionEntry[] {
   const history = view?.histories.find((h) => h.name === name);
   if (!history) return [];
@@ -60,7 +60,7 @@ export function getPolicy(view: NamespaceView | undefined, policyId: string): Re
   return fail('not_found', `Policy with ID ${policyId} not found`);
 }
 
-/** `GET /policies/compare`: the differing fields (reference 3.6); the ids need not share a name. */
+/** `GET /policies/compare`: the differing fields; the ids need not share a name. */
 export function comparePolicies(
   view: NamespaceView | undefined,
   idA: string,

@@ -1,5 +1,5 @@
 /**
- * The policy writes of LiteLLM's `/policies` management API (reference 3 and 5.1): each is a
+ * The policy writes of LiteLLM's `/policies` management API: each is a
  * version transition of the engine's state machine, checked as a file would be, then stored.
  */
 import {
@@ -88,7 +88,7 @@ const invalidError = (name: string, issues: readonly Issue[]): Failure => ({
   message: `Policy '${name}' is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
   issues,
 });
-/** `POST /policies`: v1 in production (reference 3.1), after the checks a file would get. */
+/** `POST /policies`: v1 in production, after the checks a file would get. */
 export function createPolicy(
   scope: WriteScope,
   name: string,
@@ -117,7 +117,7 @@ export function createVersion(
   });
 }
 
-/** Runs a transition on the history holding `policyId` in the namespace, or answers the reference's 404. */
+/** Runs a transition on the history holding `policyId` in the namespace, or answers LiteLLM's 404. */
 function onVersion(
   scope: WriteScope,
   policyId: string,
@@ -137,7 +137,7 @@ function onVersion(
   });
 }
 
-/** `PUT /policies/{id}`: edits a draft (reference 3.3), after the checks a file would get. */
+/** `PUT /policies/{id}`: edits a draft, after the checks a file would get. */
 export function updateDraft(
   scope: WriteScope,
   policyId: string,
@@ -151,14 +151,14 @@ export function updateDraft(
   });
 }
 
-/** `PUT /policies/{id}/status` (reference 3.4, plus demotion; a demotion carries a `warning`). */
+/** `PUT /policies/{id}/status`. */
 export function setStatus(scope: WriteScope, policyId: string, status: string): Promise<Result<Written>> {
   return onVersion(scope, policyId, (history, _state, env) =>
     setVersionStatus(history, policyId, status, env),
   );
 }
 
-/** `DELETE /policies/{id}`: one version; deleting production leaves none and warns (reference 3.5). */
+/** `DELETE /policies/{id}`: one version; deleting production leaves none and warns. */
 export function deleteVersion(scope: WriteScope, policyId: string): Promise<Result<Written>> {
   return onVersion(scope, policyId, (history) => deleteOneVersion(history, policyId));
 }

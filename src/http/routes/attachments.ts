@@ -1,5 +1,5 @@
 /**
- * LiteLLM's attachment routes (reference 5.2). `/policies/attachments/list` is registered before
+ * LiteLLM's attachment routes. `/policies/attachments/list` is registered before
  * `/policies/attachments/{attachment_id}`, and all of them before `/policies/{policy_id}`.
  */
 import type { Express, Request } from 'express';

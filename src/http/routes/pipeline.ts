@@ -1,4 +1,4 @@
-/** `POST /policies/test-pipeline` (reference 5.1): the route `railyard test-pipeline` shares its code with. */
+/** `POST /policies/test-pipeline`: the route `railyard test-pipeline` shares its code with. */
 import type { Express } from 'express';
 import { runTestPipeline } from '../../registry/index.ts';
 import type { Principal } from '../auth.ts';

@@ -1,5 +1,5 @@
 /**
- * LiteLLM's policy and version routes (reference 5.1). Named routes (`/policies/list`,
+ * LiteLLM's policy and version routes. Named routes (`/policies/list`,
  * `/policies/compare`, `/policies/name/...`) are registered before `/policies/{policy_id}`, which
  * would otherwise take them as ids. Also home of the helpers every management route shares:
  * which namespace a request is about, who writes, and results to responses.
@@ -71,7 +71,7 @@ const parseUpdate = bodyParser(POLICY_UPDATE_REQUEST, POLICY_CHECKED_LATER);
 const parseNewVersion = bodyParser(POLICY_VERSION_CREATE_REQUEST);
 const parseStatus = bodyParser(POLICY_STATUS_REQUEST, STATUS_CHECKED_LATER);
 
-/** The pipeline is checked before anything else; its problems are the reference's 400 `Invalid pipeline: ...`. */
+/** The pipeline is checked before anything else; its problems are LiteLLM's 400 `Invalid pipeline: ...`. */
 function patchOf(body: WirePolicyFields) {
   const patch = fromWirePolicyFields(body);
   if (!patch.ok)

@@ -1,6 +1,6 @@
 /**
  * The routes that answer for a request context: LiteLLM's `POST /policies/resolve` and
- * Railyard's `POST /v1/explain` (DESIGN 5), through the same answer call as `/v1/resolve`.
+ * Railyard's `POST /v1/explain`, through the same answer call as `/v1/resolve`.
  */
 import type { Express, Request } from 'express';
 import { type AnswerOptions, type AnswerRequest, answer } from '../../registry/index.ts';

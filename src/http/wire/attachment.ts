@@ -1,4 +1,4 @@
-/** Attachments on the wire (reference 5.2): `PolicyAttachmentDBResponse` and the create request. */
+/** Attachments on the wire: `PolicyAttachmentDBResponse` and the create request. */
 import { type AttachmentRecord, describeOrigin } from '../../engine/index.ts';
 import type { AttachmentImpact } from '../../registry/index.ts';
 import { DEFINITION_LOCATIONS, definitionLocation } from './policy.ts';

@@ -1,5 +1,5 @@
 /**
- * Pipelines on the wire (reference 1.5): `GuardrailPipeline` as LiteLLM writes it, its check into
+ * Pipelines on the wire: `GuardrailPipeline` as LiteLLM writes it, its check into
  * the engine's camelCase form, and the pipeline test's request and result.
  */
 import {
@@ -46,7 +46,7 @@ export const PIPELINE_TEST_REQUEST = object(
   ['pipeline', 'test_messages'],
 );
 
-/** The pipeline is checked by `validatePipeline`, for the reference's 400 `Invalid pipeline: ...`. */
+/** The pipeline is checked by `validatePipeline`, for LiteLLM's 400 `Invalid pipeline: ...`. */
 export const PIPELINE_TEST_CHECKED_LATER = { pipeline: { type: 'object' } } as const;
 
 const PIPELINE_DATA = object({ messages: { type: 'array', items: MESSAGE } }, ['messages']);
@@ -76,7 +76,7 @@ export const PIPELINE_EXECUTION_RESULT = object(
   ['terminal_action', 'step_results', 'modified_data', 'error_message', 'modify_response_message'],
 );
 
-/** Issues rendered for the reference's 400 `Invalid pipeline: ...` (reference 5.1). */
+/** Issues rendered for LiteLLM's 400 `Invalid pipeline: ...`. */
 export function renderIssues(issues: readonly Issue[]): string {
   return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
 }

@@ -1,5 +1,5 @@
 /**
- * Policies on the wire (reference 1.6, 3, 5.1): `PolicyDBResponse` and the request bodies, with
+ * Policies on the wire: `PolicyDBResponse` and the request bodies, with
  * their mappers to and from the engine's versions and content patches.
  */
 import {
@@ -102,7 +102,7 @@ export const POLICY_DB_RESPONSE = object(
 );
 export type WirePolicy = FromSchema<typeof POLICY_DB_RESPONSE>;
 
-/** `PolicyDBResponse`: one version, with the reference's version fields. */
+/** `PolicyDBResponse`: one version, with LiteLLM's version fields. */
 export function toWirePolicy(h: PolicyHistory, v: PolicyVersion): WirePolicy {
   const latest = h.versions.reduce((max, x) => Math.max(max, x.versionNumber), 0);
   return {
@@ -154,12 +154,12 @@ const POLICY_FIELDS = {
   pipeline: orNull(GUARDRAIL_PIPELINE),
 } as const;
 
-/** `PolicyCreateRequest` (reference 1.6); other fields are ignored, as LiteLLM does. */
+/** `PolicyCreateRequest`; other fields are ignored, as LiteLLM does. */
 export const POLICY_CREATE_REQUEST = lenientObject(POLICY_FIELDS, ['policy_name']);
 /** `PolicyUpdateRequest`: every field optional; a draft cannot be renamed; other fields are ignored. */
 export const POLICY_UPDATE_REQUEST = lenientObject(POLICY_FIELDS);
 
-/** Properties the body validators leave to the route, which checks them with the reference's messages. */
+/** Properties the body validators leave to the route, which checks them with LiteLLM's messages. */
 export const POLICY_CHECKED_LATER = { pipeline: { type: ['object', 'null'] } } as const;
 /** A policy request body as its validator passes it: the pipeline is still to be checked. */
 export type WirePolicyFields = FromSchema<
@@ -200,8 +200,7 @@ export const POLICY_COMPARE_RESPONSE = object(
 
 /**
  * A policy request's fields as a content patch: a field left out is unchanged, `null` clears it
- * (an empty list for guardrails). The pipeline is checked here (reference 1.5 messages, paths under
- * `pipeline`); everything else that needs other objects is the validator's job.
+ * (an empty list for guardrails). The pipeline is checked here; everything else that needs other objects is the validator's job.
  */
 export function fromWirePolicyFields(body: WirePolicyFields): Checked<ContentPatch> {
   let pipeline: Pipeline | null | undefined = body.pipeline === null ? null : undefined;

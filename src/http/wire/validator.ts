@@ -13,7 +13,7 @@ export type BodyParser<T> = (body: unknown) => T;
  * A parser for one request body, compiled once from its schema. Unknown fields give 422 naming
  * them (as pydantic's `extra="forbid"` does), wrong types and values over a limit 422 naming the
  * field; never a 500. `checkedLater` names properties that are only checked against a looser
- * schema here, because their route checks them in full with the reference's messages and status
+ * schema here, because their route checks them in full with LiteLLM's messages and status
  * (e.g. the 400 `Invalid pipeline: ...`), against the same rules `schema` documents.
  */
 export function bodyParser<

@@ -1,5 +1,5 @@
 /**
- * The version store in the cluster itself (DESIGN 3): every replica sees the same histories, and
+ * The version store in the cluster itself: every replica sees the same histories, and
  * nothing that matters lives in one pod. It holds the histories of declared policies only (in
  * Kubernetes mode the HTTP API does not write; attachments are PolicyAttachment objects).
  *

@@ -43,7 +43,7 @@ async function started(dir: string, opts: Partial<DirectorySourceOptions> = {}) 
   open.push({ source, stop });
   await source.start(() => void views.push(source.view()), stop.signal);
   const seen = (check: (v: DeclaredInput) => boolean, from = 0) =>
-    eventually(async () => views.slice(from).find(check));
+    eventually(async () => views.slice(from).find(check), 15_000);
   return { source, views, problems, seen };
 }
 
