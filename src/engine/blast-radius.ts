@@ -3,6 +3,7 @@
  * the request contexts a namespace's objects name, and which guardrails each gains and loses
  * between two indexes. Pure and deterministic.
  */
+import { byText } from './compare.ts';
 import { conditionPatterns } from './condition.ts';
 import type { PolicyIndex } from './index-types.ts';
 import { policyNameOf } from './names.ts';
@@ -138,7 +139,7 @@ export function blastRadius(
     const unique = new Map([...(contexts.get(ns) ?? []), ...extra].map((c) => [contextLabel(c), c]));
     const a = before.get(ns);
     const b = after.get(ns);
-    for (const [, context] of [...unique].sort(([x], [y]) => x.localeCompare(y))) {
+    for (const [, context] of [...unique].sort(([x], [y]) => byText(x, y))) {
       const was = a ? resolve(a, context).effectiveGuardrails : [];
       const now = b ? resolve(b, context).effectiveGuardrails : [];
       const gained = now.filter((g) => !was.includes(g));

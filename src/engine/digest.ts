@@ -2,7 +2,9 @@
  * Canonical policy content and its digest: two contents that mean the same thing have the same
  * canonical form, the same JSON bytes and the same digest. Pure and deterministic.
  */
+
 import { createHash } from 'node:crypto';
+import { byText } from './compare.ts';
 import type { Condition, Pipeline, PipelineStep, PolicyContent } from './types.ts';
 
 /** Sorted (code-unit order) and de-duplicated: guardrail lists have set semantics. */
@@ -77,7 +79,7 @@ export function stableStringify(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => byText(a, b))
       .map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`);
     return `{${entries.join(',')}}`;
   }

@@ -2,6 +2,7 @@
  * Building the resolution index (see `PolicyIndex`): once per change, at reconcile time, and
  * incrementally from the previous index when one is given.
  */
+import { byText, sameItems } from './compare.ts';
 import { compileCondition } from './condition.ts';
 import type {
   Anchor,
@@ -15,8 +16,6 @@ import type {
 import { inheritanceChain, resolvePolicyGuardrails } from './inherit.ts';
 import { DIMENSIONS, type Dimension, isGlobal } from './match.ts';
 import type { AttachmentRecord, AttachmentSpec, PolicyContent, PolicyVersion, VersionRef } from './types.ts';
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function versionRef(v: PolicyVersion): VersionRef {
   return { policyName: v.policyName, policyId: v.policyId, versionNumber: v.versionNumber, digest: v.digest };
@@ -278,10 +277,6 @@ function internNames(names: readonly string[], pool: Map<string, string>): strin
     pool.set(name, name);
     return name;
   });
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {

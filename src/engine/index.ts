@@ -1,5 +1,6 @@
 export * from './blast-radius.ts';
 export * from './comma-list.ts';
+export * from './compare.ts';
 export * from './condition.ts';
 export * from './context-limits.ts';
 export * from './declared-pass.ts';

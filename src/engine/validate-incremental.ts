@@ -112,7 +112,3 @@ export function editDependents(
   if (set.size === 0) dependents.delete(target);
   else dependents.set(target, set);
 }
-
-export function sameItems<T>(a: readonly T[] | undefined, b: readonly T[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
-}

@@ -4,6 +4,7 @@
  * rules, which only the API server can run. Pure: no I/O, deterministic for a given input order.
  */
 
+import { sameItems } from './compare.ts';
 import type { GuardrailResource, Issue, Resource } from './types.ts';
 import {
   declare,
@@ -12,7 +13,6 @@ import {
   editDependents,
   nameKeysOf,
   replacements,
-  sameItems,
   withRechecked,
   withReplaced,
 } from './validate-incremental.ts';

@@ -4,6 +4,7 @@
  */
 import {
   type AttachmentRecord,
+  byText,
   compareVersions,
   compileCondition,
   inheritanceChain,
@@ -17,8 +18,6 @@ import {
 } from '../engine/index.ts';
 import { fail, findById, ok, type VersionEntry } from './api-result.ts';
 import type { NamespaceView } from './snapshot.ts';
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * `GET /policies/list`: API-created versions, newest first (created_at, then number), then the

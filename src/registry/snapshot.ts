@@ -3,10 +3,12 @@ import type { ObjectStatus, RejectedDocument } from '../engine/index.ts';
 import {
   type AttachmentRecord,
   buildPolicyIndex,
+  byText,
   type GuardrailSpec,
   type PolicyHistory,
   type PolicyIndex,
   productionVersion,
+  sameItems,
 } from '../engine/index.ts';
 
 /** Everything one namespace serves: built once per change, never mutated, swapped whole. */
@@ -48,8 +50,6 @@ export type SnapshotInput = {
   readonly unreadable?: Iterable<RejectedDocument>;
 };
 
-const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * Groups the registry by namespace and builds each namespace's resolution index from the
  * production versions of its active policies. Namespaces whose inputs are identical (same
@@ -84,7 +84,7 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
   }
 
   const namespaces = new Map<string, NamespaceView>();
-  for (const ns of [...groups.keys()].sort(byString)) {
+  for (const ns of [...groups.keys()].sort(byText)) {
     const g = groups.get(ns);
     if (!g) continue;
     const before = previous?.namespaces.get(ns);
@@ -140,7 +140,7 @@ function sortBy<T>(items: T[], keyOf: (item: T) => string, previous?: readonly T
   if (sorted) return items;
   const reordered = previous && inOrderOf(previous, items, keys, keyOf);
   if (reordered) return reordered;
-  const order = keys.map((_, i) => i).sort((a, b) => byString(keys[a] as string, keys[b] as string));
+  const order = keys.map((_, i) => i).sort((a, b) => byText(keys[a] as string, keys[b] as string));
   const copy = items.slice();
   for (let i = 0; i < order.length; i++) items[i] = copy[order[i] as number] as T;
   return items;
@@ -164,10 +164,6 @@ function inOrderOf<T>(
     out.push(item);
   }
   return out;
-}
-
-function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 const REVISION_MODULUS = 2 ** 48;

@@ -3,7 +3,9 @@
  * `GET /policy/info/{policy_name}`, `GET /policy/templates`, the guardrail catalog (`GET /v2/guardrails/list`,
  * `GET /guardrails/list`) and `POST /utils/test_policies_and_guardrails`.
  */
+
 import type { Express, Request } from 'express';
+import { byText } from '../../engine/index.ts';
 import { applyGuardrails, type PolicyCandidate, policyApi, validatePolicies } from '../../registry/index.ts';
 import { HttpError } from '../errors.ts';
 import type { ServerDeps } from '../server.ts';
@@ -65,7 +67,7 @@ export function registerLitellmPolicyRoutes(api: Express, deps: ServerDeps): voi
   const catalog = (req: Request) => {
     const view = readView(deps, ns(req));
     return [...(view?.guardrails ?? [])]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => byText(a, b))
       .map(([name, spec]) => toWireGuardrail(view?.namespace ?? deps.defaultNamespace, name, spec));
   };
   api.get('/v2/guardrails/list', (req, res) => {

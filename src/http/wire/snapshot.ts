@@ -1,5 +1,6 @@
 /** `GET /v1/snapshot`: the production index of one namespace, for proxies that evaluate locally. */
 import {
+  byText,
   FAILURE_POLICIES,
   GUARDRAIL_MODES,
   GUARDRAIL_TYPES,
@@ -86,7 +87,7 @@ export function toWireSnapshot(
     attachments: (view?.attachments ?? []).map(toWireAttachment),
     guardrails: Object.fromEntries(
       [...(view?.guardrails ?? new Map())]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .sort(([a], [b]) => byText(a, b))
         .map(([name, spec]) => [
           name,
           { type: spec.type, mode: spec.mode, failure_policy: spec.failurePolicy },
