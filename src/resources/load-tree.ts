@@ -138,7 +138,7 @@ export async function listResourceFiles(
       if (RESOURCE_FILE.test(path)) onSpecial(path, info);
       return;
     }
-    const entries = await readdir(path);
+    const entries = await readdir(path).catch(goneMidWalk);
     for (const entry of entries.sort()) {
       if (SKIPPED_DIRS.has(entry) || entry.startsWith('..')) continue;
       await walk(join(path, entry));
@@ -146,6 +146,16 @@ export async function listResourceFiles(
   };
   for (const root of roots) await walk(resolve(root));
   return [...files];
+}
+
+/**
+ * A folder removed, or replaced by a file, between its stat and its listing is walked as empty:
+ * the tree changed under the walk, and the change is the watcher's to report, not an error.
+ */
+function goneMidWalk(e: unknown): string[] {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+  throw e;
 }
 
 /**
