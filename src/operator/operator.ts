@@ -125,6 +125,8 @@ export class Operator {
         c.log.warn({ key, err }, 'status write failed; retrying');
       },
     });
+    // Someone else may have written a status (an older leader, a person): compare it again.
+    this.source.onObjectChange((key) => this.#status.enqueue(key));
     this.#registerMetrics();
   }
 
@@ -135,7 +137,7 @@ export class Operator {
 
   /**
    * After every pass the registry committed: the leader records Events for new versions and
-   * versions retention dropped, and queues the status writes the pass calls for.
+   * versions retention dropped, and queues the keys whose status the pass changed.
    */
   readonly onPass = (pass: PassReport): void => {
     const leading = this.#leading;
@@ -147,7 +149,7 @@ export class Operator {
           for (const ev of versionEvents(change)) void this.#events.record(object, change.key.kind, ev);
       }
     }
-    this.#status.enqueueDiffs();
+    this.#status.enqueueChanged();
   };
 
   /**

@@ -1,9 +1,12 @@
 /**
  * Writes what the reconciler concluded onto each object's status subresource (leader only).
- * Level-triggered: after a pass, every key whose desired status differs from the cached object's
- * `.status` goes into a work queue; the handler re-reads the cache, compares again and sends a
- * merge patch only when something differs. Failures (409, 500, a dropped connection) retry with
- * per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
+ * Level-triggered, with work proportional to change: a key goes into the work queue when its
+ * status in the snapshot is a new object (statuses are immutable and re-used while unchanged, so
+ * an identity check finds what a pass changed), when its cached object changed (someone else
+ * wrote its status), and every key once when leadership starts. The handler re-reads the cache,
+ * compares the owned fields (deeply, whatever the key order: the API server returns keys sorted)
+ * and sends a merge patch only when something differs. Failures (409, 500, a dropped connection)
+ * retry with per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
@@ -104,12 +107,28 @@ export function statusPatch(
   for (const field of OWNED_FIELDS) {
     const want = (desired as Record<string, unknown>)[field];
     const have = current?.[field];
-    if (JSON.stringify(want) === JSON.stringify(have)) continue;
-    if (want === undefined && have === undefined) continue;
+    if (want === undefined ? have === undefined || have === null : sameJson(want, have)) continue;
     differs = true;
     patch[field] = want === undefined ? null : want;
   }
   return differs ? patch : undefined;
+}
+
+/**
+ * Whether `have` says what `want` says: equal JSON values, whatever the order of object keys;
+ * arrays in order. Keys `have` holds beyond `want`'s are ignored: the API server (defaults) or
+ * another writer added them, and a merge patch would not remove them either. Pure.
+ */
+export function sameJson(want: unknown, have: unknown): boolean {
+  if (want === have) return true;
+  if (typeof want !== 'object' || want === null || typeof have !== 'object' || have === null) return false;
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && want.length === have.length && want.every((w, i) => sameJson(w, have[i]));
+  }
+  if (Array.isArray(have)) return false;
+  const h = have as Record<string, unknown>;
+  for (const [k, w] of Object.entries(want)) if (w !== undefined && !sameJson(w, h[k])) return false;
+  return true;
 }
 
 /** The production chain's guardrails of a policy, from the snapshot being served. */
@@ -140,7 +159,8 @@ export class StatusWriter {
   readonly #api: CustomObjectsApi;
   readonly #queue: WorkQueue;
   #running = false;
-  #index: { snapshot: Snapshot; byKey: Map<string, ObjectStatus> } | undefined;
+  /** The statuses the queue was last brought up to date with; undefined: none yet (all are new). */
+  #seen: ReadonlyMap<string, ObjectStatus> | undefined;
 
   /** Stores its arguments only; `run` writes. */
   constructor(o: StatusWriterOptions) {
@@ -157,17 +177,29 @@ export class StatusWriter {
     return this.#queue.metrics();
   }
 
-  /** Enqueues every key whose desired status differs from its cached object's. No-op unless running. */
-  enqueueDiffs(): void {
+  /**
+   * After a pass: enqueues the keys whose status is not the object seen last time (every key the
+   * first time after `run` starts). Costs one identity check per object; no-op unless running.
+   */
+  enqueueChanged(): void {
     if (!this.#running) return;
-    const snapshot = this.#o.snapshot();
-    for (const s of snapshot.statuses) if (this.#pending(s, snapshot)) this.#queue.add(resourceKey(s.key));
+    const statuses = this.#o.snapshot().statusByKey;
+    const seen = this.#seen;
+    if (statuses === seen) return;
+    for (const [key, s] of statuses) if (seen?.get(key) !== s) this.#queue.add(key);
+    this.#seen = statuses;
+  }
+
+  /** The object of `key` changed in the cache (its status, say): compare it again. No-op unless running. */
+  enqueue(key: Key): void {
+    if (this.#running) this.#queue.add(resourceKey(key));
   }
 
   /** Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches end. */
   async run(signal: AbortSignal): Promise<void> {
     this.#running = true;
-    this.enqueueDiffs();
+    this.#seen = undefined;
+    this.enqueueChanged();
     await this.#queue.run((key, sig) => this.#reconcile(key, sig), { workers: 2, signal });
     this.#running = false;
   }
@@ -187,19 +219,9 @@ export class StatusWriter {
     return patch && { patch, desired, obj };
   }
 
-  #byKey(snapshot: Snapshot): Map<string, ObjectStatus> {
-    if (this.#index?.snapshot !== snapshot) {
-      this.#index = {
-        snapshot,
-        byKey: new Map(snapshot.statuses.map((s) => [resourceKey(s.key), s])),
-      };
-    }
-    return this.#index.byKey;
-  }
-
   async #reconcile(key: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
     const snapshot = this.#o.snapshot();
-    const s = this.#byKey(snapshot).get(key);
+    const s = snapshot.statusByKey.get(key);
     if (!s || signal.aborted) return {};
     const pending = this.#pending(s, snapshot);
     if (!pending) return {};

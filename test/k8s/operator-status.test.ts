@@ -63,6 +63,21 @@ describe('desiredStatus', () => {
   }
 });
 
+/** `value` with the keys of every object sorted, as the API server serialises a custom resource. */
+function sortedKeys(value: unknown): Record<string, unknown> {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return sort(value) as Record<string, unknown>;
+}
+
 describe('statusPatch', () => {
   const desired = desiredStatus(policyStatus(false), undefined, [], NOW);
   const cases = [
@@ -72,6 +87,29 @@ describe('statusPatch', () => {
       note: 'a production version that went away is removed with null; foreign fields are left alone',
       current: { ...desired, productionVersion: 1, productionDigest: 'd1', somebodyElses: true },
       want: { productionVersion: null, productionDigest: null },
+    },
+    {
+      note: 'the same status with every key sorted, as the API server returns it: no write',
+      current: sortedKeys(desired),
+      want: undefined,
+    },
+    {
+      note: 'a field the server added inside a condition: no write',
+      current: { ...desired, conditions: desired.conditions.map((c) => ({ ...c, severity: '' })) },
+      want: undefined,
+    },
+    {
+      note: 'conditions in another order: written (their order is what the status says)',
+      current: { ...desired, conditions: [...desired.conditions].reverse() },
+      want: { conditions: desired.conditions },
+    },
+    {
+      note: 'a changed message inside a condition: the conditions are written',
+      current: {
+        ...desired,
+        conditions: desired.conditions.map((c) => (c.type === 'Ready' ? { ...c, message: 'old' } : c)),
+      },
+      want: { conditions: desired.conditions },
     },
   ];
   for (const c of cases) test(c.note, () => expect(statusPatch(desired, c.current)).toEqual(c.want));

@@ -3,6 +3,11 @@
  * all of them), as a `Source`: every informer event only says "something may have changed", and
  * `view()` then reads the latest state of every cache, never an event's delta, so repeats and
  * relists are harmless. A watch that fails keeps its cache (the last view) while it restarts.
+ *
+ * An event that cannot change the view (same uid and generation as the object the last view
+ * read, not being deleted: a status write, a label) does not call `changed`: the operator's own
+ * status writes would otherwise each start a pass over everything. `onObjectChange` listeners
+ * still hear of every event, with its key.
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { DeclaredInput, RejectedDocument } from '../../engine/index.ts';
@@ -37,6 +42,7 @@ export class KubernetesSource implements Source {
   /** Validated documents by key, re-used while uid and generation are unchanged (stable identity). */
   #memo = new Map<string, Memo>();
   readonly #everSynced = new Set<RestartingInformer<CustomObject>>();
+  readonly #objectListeners = new Set<(key: Key) => void>();
   #unhealthySince: number | undefined;
 
   /** Stores its arguments only; `start` does the work. */
@@ -69,10 +75,12 @@ export class KubernetesSource implements Source {
 
   /** Starts every informer; resolves after each made its first attempt (failures keep retrying). */
   async start(changed: () => void, signal: AbortSignal): Promise<void> {
-    for (const { informer } of this.#informers) {
-      informer.onChange(() => {
+    for (const { kind, informer } of this.#informers) {
+      informer.onChange((ref) => {
         this.#noteHealth(informer);
-        changed();
+        const key: Key = { kind, namespace: ref.namespace, name: ref.name };
+        for (const cb of this.#objectListeners) cb(key);
+        if (this.#viewChanges(key, informer.get(ref.name, ref.namespace))) changed();
       });
     }
     await Promise.all(this.#informers.map(({ informer }) => informer.start(signal)));
@@ -82,6 +90,28 @@ export class KubernetesSource implements Source {
 
   async stop(): Promise<void> {
     await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
+  }
+
+  /**
+   * Registers a listener told the key of every object event (status writes included), before
+   * `changed`; returns its unsubscribe. Listeners must not throw.
+   */
+  onObjectChange(cb: (key: Key) => void): () => void {
+    this.#objectListeners.add(cb);
+    return () => this.#objectListeners.delete(cb);
+  }
+
+  /** Whether the next view may differ for `key`, whose cached object is now `obj`. */
+  #viewChanges(key: Key, obj: CustomObject | undefined): boolean {
+    const meta = obj?.metadata;
+    const before = this.#memo.get(`${key.kind}/${key.namespace}/${key.name}`);
+    return (
+      meta === undefined ||
+      before === undefined ||
+      meta.deletionTimestamp !== undefined ||
+      before.uid !== (meta.uid ?? '') ||
+      before.generation !== meta.generation
+    );
   }
 
   /** True once every informer has listed at least once: the caches are a complete view. */
