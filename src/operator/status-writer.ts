@@ -11,7 +11,7 @@
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
 import { FIELD_MANAGER, kubeError } from '../kube/index.ts';
-import { WorkQueue } from '../reconcile/index.ts';
+import { type QueueObserver, WorkQueue } from '../reconcile/index.ts';
 import type { Snapshot } from '../registry/index.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from '../sources/kubernetes/index.ts';
 
@@ -147,8 +147,12 @@ export type StatusWriterOptions = {
   readonly now?: () => Date;
   /** Told after each successful patch with the status written (events, logs). */
   readonly onPatched?: (status: ObjectStatus, object: CustomObject, written: KubeStatus) => void;
-  /** Told about every failed patch (it is retried). */
+  /** Told about every failed patch that is retried (not one of an object deleted meanwhile). */
   readonly onError?: (key: string, error: unknown) => void;
+  /** Told about every failed patch, with the resource it wrote (`policies/status`), for a metric. */
+  readonly onWriteError?: (resource: string, error: unknown) => void;
+  /** Told what the work queue does (`workqueue_*{name="status"}`). */
+  readonly observer?: QueueObserver;
   /** Retry delays of one key: first and cap. */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
@@ -170,6 +174,7 @@ export class StatusWriter {
       baseDelayMs: o.baseDelayMs ?? 100,
       maxDelayMs: o.maxDelayMs ?? 30_000,
       onError: (key, e) => o.onError?.(key, e),
+      ...(o.observer ? { observer: o.observer } : {}),
     });
   }
 
@@ -239,6 +244,7 @@ export class StatusWriter {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (e) {
+      this.#o.onWriteError?.(`${PLURALS[s.key.kind]}/status`, e);
       if (kubeError(e).code === 404) return {}; // deleted meanwhile: nothing to report on
       throw e;
     }

@@ -1,7 +1,8 @@
 /** The pure parts of Kubernetes mode: desired status, its merge patch, Events. */
+import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, test } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
-import { statusEvents, versionEvents } from '../../src/operator/events.ts';
+import { EventRecorder, statusEvents, versionEvents } from '../../src/operator/events.ts';
 import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
 
 const NOW = '2025-06-01T12:00:00Z';
@@ -179,4 +180,37 @@ describe('Events', () => {
         message: expect.stringMatching(/^Dropped versions 1, 3 /),
       }),
     ]));
+});
+
+describe('EventRecorder memory', () => {
+  test('a Warning is remembered for its series for an hour, then forgotten', async () => {
+    const kubeConfig = new KubeConfig();
+    // Nothing listens there: every write fails at once, which the recorder only reports.
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    let now = Date.parse('2026-12-06T00:00:00Z');
+    const failures: string[] = [];
+    const recorder = new EventRecorder({
+      kubeConfig,
+      identity: 'test',
+      now: () => new Date(now),
+      onWriteError: (verb) => failures.push(verb),
+    });
+    const warn = (name: string) =>
+      recorder.record({ metadata: { name, namespace: 'ns', uid: name } }, 'Policy', {
+        type: 'Warning',
+        reason: 'InvalidSpec',
+        message: 'bad',
+      });
+    for (let i = 0; i < 50; i++) await warn(`p${i}`);
+    expect(recorder.remembered()).toBe(50);
+    expect(failures).toEqual(Array(50).fill('create'));
+    now += 3_600_000 + 60_001;
+    await warn('later');
+    expect(recorder.remembered()).toBe(1);
+  });
 });

@@ -178,6 +178,8 @@ export type ClusterStoreOptions = {
   readonly informer?: Partial<Pick<InformerOptions<V1ConfigMap>, 'backoff' | 'resyncMs' | 'onError'>>;
   /** Told about ConfigMaps that cannot be read (they are skipped). */
   readonly onInvalid?: (message: string) => void;
+  /** Told about every failed write (for a metric); the error is also thrown to the caller. */
+  readonly onWriteError?: (verb: 'create' | 'update' | 'delete', error: unknown) => void;
 };
 
 /** How many past resourceVersions of one object are remembered as "already seen". */
@@ -324,7 +326,7 @@ export class ClusterStore implements VersionStore {
         metadata: { ...cm.metadata, ...(base ? { resourceVersion: base.rv } : {}) },
       };
       writes.push(async () => {
-        const written = await this.#write(key, () =>
+        const written = await this.#write(key, base ? 'update' : 'create', () =>
           base
             ? this.#api.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER })
             : this.#api.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER }),
@@ -338,7 +340,7 @@ export class ClusterStore implements VersionStore {
       if (desired.has(key)) continue;
       const [namespace = '', name = ''] = key.split('/');
       writes.push(async () => {
-        await this.#write(key, () =>
+        await this.#write(key, 'delete', () =>
           this.#api.deleteNamespacedConfigMap({
             name,
             namespace,
@@ -370,10 +372,11 @@ export class ClusterStore implements VersionStore {
     return plan;
   }
 
-  async #write<T>(key: string, call: () => Promise<T>): Promise<T> {
+  async #write<T>(key: string, verb: 'create' | 'update' | 'delete', call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (e) {
+      this.#o.onWriteError?.(verb, e);
       const err = kubeError(e);
       if (err.code === 409 || err.code === 404) {
         throw new StoreConflict(
