@@ -57,6 +57,8 @@ export interface FaultProxy {
   openWatches(): number;
   /** Every request seen, in order. */
   requests(): readonly SeenRequest[];
+  /** TLS connections clients have opened to the proxy so far. */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     if (fault?.kind === 'delay') setTimeout(forward, fault.ms);
     else forward();
   });
+  let connections = 0;
+  server.on('secureConnection', () => {
+    connections++;
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
   if (addr === null || typeof addr === 'string') throw new Error('fault proxy: no TCP address');
@@ -150,6 +156,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     },
     openWatches: () => watches.size,
     requests: () => [...seen],
+    connections: () => connections,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
