@@ -1,9 +1,10 @@
-/** The pure parts of Kubernetes mode: desired status, its merge patch, Events. */
+/** The pure parts of Kubernetes mode: desired status, its merge patch, Events, what the caches keep. */
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, test } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from '../../src/operator/events.ts';
 import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
+import { slimObject } from '../../src/sources/kubernetes/kubernetes-source.ts';
 
 const NOW = '2025-06-01T12:00:00Z';
 const EARLIER = '2025-01-01T00:00:00Z';
@@ -212,5 +213,55 @@ describe('EventRecorder memory', () => {
     now += 3_600_000 + 60_001;
     await warn('later');
     expect(recorder.remembered()).toBe(1);
+  });
+});
+
+describe('slimObject', () => {
+  test('keeps what Railyard reads; drops labels, annotations and field ownership', () => {
+    const spec = { guardrails: { add: ['pii'] } };
+    const status = { observedGeneration: 2, conditions: [] };
+    const slim = slimObject({
+      apiVersion: 'railyard.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: {
+        name: 'p',
+        namespace: 'ns',
+        uid: 'u1',
+        generation: 2,
+        resourceVersion: '42',
+        creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+        labels: { team: 'a' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec }) },
+        managedFields: [
+          { manager: 'kubectl', operation: 'Update', time: new Date('2026-01-02T00:00:00Z'), fieldsV1: {} },
+          { manager: 'argocd', operation: 'Apply', time: new Date('2026-01-03T00:00:00Z'), fieldsV1: {} },
+          {
+            manager: 'railyard',
+            operation: 'Update',
+            subresource: 'status',
+            time: new Date('2026-01-04T00:00:00Z'),
+            fieldsV1: {},
+          },
+        ],
+      },
+      spec,
+      status,
+    });
+    expect(slim).toEqual({
+      apiVersion: 'railyard.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: {
+        name: 'p',
+        namespace: 'ns',
+        uid: 'u1',
+        generation: 2,
+        resourceVersion: '42',
+        creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+        managedFields: [{ time: new Date('2026-01-03T00:00:00Z') }],
+      },
+      spec,
+      status,
+    });
+    expect(slim.spec).toBe(spec);
   });
 });

@@ -8,6 +8,9 @@
  * read, not being deleted: a status write, a label) does not call `changed`: the operator's own
  * status writes would otherwise each start a pass over everything. `onObjectChange` listeners
  * still hear of every event, with its key.
+ *
+ * The caches keep only what Railyard reads of an object (`slimObject`): 10,000 objects as the API
+ * server sends them took most of the operator's heap in their managedFields alone.
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { DeclaredInput, RejectedDocument } from '../../engine/index.ts';
@@ -54,6 +57,7 @@ export class KubernetesSource implements Source {
       for (const namespace of targets) {
         const informer = new RestartingInformer<CustomObject>({
           ...o.informer,
+          transform: slimObject,
           kubeConfig: o.kubeConfig,
           path:
             namespace === undefined
@@ -187,6 +191,39 @@ export class KubernetesSource implements Source {
     this.#memo = memo;
     return { resources, rejected };
   }
+}
+
+/**
+ * What the caches keep of an object: apiVersion, kind, spec and status; of its metadata the name,
+ * namespace, uid, generation, resourceVersion, creation and deletion times, and of its
+ * managedFields only the time of the latest write outside the status subresource (`timesOf`).
+ * Labels, annotations (kubectl's last-applied-configuration is a second copy of the spec) and
+ * field ownership are dropped. Pure.
+ */
+export function slimObject(obj: CustomObject): CustomObject {
+  const m = obj.metadata ?? {};
+  let written: (typeof m.managedFields & object)[number] | undefined;
+  for (const entry of m.managedFields ?? []) {
+    if (entry.subresource || entry.time === undefined) continue;
+    if (written?.time === undefined || new Date(entry.time).getTime() > new Date(written.time).getTime())
+      written = entry;
+  }
+  return {
+    ...(obj.apiVersion === undefined ? {} : { apiVersion: obj.apiVersion }),
+    ...(obj.kind === undefined ? {} : { kind: obj.kind }),
+    metadata: {
+      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+      ...(m.uid === undefined ? {} : { uid: m.uid }),
+      ...(m.generation === undefined ? {} : { generation: m.generation }),
+      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+      ...(m.creationTimestamp === undefined ? {} : { creationTimestamp: m.creationTimestamp }),
+      ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
+      ...(written?.time === undefined ? {} : { managedFields: [{ time: written.time }] }),
+    },
+    ...(obj.spec === undefined ? {} : { spec: obj.spec }),
+    ...(obj.status === undefined ? {} : { status: obj.status }),
+  };
 }
 
 /** One cached object through the schema: only the fields a document has (the server adds the rest). */

@@ -141,6 +141,20 @@ type Planned = {
 /** Writes in flight at once while saving (a first sync creates one ConfigMap per policy). */
 const WRITES_IN_FLIGHT = 8;
 
+/** What the cache keeps of a history ConfigMap: its name, namespace, resourceVersion, labels and data. Pure. */
+function slimConfigMap(cm: V1ConfigMap): V1ConfigMap {
+  const m = cm.metadata ?? {};
+  return {
+    metadata: {
+      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+      ...(m.labels === undefined ? {} : { labels: m.labels }),
+    },
+    ...(cm.data === undefined ? {} : { data: cm.data }),
+  };
+}
+
 /** What a stored ConfigMap holds, or an error message naming it. */
 function parseConfigMap(cm: V1ConfigMap): Omit<Entry, 'rv'> | { error: string } {
   const at = `ConfigMap ${cm.metadata?.namespace}/${cm.metadata?.name}`;
@@ -214,6 +228,7 @@ export class ClusterStore implements VersionStore {
         : `${STORE_SELECTOR},${POLICY_NAMESPACE_LABEL} in (${only.join(',')})`;
     this.#informer = new RestartingInformer<V1ConfigMap>({
       ...o.informer,
+      transform: slimConfigMap,
       kubeConfig: o.kubeConfig,
       path: `/api/v1/namespaces/${o.namespace}/configmaps`,
       labelSelector,
