@@ -162,7 +162,8 @@ export class StatusWriter {
   readonly #o: StatusWriterOptions;
   readonly #api: CustomObjectsApi;
   readonly #queue: WorkQueue;
-  #running = false;
+  /** The signal of the `run` in force (leadership); nothing is queued without one. */
+  #leading: AbortSignal | undefined;
   /** The statuses the queue was last brought up to date with; undefined: none yet (all are new). */
   #seen: ReadonlyMap<string, ObjectStatus> | undefined;
 
@@ -187,7 +188,7 @@ export class StatusWriter {
    * first time after `run` starts). Costs one identity check per object; no-op unless running.
    */
   enqueueChanged(): void {
-    if (!this.#running) return;
+    if (!this.#running()) return;
     const statuses = this.#o.snapshot().statusByKey;
     const seen = this.#seen;
     if (statuses === seen) return;
@@ -197,16 +198,24 @@ export class StatusWriter {
 
   /** The object of `key` changed in the cache (its status, say): compare it again. No-op unless running. */
   enqueue(key: Key): void {
-    if (this.#running) this.#queue.add(resourceKey(key));
+    if (this.#running()) this.#queue.add(resourceKey(key));
   }
 
-  /** Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches end. */
+  /**
+   * Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches
+   * end. A `run` may start before the previous one has resolved (leadership lost and taken again
+   * at once): the later one is in force from its start.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    this.#running = true;
+    this.#leading = signal;
     this.#seen = undefined;
     this.enqueueChanged();
     await this.#queue.run((key, sig) => this.#reconcile(key, sig), { workers: 2, signal });
-    this.#running = false;
+    if (this.#leading === signal) this.#leading = undefined;
+  }
+
+  #running(): boolean {
+    return this.#leading !== undefined && !this.#leading.aborted;
   }
 
   /** The patch `s` needs, or undefined when the object is absent, newer than `s`, or already right. */

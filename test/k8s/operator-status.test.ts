@@ -1,9 +1,10 @@
 /** The pure parts of Kubernetes mode: desired status, its merge patch, Events, what the caches keep. */
 import { KubeConfig } from '@kubernetes/client-node';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from '../../src/operator/events.ts';
-import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
+import { desiredStatus, StatusWriter, statusPatch } from '../../src/operator/status-writer.ts';
+import type { Snapshot } from '../../src/registry/index.ts';
 import { slimObject } from '../../src/sources/kubernetes/kubernetes-source.ts';
 
 const NOW = '2025-06-01T12:00:00Z';
@@ -183,16 +184,55 @@ describe('Events', () => {
     ]));
 });
 
+/** A KubeConfig for a server nobody listens on: every call fails at once. */
+function unreachable(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kubeConfig;
+}
+
+describe('StatusWriter', () => {
+  test('leadership lost and taken again at once: the later run keeps queueing', async () => {
+    const looked: string[] = [];
+    const snapshot = {
+      statusByKey: new Map([['Policy/ns/p', policyStatus(true)]]),
+    } as unknown as Snapshot;
+    const writer = new StatusWriter({
+      kubeConfig: unreachable(),
+      // No cached object: each look ends there, without a write.
+      object: (key) => {
+        looked.push(key.name);
+        return undefined;
+      },
+      snapshot: () => snapshot,
+    });
+    const first = new AbortController();
+    const firstRun = writer.run(first.signal);
+    await vi.waitFor(() => expect(looked).toHaveLength(1));
+    first.abort();
+    const second = new AbortController();
+    const secondRun = writer.run(second.signal);
+    await firstRun;
+    await vi.waitFor(() => expect(looked).toHaveLength(2));
+    writer.enqueue({ kind: 'Policy', namespace: 'ns', name: 'p' });
+    await vi.waitFor(() => expect(looked).toHaveLength(3));
+    second.abort();
+    await secondRun;
+    writer.enqueue({ kind: 'Policy', namespace: 'ns', name: 'p' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(looked).toHaveLength(3);
+  });
+});
+
 describe('EventRecorder memory', () => {
   test('a Warning is remembered for its series for an hour, then forgotten', async () => {
-    const kubeConfig = new KubeConfig();
     // Nothing listens there: every write fails at once, which the recorder only reports.
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kubeConfig = unreachable();
     let now = Date.parse('2026-12-06T00:00:00Z');
     const failures: string[] = [];
     const recorder = new EventRecorder({
