@@ -89,9 +89,22 @@ export async function measureKubernetes(plan: KubernetesPlan): Promise<Row[]> {
     const applyLarge = await timeApply(kube, api, replicas, more, small.length + more.length, 1);
     await idle(kube);
     const rssLarge = await rssMiB(leader);
+    const heapLarge = await heapUsedMiB(leader);
     const followerLarge = await rssMiB(follower);
     const peak = await peakMiB(leader);
-    return rows({ apply, edits, rss2k, large, applyLarge, rssLarge, followerLarge, peak, memoryEnv, plan });
+    return rows({
+      apply,
+      edits,
+      rss2k,
+      large,
+      applyLarge,
+      rssLarge,
+      heapLarge,
+      followerLarge,
+      peak,
+      memoryEnv,
+      plan,
+    });
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
     await kube.stop();
@@ -343,6 +356,7 @@ function rows(m: {
   large: Large;
   applyLarge: Apply;
   rssLarge: number;
+  heapLarge: number;
   followerLarge: number;
   peak: number;
   memoryEnv: Record<string, string>;
@@ -404,7 +418,7 @@ function rows(m: {
       measurement: `Kubernetes, leader RSS with ${two}`,
       value: m.rss2k,
       unit: 'MB',
-      detail: `${idleHow}, after the apply and the edits (the 200 KB Policy of the next row present too); ${how}`,
+      detail: `${idleHow}, after the apply and the edits (the 200 KB Policy of the next row present too); V8 heap in use ${m.large.heapBefore.toFixed(0)} MiB; ${how}`,
     },
     {
       measurement: `Kubernetes, leader RSS after ${m.plan.largeEdits} edits of a ${Math.round(m.large.bytes / 1000)} KB Policy, change from before`,
@@ -430,7 +444,7 @@ function rows(m: {
       value: m.rssLarge,
       unit: 'MB',
       target: { op: '<=', limit: 256 },
-      detail: `${idleHow} (follower: ${m.followerLarge.toFixed(0)} MiB); ${how}`,
+      detail: `${idleHow} (follower: ${m.followerLarge.toFixed(0)} MiB); V8 heap in use ${m.heapLarge.toFixed(0)} MiB; ${how}`,
     },
     {
       measurement: 'Kubernetes, leader peak RSS over the run',
