@@ -29,7 +29,7 @@ export type WorkqueueSeries = {
 };
 
 /** The write verbs of `railyard_kube_write_errors_total` (the API server's own verbs, lower case). */
-export const KUBE_WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
+const KUBE_WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
 export type KubeWriteVerb = (typeof KUBE_WRITE_VERBS)[number];
 
 /** client-go's workqueue duration buckets: 10 ns to 1,000 s, by tens. */

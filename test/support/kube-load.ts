@@ -79,32 +79,6 @@ export async function createObjects(
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** Deletes `objects` with `concurrency` requests in flight (absent ones are fine). */
-export async function deleteObjects(
-  api: CustomObjectsApi,
-  objects: readonly Pick<LoadObject, 'plural' | 'namespace' | 'name'>[],
-  concurrency = 16,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < objects.length) {
-      const o = objects[next++] as LoadObject;
-      await api
-        .deleteNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace: o.namespace,
-          plural: o.plural,
-          name: o.name,
-        })
-        .catch((e: { code?: number }) => {
-          if (e.code !== 404) throw e;
-        });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
 /** Replaces the spec of one object with a merge patch (what `kubectl apply` of an edit amounts to). */
 export async function patchSpec(
   api: CustomObjectsApi,
