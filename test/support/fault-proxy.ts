@@ -29,7 +29,9 @@ export type Fault =
   /** Answer with this status and a Kubernetes `Status` body (e.g. 410 Gone, 500, 409 Conflict). */
   | { readonly kind: 'status'; readonly status: number; readonly reason?: string }
   /** Forward the request, but only after `ms`. */
-  | { readonly kind: 'delay'; readonly ms: number };
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Forward the request at once (it takes effect), but hold its answer back for `ms`. */
+  | { readonly kind: 'delayAnswer'; readonly ms: number };
 
 export type FaultRule = {
   readonly match: RequestMatch;
@@ -113,9 +115,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           rejectUnauthorized: false,
         },
         (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          if (watch) res.flushHeaders();
-          upRes.pipe(res);
+          const answer = () => {
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            if (watch) res.flushHeaders();
+            upRes.pipe(res);
+          };
+          if (fault?.kind === 'delayAnswer') setTimeout(answer, fault.ms);
+          else answer();
         },
       );
       up.on('error', () => req.socket.destroy());

@@ -214,6 +214,9 @@ export class ClusterStore implements VersionStore {
   /** resourceVersions the informer has shown per key: a missing object with one of those was deleted. */
   readonly #observed = new Map<string, Set<string>>();
   readonly #listeners = new Set<() => void>();
+  /** Keys with a write of ours in flight, and those the informer showed meanwhile (see `#writing`). */
+  readonly #inFlight = new Set<string>();
+  readonly #deferred = new Set<string>();
   #tail: Promise<unknown> = Promise.resolve();
   #loaded = false;
 
@@ -341,13 +344,16 @@ export class ClusterStore implements VersionStore {
         metadata: { ...cm.metadata, ...(base ? { resourceVersion: base.rv } : {}) },
       };
       writes.push(async () => {
-        const written = await this.#write(key, base ? 'update' : 'create', () =>
-          base
-            ? this.#api.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER })
-            : this.#api.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER }),
-        );
-        const rv = written.metadata?.resourceVersion ?? '';
-        this.#know(key, rv); // at once: the informer's echo of this write is not news
+        const rv = await this.#writing(key, async () => {
+          const written = await this.#write(key, base ? 'update' : 'create', () =>
+            base
+              ? this.#api.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER })
+              : this.#api.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER }),
+          );
+          const rv = written.metadata?.resourceVersion ?? '';
+          this.#know(key, rv); // at once: the informer's echo of this write is not news
+          return rv;
+        });
         return () => this.#record(key, rv, plan.digest, history);
       });
     }
@@ -355,20 +361,36 @@ export class ClusterStore implements VersionStore {
       if (desired.has(key)) continue;
       const [namespace = '', name = ''] = key.split('/');
       writes.push(async () => {
-        await this.#write(key, 'delete', () =>
-          this.#api.deleteNamespacedConfigMap({
-            name,
-            namespace,
-            body: { preconditions: { resourceVersion: base.rv } },
-          }),
-        );
-        return () => {
+        await this.#writing(key, async () => {
+          await this.#write(key, 'delete', () =>
+            this.#api.deleteNamespacedConfigMap({
+              name,
+              namespace,
+              body: { preconditions: { resourceVersion: base.rv } },
+            }),
+          );
           this.#seen.delete(key);
           this.#entries.delete(key);
-        };
+        });
+        return () => {};
       });
     }
     await inParallel(writes, WRITES_IN_FLIGHT);
+  }
+
+  /**
+   * Runs a write of `key`. The informer's echo of a write can come before the write's answer:
+   * until the answer is in (and its resourceVersion known as ours), what the informer shows of
+   * `key` is looked at only afterwards, so an echo is never taken for another writer's change.
+   */
+  async #writing<T>(key: string, write: () => Promise<T>): Promise<T> {
+    this.#inFlight.add(key);
+    try {
+      return await write();
+    } finally {
+      this.#inFlight.delete(key);
+      if (this.#deferred.delete(key)) this.#absorb(key.slice(key.indexOf('/') + 1));
+    }
   }
 
   /** The ConfigMap of `history` with its key, size and digest: computed once per history object. */
@@ -443,6 +465,10 @@ export class ClusterStore implements VersionStore {
     if (!this.#loaded) return;
     const namespace = this.#o.namespace;
     const key = `${namespace}/${name}`;
+    if (this.#inFlight.has(key)) {
+      this.#deferred.add(key);
+      return;
+    }
     const cm = this.#informer.get(name, namespace);
     const entry = this.#entries.get(key);
     if (cm === undefined) {
