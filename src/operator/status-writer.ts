@@ -164,6 +164,13 @@ export class StatusWriter {
   readonly #queue: WorkQueue;
   /** The signal of the `run` in force (leadership); nothing is queued without one. */
   #leading: AbortSignal | undefined;
+  /**
+   * Per key, the status the last successful patch left on the object, and the object's
+   * resourceVersion before it: while the cache still shows that version (the informer has not
+   * delivered the patch yet), the status to compare with is the written one, not the cached one.
+   * Without it, a key looked at again in that window was patched a second time.
+   */
+  readonly #written = new Map<string, { readonly before: string | undefined; readonly status: unknown }>();
   /** The statuses the queue was last brought up to date with; undefined: none yet (all are new). */
   #seen: ReadonlyMap<string, ObjectStatus> | undefined;
 
@@ -225,11 +232,17 @@ export class StatusWriter {
   ): { patch: Record<string, unknown>; desired: KubeStatus; obj: CustomObject } | undefined {
     const obj = this.#o.object(s.key);
     if (!obj || (s.generation !== undefined && obj.metadata?.generation !== s.generation)) return undefined;
+    const key = resourceKey(s.key);
+    const written = this.#written.get(key);
+    let current = obj.status;
+    if (written?.before !== undefined && written.before === obj.metadata?.resourceVersion) {
+      current = written.status as Readonly<Record<string, unknown>> | undefined;
+    } else if (written) this.#written.delete(key);
     const now = (this.#o.now ?? (() => new Date()))()
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z');
-    const desired = desiredStatus(s, obj.status, resolvedGuardrailsOf(snapshot, s.key), now);
-    const patch = statusPatch(desired, obj.status);
+    const desired = desiredStatus(s, current, resolvedGuardrailsOf(snapshot, s.key), now);
+    const patch = statusPatch(desired, current);
     return patch && { patch, desired, obj };
   }
 
@@ -239,8 +252,9 @@ export class StatusWriter {
     if (!s || signal.aborted) return {};
     const pending = this.#pending(s, snapshot);
     if (!pending) return {};
+    let answer: CustomObject;
     try {
-      await this.#api.patchNamespacedCustomObjectStatus(
+      answer = await this.#api.patchNamespacedCustomObjectStatus(
         {
           group: GROUP,
           version: VERSION,
@@ -257,6 +271,7 @@ export class StatusWriter {
       if (kubeError(e).code === 404) return {}; // deleted meanwhile: nothing to report on
       throw e;
     }
+    this.#written.set(key, { before: pending.obj.metadata?.resourceVersion, status: answer?.status });
     this.#o.onPatched?.(s, pending.obj, pending.desired);
     return {};
   }

@@ -1,4 +1,6 @@
 /** The pure parts of Kubernetes mode: desired status, its merge patch, Events, what the caches keep. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, test, vi } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
@@ -196,7 +198,73 @@ function unreachable(): KubeConfig {
   return kubeConfig;
 }
 
+/** A KubeConfig for `server` (plain http: no certificate to make). */
+function kubeConfigFor(server: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kubeConfig;
+}
+
 describe('StatusWriter', () => {
+  test('a key looked at again before the informer shows its patch is not patched twice', async () => {
+    // An API server that answers a status merge patch with the object, keys sorted as the real one does.
+    const patches: unknown[] = [];
+    const api = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        const { status } = JSON.parse(body) as { status: Record<string, unknown> };
+        patches.push(status);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            apiVersion: 'railyard.dev/v1alpha1',
+            kind: 'Policy',
+            metadata: { name: 'p', namespace: 'ns', generation: 2, resourceVersion: '8' },
+            status: sortedKeys(status),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const status = policyStatus(true);
+    const snapshot = {
+      statusByKey: new Map([['Policy/ns/p', status]]),
+      namespaces: new Map(),
+    } as unknown as Snapshot;
+    // The informer never delivers the patch: the cache keeps the object as it was.
+    const cached = { metadata: { name: 'p', namespace: 'ns', generation: 2, resourceVersion: '7' } };
+    const writer = new StatusWriter({
+      kubeConfig: kubeConfigFor(`http://127.0.0.1:${(api.address() as AddressInfo).port}`),
+      object: () => cached,
+      snapshot: () => snapshot,
+    });
+    const leading = new AbortController();
+    const running = writer.run(leading.signal);
+    try {
+      await vi.waitFor(() => expect(patches).toHaveLength(1));
+      writer.enqueue(status.key);
+      writer.enqueue(status.key);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(patches).toHaveLength(1);
+      // Once the cache shows another version, it is what counts again.
+      Object.assign(cached.metadata, { resourceVersion: '9' });
+      writer.enqueue(status.key);
+      await vi.waitFor(() => expect(patches).toHaveLength(2));
+    } finally {
+      leading.abort();
+      await running;
+      api.close();
+    }
+  });
+
   test('leadership lost and taken again at once: the later run keeps queueing', async () => {
     const looked: string[] = [];
     const snapshot = {
