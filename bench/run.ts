@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: generates trees of 10, 1,000 and 10,000 policies, runs every measurement, prints
- * the table with each target and whether it is MET or MISSED, and writes `bench/results.json`.
- * `--quick` takes fewer and shorter runs (for trying a change, not for the published figures).
- * `--only <step>[,<step>…]` runs only those steps (see `STEPS`) and leaves results.json untouched.
+ * the table with each target and whether it is MET or MISSED, and writes `bench/results.json`; the
+ * Kubernetes rows (a real API server from `KUBEBUILDER_ASSETS`, skipped without it) go to
+ * `bench/results-kubernetes.json`.
+ * `--only <step>[,<step>…]` runs only those steps (see `STEPS`; `directory` names every step but
+ * `kubernetes`) and writes a results file only for a part that ran whole. `--quick` takes fewer and
+ * shorter runs (for trying a change, not for the published figures; no file is written).
  * Exits 0 whether or not targets are met: a missed target is a finding, not a crash.
  */
 import { join } from 'node:path';
@@ -10,6 +13,7 @@ import { measureEnforce } from './enforce.ts';
 import { measureEnforceHeavy } from './enforce-heavy.ts';
 import { generateTree } from './generate-tree.ts';
 import { measureHttpResolve } from './http-resolve.ts';
+import { measureKubernetes } from './kubernetes.ts';
 import { requireH2load } from './paced-load.ts';
 import { measureEdit } from './policy-edit.ts';
 import { measurePoolOverhead } from './pool-overhead.ts';
@@ -27,6 +31,7 @@ const FULL = {
   poolDecisions: 5_000,
   propagation: 25,
   startup: 3,
+  kubernetes: { edits: 15, largeEdits: 100, largePolicies: 5_000 },
 };
 const QUICK = {
   resolveRuns: 3,
@@ -37,10 +42,11 @@ const QUICK = {
   poolDecisions: 1_000,
   propagation: 8,
   startup: 1,
+  kubernetes: { edits: 5, largeEdits: 20, largePolicies: 5_000 },
 };
 
-/** Step names for `--only`. */
-export const STEPS = [
+/** The directory-mode steps, in the order they run; they share `bench/results.json`. */
+const DIRECTORY_STEPS = [
   'resolve',
   'edit',
   'http',
@@ -50,28 +56,27 @@ export const STEPS = [
   'propagation',
   'startup',
 ] as const;
+/** Step names for `--only`, and the group `directory`. */
+export const STEPS = [...DIRECTORY_STEPS, 'kubernetes'] as const;
 type Step = (typeof STEPS)[number];
 
-requireH2load();
-const quick = process.argv.includes('--quick');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
 const plan = quick ? QUICK : FULL;
-const onlyAt = process.argv.indexOf('--only');
-const only = onlyAt === -1 ? undefined : new Set((process.argv[onlyAt + 1] ?? '').split(','));
-for (const s of only ?? []) {
-  if (!(STEPS as readonly string[]).includes(s))
-    throw new Error(`--only ${s}: unknown step; steps: ${STEPS.join(', ')}`);
+const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : undefined;
+const only = onlyArg === undefined ? undefined : new Set<string>();
+for (const name of onlyArg?.split(',') ?? []) {
+  if (name === 'directory') for (const s of DIRECTORY_STEPS) only?.add(s);
+  else if ((STEPS as readonly string[]).includes(name)) only?.add(name);
+  else {
+    process.stderr.write(`--only ${name}: unknown step; steps: directory, ${STEPS.join(', ')}\n`);
+    process.exit(2);
+  }
 }
-const startedAt = new Date();
+const runs = (s: Step): boolean => only === undefined || only.has(s);
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 
-const treeSteps: readonly Step[] = ['resolve', 'edit', 'http', 'propagation', 'startup'];
-const needTrees = !only || treeSteps.some((s) => only.has(s));
-if (needTrees) log('generating trees of 10, 1,000 and 10,000 policies');
-const [small, medium, large] = needTrees ? [10, 1000, 10_000].map((n) => generateTree(n)) : [];
-
-const rows: Row[] = [];
-const step = async (key: Step, name: string, measure: () => Promise<Row[]>): Promise<void> => {
-  if (only && !only.has(key)) return;
+const step = async (rows: Row[], name: string, measure: () => Promise<Row[]>): Promise<void> => {
   log(`▸ ${name}`);
   const started = performance.now();
   const got = await measure();
@@ -80,26 +85,61 @@ const step = async (key: Step, name: string, measure: () => Promise<Row[]>): Pro
   rows.push(...got);
 };
 
-const tree = <T>(t: T | undefined): T => {
-  if (t === undefined) throw new Error('unreachable: trees are generated for every step that needs one');
-  return t;
-};
-await step('resolve', 'in-process resolve', () =>
-  measureResolve([tree(small), tree(medium), tree(large)], plan.resolveRuns),
-);
-await step('edit', 'one policy edit', () => measureEdit(tree(large), plan.editRuns));
-await step('http', 'GET /v1/resolve over HTTP', () => measureHttpResolve(tree(large), plan.http));
-await step('pool', 'guardrail worker pool overhead (in-process)', () =>
-  measurePoolOverhead(plan.poolDecisions),
-);
-await step('enforce', 'pre-call decision (enforcement)', () => measureEnforce(plan.enforce));
-await step('enforce-heavy', 'enforcement beside heavy bodies', () => measureEnforceHeavy(plan.enforceHeavy));
-await step('propagation', 'propagation', () => measurePropagation(tree(large), plan.propagation));
-await step('startup', 'start-up', () => measureStartup(tree(large), plan.startup));
+/** Prints the rows' table and summary, and writes them to `file` when given and not quick. */
+async function finish(rows: readonly Row[], startedAt: Date, file: string | undefined): Promise<void> {
+  const report = buildReport(rows, startedAt, new Date());
+  process.stdout.write(`${formatTable(rows)}\n\n`);
+  process.stdout.write(
+    `${report.summary.met} met, ${report.summary.missed} missed · ${report.machine.nproc} CPUs (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, node ${report.machine.node} · ${report.durationSeconds} s\n`,
+  );
+  if (!quick && file) await writeReport(report, join(import.meta.dirname, file));
+}
 
-const report = buildReport(rows, startedAt, new Date());
-process.stdout.write(`${formatTable(rows)}\n\n`);
-process.stdout.write(
-  `${report.summary.met} met, ${report.summary.missed} missed · ${report.machine.nproc} CPUs (${report.machine.cpu}), ${report.machine.memoryGiB} GiB, node ${report.machine.node} · ${report.durationSeconds} s\n`,
-);
-if (!quick && !only) await writeReport(report, join(import.meta.dirname, 'results.json'));
+const directory = DIRECTORY_STEPS.filter(runs);
+if (directory.length > 0) {
+  requireH2load();
+  const startedAt = new Date();
+  const treeSteps: readonly Step[] = ['resolve', 'edit', 'http', 'propagation', 'startup'];
+  const needTrees = treeSteps.some(runs);
+  if (needTrees) log('generating trees of 10, 1,000 and 10,000 policies');
+  const [small, medium, large] = needTrees ? [10, 1000, 10_000].map((n) => generateTree(n)) : [];
+  const tree = <T>(t: T | undefined): T => {
+    if (t === undefined) throw new Error('unreachable: trees are generated for every step that needs one');
+    return t;
+  };
+  const rows: Row[] = [];
+  const measure = async (s: Step, name: string, m: () => Promise<Row[]>): Promise<void> => {
+    if (runs(s)) await step(rows, name, m);
+  };
+  await measure('resolve', 'in-process resolve', () =>
+    measureResolve([tree(small), tree(medium), tree(large)], plan.resolveRuns),
+  );
+  await measure('edit', 'one policy edit', () => measureEdit(tree(large), plan.editRuns));
+  await measure('http', 'GET /v1/resolve over HTTP', () => measureHttpResolve(tree(large), plan.http));
+  await measure('pool', 'guardrail worker pool overhead (in-process)', () =>
+    measurePoolOverhead(plan.poolDecisions),
+  );
+  await measure('enforce', 'pre-call decision (enforcement)', () => measureEnforce(plan.enforce));
+  await measure('enforce-heavy', 'enforcement beside heavy bodies', () =>
+    measureEnforceHeavy(plan.enforceHeavy),
+  );
+  await measure('propagation', 'propagation', () => measurePropagation(tree(large), plan.propagation));
+  await measure('startup', 'start-up', () => measureStartup(tree(large), plan.startup));
+  const whole = directory.length === DIRECTORY_STEPS.length;
+  await finish(rows, startedAt, whole ? 'results.json' : undefined);
+}
+
+if (runs('kubernetes')) {
+  if (process.env.KUBEBUILDER_ASSETS) {
+    const startedAt = new Date();
+    const rows: Row[] = [];
+    await step(rows, 'Kubernetes mode: two replicas on a real API server', () =>
+      measureKubernetes(plan.kubernetes),
+    );
+    await finish(rows, startedAt, 'results-kubernetes.json');
+  } else {
+    log(
+      'KUBEBUILDER_ASSETS is not set: skipping the Kubernetes rows (set it to a folder with kube-apiserver and etcd)',
+    );
+  }
+}

@@ -11,7 +11,7 @@ import {
   loadTokens,
   type TokenVerifier,
 } from '../http/index.ts';
-import { createLogger, type Logger, Metrics } from '../observability/index.ts';
+import { createLogger, Liveness, type Logger, Metrics } from '../observability/index.ts';
 import type { Operator, OperatorConfig } from '../operator/index.ts';
 import { Controller } from '../reconcile/index.ts';
 import { Registry } from '../registry/index.ts';
@@ -66,6 +66,9 @@ export type KubernetesServeOptions = Partial<
   readonly tokenAudiences?: readonly string[];
 };
 
+/** How long one reconcile pass or status write may run before `/livez` calls the process wedged. */
+const WEDGED_AFTER_MS = 300_000;
+
 /** The `detail` of every HTTP API write in Kubernetes mode (a 405). */
 export const KUBERNETES_WRITES_REFUSED =
   'Kubernetes mode: policies, their versions and attachments are the Policy and PolicyAttachment objects of the cluster; change them with kubectl apply or your GitOps tool (Argo CD, Flux). This API only reads here.';
@@ -81,6 +84,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   if (!pinTickShape())
     log.warn('could not pin the process.nextTick entry shape; requests may slow down after idle periods');
   const metrics = new Metrics();
+  metrics.collectDefaults();
   const stopping = new AbortController();
   const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
   const operator = cluster?.operator;
@@ -110,6 +114,18 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     debounceMs: operator ? 20 : 5,
     ...(operator ? { onPass: operator.onPass } : {}),
   });
+
+  // A pass or a status write in flight this long is wedged (a first sync of 10,000 objects takes
+  // well under a minute): `/livez` fails, and the kubelet restarts the process.
+  const liveness = new Liveness({
+    watched: [
+      { name: 'a reconcile pass', busyFor: () => controller.busyFor(), limitMs: WEDGED_AFTER_MS },
+      ...(operator
+        ? [{ name: 'a status write', busyFor: () => operator.busyFor(), limitMs: WEDGED_AFTER_MS }]
+        : []),
+    ],
+  });
+  liveness.start();
 
   const tokens = await loadTokens({
     readTokens: process.env.RAILYARD_READ_TOKEN,
@@ -147,7 +163,8 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     log,
     defaultNamespace: opts.namespace,
     bodyLimitBytes: opts.bodyLimitBytes,
-    reconcileStatus: () => controller.status(),
+    reconcileStatus: () => (operator ? operator.describe(controller.status()) : controller.status()),
+    live: () => liveness.check(),
     templates: templates.templates,
     usage,
     ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
@@ -186,6 +203,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     signal.addEventListener('abort', () => ok(), { once: true });
   });
   log.info('shutting down');
+  liveness.stop();
   stopping.abort();
   await controller.stop();
   await operating;

@@ -1,7 +1,10 @@
 /**
  * Model conditions on a linear-time RE2 engine (re2js), so no condition can stall
- * the server. Compiled patterns are memoised by pattern string for the life of the process: a
- * rebuilt index re-uses them instead of recompiling.
+ * the server. Compiled patterns and conditions are shared by pattern string while something holds
+ * them (the index of a version being served): a rebuilt index re-uses them instead of recompiling.
+ * They are not kept past that: a compiled pattern takes about 20 KB, and a process that kept every
+ * pattern it ever compiled grew by hundreds of MB when a Policy with thousands of model patterns
+ * was edited a few times, and kept it after the Policy was deleted.
  */
 import { RE2JS } from 're2js';
 import type { Condition } from './types.ts';
@@ -19,7 +22,28 @@ export type CompiledCondition = {
 
 type CompiledPattern = { readonly regex: RE2JS | undefined; readonly error: string | undefined };
 
-const compiled = new Map<string, CompiledPattern>();
+/**
+ * Values by key for as long as something else holds each value: a value the garbage collector
+ * reclaims leaves the cache (its key too, once the collector reports it). Lookups give the same
+ * answers as a plain map would, only sometimes after compiling again.
+ */
+class WeakValues<V extends object> {
+  readonly #map = new Map<string, WeakRef<V>>();
+  readonly #gone = new FinalizationRegistry<string>((key) => {
+    if (this.#map.get(key)?.deref() === undefined) this.#map.delete(key);
+  });
+
+  get(key: string): V | undefined {
+    return this.#map.get(key)?.deref();
+  }
+
+  set(key: string, value: V): void {
+    this.#map.set(key, new WeakRef(value));
+    this.#gone.register(value, key);
+  }
+}
+
+const compiled = new WeakValues<CompiledPattern>();
 
 function compilePattern(pattern: string): CompiledPattern {
   let c = compiled.get(pattern);
@@ -70,17 +94,18 @@ export function compileCondition(c: Condition | undefined): CompiledCondition {
 }
 
 /**
- * Compiled conditions by their pattern list, for the life of the process like `compiled`: the
+ * Compiled conditions by their pattern list, while an index holds them, like `compiled`: the
  * policies of a registry share a handful of conditions, and sharing one object (and its memo)
  * keeps what a request reads in cache.
  */
-const conditions = new Map<string, CompiledCondition>();
+const conditions = new WeakValues<CompiledCondition>();
 
 function compilePatterns(patterns: readonly string[]): CompiledCondition {
-  const regexes = patterns.map((p) => compilePattern(p).regex);
+  // The condition holds its compiled patterns, so they stay shared for as long as it is used.
+  const held = patterns.map(compilePattern);
   const match = (model: string): boolean => {
     for (let i = 0; i < patterns.length; i++) {
-      if (patterns[i] === model || regexes[i]?.testExact(model) === true) return true;
+      if (patterns[i] === model || held[i]?.regex?.testExact(model) === true) return true;
     }
     return false;
   };

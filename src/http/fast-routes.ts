@@ -47,6 +47,16 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
   const routes: FastRoute[] = [
     { name: '/healthz', access: 'open', handle: (_req, res) => json(res, 200, { status: 'ok' }) },
     {
+      name: '/livez',
+      access: 'open',
+      handle: (_req, res) => {
+        const live = deps.live?.() ?? { ok: true };
+        return live.ok
+          ? json(res, 200, { live: true })
+          : json(res, 503, { live: false, reason: live.reason });
+      },
+    },
+    {
       name: '/readyz',
       access: 'open',
       handle: (_req, res) => {

@@ -20,8 +20,10 @@ export type ServerDeps = {
   readonly bodyLimitBytes: number;
   /** How reconciling goes (failing passes, a source that lost its backend), for `/v1/status`. */
   readonly reconcileStatus?: () => ControllerStatus;
-  /** Extra readiness conditions (informers healthy…); `/readyz` also needs the first sync. */
+  /** Extra readiness conditions (informers synced…); `/readyz` also needs the first sync. */
   readonly ready?: () => { ok: boolean; reason?: string };
+  /** Liveness (`/livez`): false once the process is stuck; live when absent. */
+  readonly live?: () => { ok: boolean; reason?: string };
   /** The proxy enforcement routes (LiteLLM, agentgateway); built with defaults when absent. */
   readonly enforcement?: Enforcement;
   /**

@@ -7,6 +7,9 @@
  * It says only "this object may have changed" (level-triggered): `onChange` listeners get the
  * object's namespace/name on every add, update and delete, and for every cached object after each
  * list, plus every object that vanished while the informer was down. Repeats are expected.
+ *
+ * `transform` is applied to every object, listed or watched, before it is cached: the cache keeps
+ * only what its reader needs (managedFields alone are most of a small object's memory).
  */
 
 import { setTimeout as sleepTimer } from 'node:timers/promises';
@@ -38,6 +41,11 @@ export type InformerConfig<T extends KubernetesObject> = {
   readonly random: () => number;
   /** Told about every error that made the informer restart (for a log line). */
   readonly onError: (error: KubeError) => void;
+  /**
+   * What to cache of each object (it must keep `metadata.name`, `namespace` and
+   * `resourceVersion`); the object as received when absent. Must not throw.
+   */
+  readonly transform?: (obj: T) => T;
 };
 
 export type InformerStats = {
@@ -187,8 +195,10 @@ export class RestartingInformer<T extends KubernetesObject> {
   #listWatch(): ListWatch<T> {
     const c = this.#c;
     let listed = false;
+    const transform = c.transform;
     const list = async () => {
-      const result = await c.list();
+      const got = await c.list();
+      const result = transform ? { ...got, items: got.items.map(transform) } : got;
       // Stopped meanwhile: fail, so that ListWatch does not go on to open a watch.
       if (this.#active !== lw) throw new Error('informer stopped');
       if (this.#lists++ > 0) this.#stats = { ...this.#stats, relists: this.#stats.relists + 1 };
@@ -204,7 +214,7 @@ export class RestartingInformer<T extends KubernetesObject> {
     };
     const lw = new ListWatch<T>(
       c.path,
-      new Watch(c.kubeConfig),
+      transform ? new TransformingWatch(c.kubeConfig, transform) : new Watch(c.kubeConfig),
       list,
       false,
       c.labelSelector,
@@ -239,6 +249,31 @@ export class RestartingInformer<T extends KubernetesObject> {
 
   #emit(ref: ObjectRef): void {
     for (const cb of this.#listeners) cb(ref);
+  }
+}
+
+/** A `Watch` that hands on each event's object through `transform` (errors and bookmarks as they are). */
+class TransformingWatch<T extends KubernetesObject> extends Watch {
+  readonly #transform: (obj: T) => T;
+
+  constructor(kc: KubeConfig, transform: (obj: T) => T) {
+    super(kc);
+    this.#transform = transform;
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj) =>
+        callback(phase, phase === 'ERROR' || phase === 'BOOKMARK' ? obj : this.#transform(obj as T)),
+      done,
+    );
   }
 }
 

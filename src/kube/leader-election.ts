@@ -41,6 +41,8 @@ export type LeaderElectionConfig = {
   readonly onStoppedLeading: () => void;
   /** Told about every failed API call (for a log line); the elector retries by itself. */
   readonly onError: (error: KubeError) => void;
+  /** Told about every failed write of the Lease (create or update; for a metric). */
+  readonly onWriteError: (verb: 'create' | 'update', error: KubeError) => void;
 };
 
 /** What the elector last saw; feeds `leader_election_master_status{name}`. */
@@ -49,6 +51,13 @@ export type LeaderStatus = {
   readonly identity: string;
   /** Holder seen in the Lease at the last read; undefined before the first read or when free. */
   readonly observedHolder?: string;
+  /**
+   * The last leader this replica confirmed (itself after a write, or another holder whose Lease
+   * it read while valid): who, since when it has seen that holder lead and when it last saw it,
+   * as epoch milliseconds of this replica's clock. A leader is known while `at` is within a lease
+   * duration; past that, nobody is known to lead (the Lease cannot be read, or nobody holds it).
+   */
+  readonly confirmed?: { readonly identity: string; readonly since: number; readonly at: number };
   readonly lastError?: KubeError;
 };
 
@@ -68,6 +77,7 @@ const DEFAULTS = {
   onStartedLeading: () => {},
   onStoppedLeading: () => {},
   onError: () => {},
+  onWriteError: () => {},
 } as const;
 
 /** Fills in client-go's defaults; leaves the caller's object alone. */
@@ -89,6 +99,7 @@ export class LeaderElector {
   #observedHolder: string | undefined;
   /** The Lease version last read, and when it was first seen, on this replica's clock. */
   #observed: { resourceVersion: string; at: number } | undefined;
+  #confirmed: { identity: string; since: number; at: number } | undefined;
   #lastError: KubeError | undefined;
 
   /** Stores its arguments only; `run` does the work. */
@@ -109,6 +120,7 @@ export class LeaderElector {
       leader: this.isLeader(),
       identity: this.#c.identity,
       ...(this.#observedHolder === undefined ? {} : { observedHolder: this.#observedHolder }),
+      ...(this.#confirmed === undefined ? {} : { confirmed: { ...this.#confirmed } }),
       ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
     };
   }
@@ -227,9 +239,10 @@ export class LeaderElector {
           },
         });
         this.#observedHolder = c.identity;
+        this.#confirm(c.identity, now.getTime());
         return 'held';
       } catch (e) {
-        return this.#fail(e);
+        return this.#fail(e, 'create');
       }
     }
     const spec = lease.spec ?? {};
@@ -243,8 +256,10 @@ export class LeaderElector {
       holder !== undefined &&
       !mine &&
       !expired(this.#observed.at, spec.leaseDurationSeconds, now.getTime())
-    )
+    ) {
+      this.#confirm(holder, now.getTime());
       return 'taken';
+    }
     const transitions = spec.leaseTransitions ?? 0;
     try {
       await api.replaceNamespacedLease({
@@ -266,14 +281,22 @@ export class LeaderElector {
         },
       });
       this.#observedHolder = c.identity;
+      this.#confirm(c.identity, now.getTime());
       return 'held';
     } catch (e) {
-      return this.#fail(e);
+      return this.#fail(e, 'update');
     }
   }
 
-  #fail(e: unknown): 'failed' {
-    this.#failed(e);
+  /** `identity` holds a valid Lease at `at`. */
+  #confirm(identity: string, at: number): void {
+    const since = this.#confirmed?.identity === identity ? this.#confirmed.since : at;
+    this.#confirmed = { identity, since, at };
+  }
+
+  #fail(e: unknown, write?: 'create' | 'update'): 'failed' {
+    const err = this.#failed(e);
+    if (write) this.#c.onWriteError(write, err);
     return 'failed';
   }
 

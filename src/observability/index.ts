@@ -1,2 +1,9 @@
+export { Liveness, type LivenessOptions, type Watched } from './liveness.ts';
 export { createLogger, type Logger } from './log.ts';
-export { Metrics, type RequestSeries } from './metrics.ts';
+export {
+  type KubeWriteVerb,
+  Metrics,
+  type QueueState,
+  type RequestSeries,
+  type WorkqueueSeries,
+} from './metrics.ts';

@@ -1,4 +1,11 @@
-import { Counter, Gauge, Histogram, type HistogramConfiguration, Registry } from 'prom-client';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type HistogramConfiguration,
+  Registry,
+} from 'prom-client';
 
 /** One lifetime usage count (see the usage recorder), structurally. */
 type UsageCount = {
@@ -13,12 +20,37 @@ type ObjectStatusCounts = {
   readonly conditions: readonly { readonly type: string; readonly status: string }[];
 };
 
+/** What a work queue is doing now, read on every scrape. */
+export type QueueState = {
+  readonly depth: number;
+  readonly unfinishedSeconds: number;
+  readonly longestSeconds: number;
+};
+
+/** What one queue tells its `workqueue_*` series (the shape of reconcile's `QueueObserver`). */
+export type WorkqueueSeries = {
+  readonly added: () => void;
+  readonly retried: () => void;
+  readonly queued: (seconds: number) => void;
+  readonly worked: (seconds: number) => void;
+};
+
+/** The write verbs of `railyard_kube_write_errors_total` (the API server's own verbs, lower case). */
+const KUBE_WRITE_VERBS = ['create', 'update', 'patch', 'delete'] as const;
+export type KubeWriteVerb = (typeof KUBE_WRITE_VERBS)[number];
+
+/** client-go's workqueue duration buckets: 10 ns to 1,000 s, by tens. */
+const WORKQUEUE_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
+
 /**
  * Every metric Railyard exports, on one registry per process (tests build their own). Names follow
- * controller-runtime and client-go where one fits, so existing dashboards work.
+ * controller-runtime and client-go where one fits, so existing dashboards work. Label values come
+ * from fixed lists (routes, queues, verbs and resources), never from objects or requests.
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** The queues registered with `workqueue`, read on each scrape. */
+  readonly #queues = new Map<string, () => QueueState>();
   /** Requests by route and method, as recorded; see `RequestSeries`. */
   readonly #requests = new Map<string, RequestSeries>();
   readonly httpRequests = new Counter({
@@ -122,12 +154,97 @@ export class Metrics {
     }
   }
 
-  /** Where the `railyard_objects` gauge reads the statuses it counts (those being served). */
+  readonly workqueueAdds = new Counter({
+    name: 'workqueue_adds_total',
+    help: 'Keys added to a work queue (de-duplicated adds are not counted)',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly workqueueRetries = new Counter({
+    name: 'workqueue_retries_total',
+    help: 'Keys re-added to a work queue with backoff after a failure',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly workqueueQueueDuration = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long a key waits in a work queue before a worker takes it',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly workqueueWorkDuration = new Histogram({
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long processing one key of a work queue takes',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly workqueueDepth = this.#queueGauge('workqueue_depth', 'Keys waiting in a work queue', 'depth');
+  readonly workqueueUnfinished = this.#queueGauge(
+    'workqueue_unfinished_work_seconds',
+    'Seconds of work in progress in a work queue that has not been observed by work_duration yet',
+    'unfinishedSeconds',
+  );
+  readonly workqueueLongest = this.#queueGauge(
+    'workqueue_longest_running_processor_seconds',
+    'How long the longest-running processor of a work queue has been running',
+    'longestSeconds',
+  );
+  readonly kubeWriteErrors = new Counter({
+    name: 'railyard_kube_write_errors_total',
+    help: 'Writes to the Kubernetes API that failed (refused or unanswered), by verb and resource',
+    labelNames: ['verb', 'resource'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * The `workqueue_*` series of the queue `name` (its `name` label): returns what the queue calls
+   * as it works; `state` is read on every scrape. A second call for a name replaces its state.
+   */
+  workqueue(name: string, state: () => QueueState): WorkqueueSeries {
+    this.#queues.set(name, state);
+    return {
+      added: () => this.workqueueAdds.inc({ name }),
+      retried: () => this.workqueueRetries.inc({ name }),
+      queued: (seconds) => this.workqueueQueueDuration.observe({ name }, seconds),
+      worked: (seconds) => this.workqueueWorkDuration.observe({ name }, seconds),
+    };
+  }
+
+  /** Counts a write to the Kubernetes API that failed; `resource` as `configmaps`, `policies/status`. */
+  kubeWriteFailed(verb: KubeWriteVerb, resource: string): void {
+    this.kubeWriteErrors.inc({ verb, resource });
+  }
+
+  /**
+   * Adds prom-client's default process and Node.js runtime metrics (`process_resident_memory_bytes`,
+   * `process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, `nodejs_eventloop_lag_seconds`,
+   * `nodejs_gc_duration_seconds`, …) to this registry. Once per process: `serve` calls it.
+   */
+  collectDefaults(): void {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  #queueGauge(name: string, help: string, field: keyof QueueState): Gauge<'name'> {
+    const queues = this.#queues;
+    return new Gauge({
+      name,
+      help,
+      labelNames: ['name'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const [queue, state] of queues) this.set({ name: queue }, state()[field]);
+      },
+    });
+  }
+
   /** Where the answer cache gauges read from (the server's one cache). */
   watchAnswerCache(read: () => { readonly bytes: number; readonly entries: number }): void {
     this.#answerCache = read;
   }
 
+  /** Where the `railyard_objects` gauge reads the statuses it counts (those being served). */
   countObjectsOf(statuses: () => readonly ObjectStatusCounts[]): void {
     this.#objectStatuses = statuses;
   }

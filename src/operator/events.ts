@@ -130,15 +130,25 @@ export type EventRecorderOptions = {
   readonly windowMs?: number;
   readonly now?: () => Date;
   readonly onError?: (error: unknown) => void;
+  /** Told about every failed write (for a metric). */
+  readonly onWriteError?: (verb: 'create' | 'patch', error: unknown) => void;
 };
 
 type Sent = { readonly name: string; readonly namespace: string; at: number; count: number };
+
+/**
+ * How long a Warning is remembered for its series: the API server's default `--event-ttl`, after
+ * which the Event it would add to is gone anyway. Forgetting keeps the memory bounded by the
+ * Warnings of the last hour, not of the process's whole life.
+ */
+const REMEMBER_MS = 3_600_000;
 
 export class EventRecorder {
   readonly #o: EventRecorderOptions;
   readonly #api: EventsV1Api;
   readonly #sent = new Map<string, Sent>();
   #sequence = 0;
+  #swept = 0;
 
   /** Stores its arguments only. */
   constructor(o: EventRecorderOptions) {
@@ -155,11 +165,14 @@ export class EventRecorder {
     const namespace = meta.namespace ?? 'default';
     const key = `${meta.uid ?? `${namespace}/${meta.name}`}\n${event.reason}\n${event.message}`;
     const now = (this.#o.now ?? (() => new Date()))();
+    this.#sweep(now.getTime());
     const repeats = event.type === 'Warning';
     const prior = repeats ? this.#sent.get(key) : undefined;
     if (prior && now.getTime() - prior.at < (this.#o.windowMs ?? 300_000)) return;
+    let verb: 'create' | 'patch' = 'create';
     try {
       if (prior) {
+        verb = 'patch';
         prior.at = now.getTime();
         prior.count++;
         await this.#api.patchNamespacedEvent(
@@ -196,8 +209,21 @@ export class EventRecorder {
       await this.#api.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
     } catch (e) {
       if (prior && kubeError(e).code === 404) this.#sent.delete(key); // expired meanwhile: create next time
+      this.#o.onWriteError?.(verb, e);
       this.#o.onError?.(e);
     }
+  }
+
+  /** Warnings remembered (for tests). */
+  remembered(): number {
+    return this.#sent.size;
+  }
+
+  /** Forgets Warnings last recorded more than `REMEMBER_MS` ago; looks at most once a minute. */
+  #sweep(now: number): void {
+    if (now - this.#swept < 60_000) return;
+    this.#swept = now;
+    for (const [key, sent] of this.#sent) if (now - sent.at > REMEMBER_MS) this.#sent.delete(key);
   }
 }
 

@@ -5,15 +5,22 @@
  * followers observe the histories the leader writes. The histories are ConfigMaps in the
  * operator's own namespace; the HTTP API does not write in this mode (serve answers 405), so the
  * cluster's objects are all that is enforced.
+ *
+ * A replica that has synced stays ready when it loses the API server: it keeps serving its last
+ * view, and `describe` and `railyard_source_stale_seconds` say since when that view is stale. A
+ * replica that cannot read or take the Lease logs a warning with the RBAC it needs, and
+ * `describe` and `railyard_leader_unknown_seconds` say for how long no leader has been known.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Gauge } from 'prom-client';
+import type { KubeError } from '../kube/index.ts';
 import { LeaderElector } from '../kube/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
-import type { Controller, PassReport } from '../reconcile/index.ts';
+import type { Controller, ControllerStatus, LeaderView, PassReport } from '../reconcile/index.ts';
 import type { Registry } from '../registry/index.ts';
+import type { SourceTrouble } from '../sources/index.ts';
 import { KubernetesSource } from '../sources/kubernetes/index.ts';
 import { ClusterStore, DEFAULT_HISTORY_DRAFTS } from '../store/cluster/index.ts';
 import type { Backoff } from '../time/index.ts';
@@ -38,8 +45,6 @@ export type OperatorConfig = {
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
-  /** `/readyz` fails once an informer has been unhealthy this long (default 30 s). */
-  readonly unhealthyAfterMs: number;
   /** Informer restart backoff. */
   readonly backoff: Backoff;
   readonly log: Logger;
@@ -68,7 +73,6 @@ export function operatorConfig(
     leaseDurationMs: 15_000,
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
-    unhealthyAfterMs: 30_000,
     backoff: { initialMs: 500, maxMs: 10_000, jitter: 0.2 },
     ...o,
   };
@@ -84,7 +88,13 @@ export class Operator {
   readonly #events: EventRecorder;
   #registry: Registry | undefined;
   #leading: AbortSignal | undefined;
-  #unhealthySince: number | undefined;
+  #elector: LeaderElector | undefined;
+  /** When `run` began campaigning (epoch ms): no leader is known before the first Lease read. */
+  #campaignSince: number | undefined;
+  /** Since when the history ConfigMaps' watch has been failing (epoch ms). */
+  #storeTroubleSince: number | undefined;
+  /** When each distinct Lease warning was last logged (epoch ms): at most one a minute. */
+  readonly #warned = new Map<string, number>();
 
   /** Builds the parts; nothing talks to the API server before `startStore`. */
   constructor(config: Pick<OperatorConfig, 'kubeConfig' | 'log' | 'metrics'> & Partial<OperatorConfig>) {
@@ -101,12 +111,14 @@ export class Operator {
       drafts: c.historyDrafts,
       informer,
       onInvalid: (message) => c.log.error(message),
+      onWriteError: (verb) => c.metrics.kubeWriteFailed(verb, 'configmaps'),
     });
     this.source = new KubernetesSource({ kubeConfig: c.kubeConfig, namespaces: c.namespaces, informer });
     this.#events = new EventRecorder({
       kubeConfig: c.kubeConfig,
       identity: c.identity,
       onError: (err) => c.log.warn({ err }, 'event not recorded'),
+      onWriteError: (verb) => c.metrics.kubeWriteFailed(verb, 'events'),
     });
     this.#status = new StatusWriter({
       kubeConfig: c.kubeConfig,
@@ -124,7 +136,11 @@ export class Operator {
         c.metrics.reconcileTotal.inc({ controller: 'status', result: 'error' });
         c.log.warn({ key, err }, 'status write failed; retrying');
       },
+      onWriteError: (resource) => c.metrics.kubeWriteFailed('patch', resource),
+      observer: c.metrics.workqueue('status', () => this.#status.metrics()),
     });
+    // Someone else may have written a status (an older leader, a person): compare it again.
+    this.source.onObjectChange((key) => this.#status.enqueue(key));
     this.#registerMetrics();
   }
 
@@ -135,7 +151,7 @@ export class Operator {
 
   /**
    * After every pass the registry committed: the leader records Events for new versions and
-   * versions retention dropped, and queues the status writes the pass calls for.
+   * versions retention dropped, and queues the keys whose status the pass changed.
    */
   readonly onPass = (pass: PassReport): void => {
     const leading = this.#leading;
@@ -147,7 +163,7 @@ export class Operator {
           for (const ev of versionEvents(change)) void this.#events.record(object, change.key.kind, ev);
       }
     }
-    this.#status.enqueueDiffs();
+    this.#status.enqueueChanged();
   };
 
   /**
@@ -179,8 +195,11 @@ export class Operator {
         registry.setVersioning('observe');
         this.#c.log.info({ identity: this.#c.identity }, 'stopped leading');
       },
-      onError: (err) => this.#c.log.debug({ err }, 'leader election call failed'),
+      onError: (err) => this.#leaseFailed(err),
+      onWriteError: (verb) => this.#c.metrics.kubeWriteFailed(verb, 'leases'),
     });
+    this.#elector = elector;
+    this.#campaignSince = Date.now();
     const health = setInterval(() => this.#trackHealth(), 1_000);
     const campaign = new AbortController();
     const elected = elector.run(campaign.signal);
@@ -197,24 +216,92 @@ export class Operator {
     await this.store.stop();
   }
 
-  /** For `/readyz`: the informers have synced, and none has been failing for longer than allowed. */
+  /**
+   * For `/readyz`: ready once every informer has listed (the first pass is `serve`'s to check).
+   * Losing the API server afterwards keeps the replica ready: it serves its last view, and
+   * `describe` says how stale that is. Taking every replica out of the Service at once, while
+   * their cached answers are still good, would only turn a control-plane outage into an outage
+   * of every proxy's guardrails.
+   */
   ready(): { ok: boolean; reason?: string } {
     if (!this.source.synced()) return { ok: false, reason: 'informers have not synced yet' };
-    this.#trackHealth();
-    const since = this.#unhealthySince;
-    if (since !== undefined && Date.now() - since > this.#c.unhealthyAfterMs) {
-      return {
-        ok: false,
-        reason: `an informer has been failing for ${Math.round((Date.now() - since) / 1000)} s`,
-      };
-    }
     return { ok: true };
   }
 
+  /**
+   * Since when this replica's view of the cluster has been stale (an informer of the railyard.dev
+   * objects or of the history ConfigMaps failing), and why; undefined while it is current.
+   */
+  staleness(): SourceTrouble | undefined {
+    this.#trackHealth();
+    const source = this.source.trouble();
+    const store = this.#storeTroubleSince;
+    if (store === undefined) return source;
+    const message =
+      'the watch of the history ConfigMaps is restarting; check that the API server is reachable';
+    if (source === undefined) return { since: store, message };
+    return { since: Math.min(source.since, store), message: `${source.message}; ${message}` };
+  }
+
+  /** The leader as this replica last saw it (see `LeaderView`), at `now` (epoch ms). */
+  leader(now = Date.now()): LeaderView {
+    const seen = this.#elector?.status();
+    const confirmed = seen?.confirmed;
+    const self = this.#leading !== undefined && !this.#leading.aborted;
+    if (self) return { identity: this.#c.identity, self, since: confirmed?.since ?? now };
+    if (confirmed && now - confirmed.at <= this.#c.leaseDurationMs) {
+      return { identity: confirmed.identity, self: false, since: confirmed.since };
+    }
+    const error = seen?.lastError;
+    return {
+      self: false,
+      unknownSince: confirmed?.at ?? this.#campaignSince ?? now,
+      ...(error ? { error: `HTTP ${error.code || 'no answer'}: ${error.message}` } : {}),
+    };
+  }
+
+  /** `status` (the controller's) with this replica's staleness as its source trouble, and the leader. */
+  describe(status: ControllerStatus): ControllerStatus {
+    const { source: _controllers, ...rest } = status;
+    const stale = this.staleness();
+    return { ...rest, ...(stale ? { source: stale } : {}), leader: this.leader() };
+  }
+
+  /** How long the oldest status write in flight has been running (ms): a wedged write shows here. */
+  busyFor(): number {
+    return this.#status.metrics().longestSeconds * 1000;
+  }
+
   #trackHealth(): void {
-    const healthy = this.source.trouble() === undefined && this.store.healthy();
-    if (healthy) this.#unhealthySince = undefined;
-    else this.#unhealthySince ??= Date.now();
+    if (this.store.healthy()) this.#storeTroubleSince = undefined;
+    else this.#storeTroubleSince ??= Date.now();
+  }
+
+  /**
+   * A failed Lease call. Forbidden and missing-namespace answers never fix themselves: they are
+   * warnings that name the fix, at most once a minute each; the rest (conflicts with the other
+   * replicas, a restarting API server) are retried and logged at debug level.
+   */
+  #leaseFailed(err: KubeError): void {
+    const { leaseNamespace: ns } = this.#c;
+    const fix =
+      err.code === 401 || err.code === 403
+        ? `grant this replica's ServiceAccount get, create and update on leases.coordination.k8s.io in namespace "${ns}" (manifests/rbac.yaml: Role railyard and its RoleBinding)`
+        : err.code === 404 && /^namespaces? /.test(err.message)
+          ? `create namespace "${ns}" or set --lease-namespace to the operator's namespace`
+          : undefined;
+    if (fix === undefined) {
+      this.#c.log.debug({ err }, 'leader election call failed');
+      return;
+    }
+    const now = Date.now();
+    const key = `${err.code} ${err.message}`;
+    if (now - (this.#warned.get(key) ?? 0) < 60_000) return;
+    this.#warned.set(key, now);
+    this.#c.log.warn(
+      { err, lease: `${ns}/${LEASE_NAME}`, identity: this.#c.identity },
+      `cannot use the leader Lease ${ns}/${LEASE_NAME} (HTTP ${err.code}: ${err.message}): no replica can lead, so versions, statuses and Events are not written and edits do not take effect; ${fix}`,
+    );
   }
 
   #requireRegistry(): Registry {
@@ -225,7 +312,6 @@ export class Operator {
   #registerMetrics(): void {
     const registers = [this.#c.metrics.registry];
     const leader = () => (this.#leading && !this.#leading.aborted ? 1 : 0);
-    const status = this.#status;
     new Gauge({
       name: 'leader_election_master_status',
       help: 'Whether this replica leads (1) or not (0)',
@@ -235,23 +321,26 @@ export class Operator {
         this.set({ name: LEASE_NAME }, leader());
       },
     });
-    const queueGauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['name'] as const,
-        registers,
-        collect() {
-          this.set({ name: 'status' }, read());
-        },
-      });
-    queueGauge('workqueue_depth', 'Keys waiting in the status work queue', () => status.metrics().depth);
-    queueGauge('workqueue_adds_total', 'Keys added to the status work queue', () => status.metrics().adds);
-    queueGauge(
-      'workqueue_retries_total',
-      'Status writes retried after a failure',
-      () => status.metrics().retries,
-    );
+    const stale = () => this.staleness();
+    new Gauge({
+      name: 'railyard_source_stale_seconds',
+      help: 'Seconds since this replica last had a current view of the cluster (0 while it has one): it serves its last view meanwhile',
+      registers,
+      collect() {
+        const trouble = stale();
+        this.set(trouble ? (Date.now() - trouble.since) / 1000 : 0);
+      },
+    });
+    const leaderView = () => this.leader();
+    new Gauge({
+      name: 'railyard_leader_unknown_seconds',
+      help: 'Seconds for which this replica has known of no leader (0 while one is known): without one, edits do not take effect',
+      registers,
+      collect() {
+        const view = leaderView();
+        this.set(view.unknownSince === undefined ? 0 : (Date.now() - view.unknownSince) / 1000);
+      },
+    });
     const source = this.source;
     new Gauge({
       name: 'railyard_informer_restarts_total',

@@ -1,14 +1,17 @@
 /**
  * Writes what the reconciler concluded onto each object's status subresource (leader only).
- * Level-triggered: after a pass, every key whose desired status differs from the cached object's
- * `.status` goes into a work queue; the handler re-reads the cache, compares again and sends a
- * merge patch only when something differs. Failures (409, 500, a dropped connection) retry with
- * per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
+ * Level-triggered, with work proportional to change: a key goes into the work queue when its
+ * status in the snapshot is a new object (statuses are immutable and re-used while unchanged, so
+ * an identity check finds what a pass changed), when its cached object changed (someone else
+ * wrote its status), and every key once when leadership starts. The handler re-reads the cache,
+ * compares the owned fields (deeply, whatever the key order: the API server returns keys sorted)
+ * and sends a merge patch only when something differs. Failures (409, 500, a dropped connection)
+ * retry with per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
 import { FIELD_MANAGER, kubeError } from '../kube/index.ts';
-import { WorkQueue } from '../reconcile/index.ts';
+import { type QueueObserver, WorkQueue } from '../reconcile/index.ts';
 import type { Snapshot } from '../registry/index.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from '../sources/kubernetes/index.ts';
 
@@ -104,12 +107,28 @@ export function statusPatch(
   for (const field of OWNED_FIELDS) {
     const want = (desired as Record<string, unknown>)[field];
     const have = current?.[field];
-    if (JSON.stringify(want) === JSON.stringify(have)) continue;
-    if (want === undefined && have === undefined) continue;
+    if (want === undefined ? have === undefined || have === null : sameJson(want, have)) continue;
     differs = true;
     patch[field] = want === undefined ? null : want;
   }
   return differs ? patch : undefined;
+}
+
+/**
+ * Whether `have` says what `want` says: equal JSON values, whatever the order of object keys;
+ * arrays in order. Keys `have` holds beyond `want`'s are ignored: the API server (defaults) or
+ * another writer added them, and a merge patch would not remove them either. Pure.
+ */
+export function sameJson(want: unknown, have: unknown): boolean {
+  if (want === have) return true;
+  if (typeof want !== 'object' || want === null || typeof have !== 'object' || have === null) return false;
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && want.length === have.length && want.every((w, i) => sameJson(w, have[i]));
+  }
+  if (Array.isArray(have)) return false;
+  const h = have as Record<string, unknown>;
+  for (const [k, w] of Object.entries(want)) if (w !== undefined && !sameJson(w, h[k])) return false;
+  return true;
 }
 
 /**
@@ -131,8 +150,12 @@ export type StatusWriterOptions = {
   readonly now?: () => Date;
   /** Told after each successful patch with the status written (events, logs). */
   readonly onPatched?: (status: ObjectStatus, object: CustomObject, written: KubeStatus) => void;
-  /** Told about every failed patch (it is retried). */
+  /** Told about every failed patch that is retried (not one of an object deleted meanwhile). */
   readonly onError?: (key: string, error: unknown) => void;
+  /** Told about every failed patch, with the resource it wrote (`policies/status`), for a metric. */
+  readonly onWriteError?: (resource: string, error: unknown) => void;
+  /** Told what the work queue does (`workqueue_*{name="status"}`). */
+  readonly observer?: QueueObserver;
   /** Retry delays of one key: first and cap. */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
@@ -142,8 +165,17 @@ export class StatusWriter {
   readonly #o: StatusWriterOptions;
   readonly #api: CustomObjectsApi;
   readonly #queue: WorkQueue;
-  #running = false;
-  #index: { snapshot: Snapshot; byKey: Map<string, ObjectStatus> } | undefined;
+  /** The signal of the `run` in force (leadership); nothing is queued without one. */
+  #leading: AbortSignal | undefined;
+  /**
+   * Per key, the status the last successful patch left on the object, and the object's
+   * resourceVersion before it: while the cache still shows that version (the informer has not
+   * delivered the patch yet), the status to compare with is the written one, not the cached one.
+   * Without it, a key looked at again in that window was patched a second time.
+   */
+  readonly #written = new Map<string, { readonly before: string | undefined; readonly status: unknown }>();
+  /** The statuses the queue was last brought up to date with; undefined: none yet (all are new). */
+  #seen: ReadonlyMap<string, ObjectStatus> | undefined;
 
   /** Stores its arguments only; `run` writes. */
   constructor(o: StatusWriterOptions) {
@@ -153,6 +185,7 @@ export class StatusWriter {
       baseDelayMs: o.baseDelayMs ?? 100,
       maxDelayMs: o.maxDelayMs ?? 30_000,
       onError: (key, e) => o.onError?.(key, e),
+      ...(o.observer ? { observer: o.observer } : {}),
     });
   }
 
@@ -160,19 +193,39 @@ export class StatusWriter {
     return this.#queue.metrics();
   }
 
-  /** Enqueues every key whose desired status differs from its cached object's. No-op unless running. */
-  enqueueDiffs(): void {
-    if (!this.#running) return;
-    const snapshot = this.#o.snapshot();
-    for (const s of snapshot.statuses) if (this.#pending(s, snapshot)) this.#queue.add(resourceKey(s.key));
+  /**
+   * After a pass: enqueues the keys whose status is not the object seen last time (every key the
+   * first time after `run` starts). Costs one identity check per object; no-op unless running.
+   */
+  enqueueChanged(): void {
+    if (!this.#running()) return;
+    const statuses = this.#o.snapshot().statusByKey;
+    const seen = this.#seen;
+    if (statuses === seen) return;
+    for (const [key, s] of statuses) if (seen?.get(key) !== s) this.#queue.add(key);
+    this.#seen = statuses;
   }
 
-  /** Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches end. */
+  /** The object of `key` changed in the cache (its status, say): compare it again. No-op unless running. */
+  enqueue(key: Key): void {
+    if (this.#running()) this.#queue.add(resourceKey(key));
+  }
+
+  /**
+   * Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches
+   * end. A `run` may start before the previous one has resolved (leadership lost and taken again
+   * at once): the later one is in force from its start.
+   */
   async run(signal: AbortSignal): Promise<void> {
-    this.#running = true;
-    this.enqueueDiffs();
+    this.#leading = signal;
+    this.#seen = undefined;
+    this.enqueueChanged();
     await this.#queue.run((key, sig) => this.#reconcile(key, sig), { workers: 2, signal });
-    this.#running = false;
+    if (this.#leading === signal) this.#leading = undefined;
+  }
+
+  #running(): boolean {
+    return this.#leading !== undefined && !this.#leading.aborted;
   }
 
   /** The patch `s` needs, or undefined when the object is absent, newer than `s`, or already right. */
@@ -182,37 +235,34 @@ export class StatusWriter {
   ): { patch: Record<string, unknown>; desired: KubeStatus; obj: CustomObject } | undefined {
     const obj = this.#o.object(s.key);
     if (!obj || (s.generation !== undefined && obj.metadata?.generation !== s.generation)) return undefined;
+    const key = resourceKey(s.key);
+    const written = this.#written.get(key);
+    let current = obj.status;
+    if (written?.before !== undefined && written.before === obj.metadata?.resourceVersion) {
+      current = written.status as Readonly<Record<string, unknown>> | undefined;
+    } else if (written) this.#written.delete(key);
     const now = (this.#o.now ?? (() => new Date()))()
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z');
     const desired = desiredStatus(
       s,
-      obj.status,
+      current,
       resolvedGuardrailsOf(snapshot, s.key, s.policy?.policyName),
       now,
     );
-    const patch = statusPatch(desired, obj.status);
+    const patch = statusPatch(desired, current);
     return patch && { patch, desired, obj };
-  }
-
-  #byKey(snapshot: Snapshot): Map<string, ObjectStatus> {
-    if (this.#index?.snapshot !== snapshot) {
-      this.#index = {
-        snapshot,
-        byKey: new Map(snapshot.statuses.map((s) => [resourceKey(s.key), s])),
-      };
-    }
-    return this.#index.byKey;
   }
 
   async #reconcile(key: string, signal: AbortSignal): Promise<{ requeueAfterMs?: number }> {
     const snapshot = this.#o.snapshot();
-    const s = this.#byKey(snapshot).get(key);
+    const s = snapshot.statusByKey.get(key);
     if (!s || signal.aborted) return {};
     const pending = this.#pending(s, snapshot);
     if (!pending) return {};
+    let answer: CustomObject;
     try {
-      await this.#api.patchNamespacedCustomObjectStatus(
+      answer = await this.#api.patchNamespacedCustomObjectStatus(
         {
           group: GROUP,
           version: VERSION,
@@ -225,9 +275,11 @@ export class StatusWriter {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (e) {
+      this.#o.onWriteError?.(`${PLURALS[s.key.kind]}/status`, e);
       if (kubeError(e).code === 404) return {}; // deleted meanwhile: nothing to report on
       throw e;
     }
+    this.#written.set(key, { before: pending.obj.metadata?.resourceVersion, status: answer?.status });
     this.#o.onPatched?.(s, pending.obj, pending.desired);
     return {};
   }

@@ -4,7 +4,9 @@
  * of the same, then runs one pass over the source's whole view (level-based), never two at once.
  * A pass that fails (the store refused the write, the API server is away) is tried again with
  * capped, jittered backoff until one succeeds; meanwhile the last good snapshot keeps serving and
- * `status()` says what is failing. Every log line of a pass carries its reconcile id.
+ * `status()` says what is failing. Every log line of a pass carries its reconcile id. The pending
+ * pass is a queue of one key for the `workqueue_*` metrics (`name` label: the controller's
+ * name): the wait from the first notification to the pass, and the pass itself.
  */
 import {
   assertNever,
@@ -13,7 +15,7 @@ import {
   renderIssue,
   resourceKey,
 } from '../engine/index.ts';
-import type { Logger, Metrics } from '../observability/index.ts';
+import type { Logger, Metrics, WorkqueueSeries } from '../observability/index.ts';
 import type { Registry } from '../registry/index.ts';
 import type { Source, SourceTrouble } from '../sources/index.ts';
 import { StoreConflict } from '../store/index.ts';
@@ -69,6 +71,22 @@ export type ControllerStatus = {
   };
   /** Present while the source cannot see its backend (it keeps its last view meanwhile). */
   readonly source?: SourceTrouble;
+  /** Kubernetes mode: who writes (versions, statuses), as this replica last read the Lease. */
+  readonly leader?: LeaderView;
+};
+
+/** The leader as one replica sees it; times are epoch milliseconds of its clock. */
+export type LeaderView = {
+  /** The replica known to lead, absent while none is (the Lease is unreadable, free or expired). */
+  readonly identity?: string;
+  /** Whether that is this replica. */
+  readonly self: boolean;
+  /** Since when this replica has seen `identity` lead. */
+  readonly since?: number;
+  /** While no leader is known: since when (the last time one was, else this replica's start). */
+  readonly unknownSince?: number;
+  /** The last failed Lease call, while no leader is known. */
+  readonly error?: string;
 };
 
 export class Controller {
@@ -85,12 +103,25 @@ export class Controller {
   #lastSuccessAt: number | undefined;
   #failing: ControllerStatus['failing'];
   #idle: (() => void)[] = [];
+  /** When the first notification not yet taken by a pass arrived (`performance.now()`). */
+  #waitingSince: number | undefined;
+  /** When the pass running now started (`performance.now()`). */
+  #passStarted: number | undefined;
+  readonly #queue: WorkqueueSeries;
 
   /** Stores its options only; `start` does the work. */
   constructor(
     o: Partial<ControllerOptions> & Pick<ControllerOptions, 'source' | 'registry' | 'log' | 'metrics'>,
   ) {
     this.#o = { ...DEFAULTS, ...o };
+    this.#queue = this.#o.metrics.workqueue(this.#o.name, () => {
+      const running = this.#passStarted === undefined ? 0 : (performance.now() - this.#passStarted) / 1000;
+      return {
+        depth: this.#waitingSince === undefined ? 0 : 1,
+        unfinishedSeconds: running,
+        longestSeconds: running,
+      };
+    });
   }
 
   /**
@@ -119,6 +150,10 @@ export class Controller {
   /** Something may have changed: a pass runs after the debounce window (again, if one is running). */
   kick(): void {
     if (this.#stopped) return;
+    if (this.#waitingSince === undefined) {
+      this.#waitingSince = performance.now();
+      this.#queue.added();
+    }
     if (this.#running) {
       this.#again = true;
       return;
@@ -188,6 +223,9 @@ export class Controller {
     this.#reload = false;
     this.#reapply = false;
     const started = performance.now();
+    this.#queue.queued((started - (this.#waitingSince ?? started)) / 1000);
+    this.#waitingSince = undefined;
+    this.#passStarted = started;
     try {
       if (reload) await registry.reload();
       if (!source.synced()) {
@@ -236,7 +274,15 @@ export class Controller {
       );
       clearTimeout(this.#retry);
       if (!this.#stopped) this.#retry = setTimeout(() => this.kick(), delay);
+    } finally {
+      this.#queue.worked((performance.now() - started) / 1000);
+      this.#passStarted = undefined;
     }
+  }
+
+  /** How long the pass in flight has been running (ms), or 0: a wedged pass shows here. */
+  busyFor(): number {
+    return this.#passStarted === undefined ? 0 : performance.now() - this.#passStarted;
   }
 }
 

@@ -2,6 +2,7 @@ export {
   Controller,
   type ControllerOptions,
   type ControllerStatus,
+  type LeaderView,
   type PassReport,
 } from './controller.ts';
-export { type Handler, type Outcome, WorkQueue } from './queue.ts';
+export { type Handler, type Outcome, type QueueObserver, WorkQueue } from './queue.ts';

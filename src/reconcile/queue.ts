@@ -5,7 +5,8 @@
  * - de-duplicated: adding a key that is already waiting does nothing;
  * - never two workers on one key: a key added while in flight runs again after the current run;
  * - per-key exponential backoff on failure (`backoffDelay` without jitter, as client-go), reset by `forget`;
- * - a handler that throws is caught, counted and retried with backoff; the loop keeps going.
+ * - a handler that throws is caught, counted and retried with backoff; the loop keeps going;
+ * - how long keys wait and handlers run is told to an observer (client-go's `workqueue_*`).
  */
 import { backoffDelay } from '../time/index.ts';
 
@@ -14,6 +15,18 @@ export type Handler = (key: string, signal: AbortSignal) => Promise<Outcome>;
 
 /** Cancels a timer. */
 export type CancelTimer = () => void;
+
+/** Told what a queue does, for client-go's `workqueue_*` metrics. Must not throw. */
+export type QueueObserver = {
+  /** A key was accepted (`workqueue_adds_total`); de-duplicated adds are not. */
+  readonly added: () => void;
+  /** A key was re-added with backoff after a failure (`workqueue_retries_total`). */
+  readonly retried: () => void;
+  /** A key waited this long from being added to a worker taking it (`workqueue_queue_duration_seconds`). */
+  readonly queued: (seconds: number) => void;
+  /** A handler ran this long (`workqueue_work_duration_seconds`). */
+  readonly worked: (seconds: number) => void;
+};
 
 export type QueueOptions = {
   /** First retry delay after a failure (client-go: 5 ms). */
@@ -26,6 +39,7 @@ export type QueueOptions = {
   readonly setTimer: (fn: () => void, ms: number) => CancelTimer;
   /** Told about every handler throw (for a log line); the queue has already scheduled the retry. */
   readonly onError: (key: string, error: unknown) => void;
+  readonly observer?: QueueObserver;
 };
 
 /** Plain counters for `workqueue_*` / `controller_runtime_reconcile_*` metrics. */
@@ -42,6 +56,10 @@ export type QueueMetrics = {
   readonly successes: number;
   /** Keys being handled right now (`controller_runtime_active_workers`). */
   readonly active: number;
+  /** Seconds the handlers running now have run, summed (`workqueue_unfinished_work_seconds`). */
+  readonly unfinishedSeconds: number;
+  /** Seconds the longest-running handler has run (`workqueue_longest_running_processor_seconds`). */
+  readonly longestSeconds: number;
 };
 
 const DEFAULTS: QueueOptions = {
@@ -61,7 +79,10 @@ export class WorkQueue {
   readonly #queue: string[] = [];
   /** Keys that need processing (waiting, or re-added while in flight). */
   readonly #dirty = new Set<string>();
-  readonly #processing = new Set<string>();
+  /** Keys being handled, with when their handler started (`now()`). */
+  readonly #processing = new Map<string, number>();
+  /** When each key waiting in `#queue` was added (`now()`). */
+  readonly #addedAt = new Map<string, number>();
   readonly #failures = new Map<string, number>();
   /** Pending `addAfter` timers, at most one per key: the earliest wins. */
   readonly #waiting = new Map<string, { at: number; cancel: CancelTimer }>();
@@ -77,7 +98,9 @@ export class WorkQueue {
   add(key: string): void {
     if (this.#dirty.has(key)) return;
     this.#counters.adds++;
+    this.#o.observer?.added();
     this.#dirty.add(key);
+    this.#addedAt.set(key, this.#o.now());
     if (this.#processing.has(key)) return; // re-queued by `#done`
     this.#queue.push(key);
     this.#wake.shift()?.();
@@ -108,6 +131,7 @@ export class WorkQueue {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
     this.#counters.retries++;
+    this.#o.observer?.retried();
     this.addAfter(
       key,
       backoffDelay(failures, { initialMs: this.#o.baseDelayMs, maxMs: this.#o.maxDelayMs, jitter: 0 }),
@@ -125,7 +149,20 @@ export class WorkQueue {
   }
 
   metrics(): QueueMetrics {
-    return { ...this.#counters, depth: this.#queue.length, active: this.#processing.size };
+    const now = this.#o.now();
+    let unfinished = 0;
+    let longest = 0;
+    for (const started of this.#processing.values()) {
+      unfinished += now - started;
+      longest = Math.max(longest, now - started);
+    }
+    return {
+      ...this.#counters,
+      depth: this.#queue.length,
+      active: this.#processing.size,
+      unfinishedSeconds: unfinished / 1000,
+      longestSeconds: longest / 1000,
+    };
   }
 
   /**
@@ -152,6 +189,7 @@ export class WorkQueue {
   }
 
   async #handle(key: string, handler: Handler, signal: AbortSignal): Promise<void> {
+    const started = this.#processing.get(key) ?? this.#o.now();
     try {
       const outcome = await handler(key, signal);
       this.#counters.successes++;
@@ -162,6 +200,7 @@ export class WorkQueue {
       if (!signal.aborted) this.addRateLimited(key);
       this.#o.onError(key, e);
     } finally {
+      this.#o.observer?.worked((this.#o.now() - started) / 1000);
       this.#processing.delete(key);
       if (this.#dirty.has(key)) {
         this.#queue.push(key);
@@ -175,8 +214,11 @@ export class WorkQueue {
     while (!signal.aborted) {
       const key = this.#queue.shift();
       if (key !== undefined) {
+        const now = this.#o.now();
         this.#dirty.delete(key);
-        this.#processing.add(key);
+        this.#processing.set(key, now);
+        this.#o.observer?.queued((now - (this.#addedAt.get(key) ?? now)) / 1000);
+        this.#addedAt.delete(key);
         return key;
       }
       await new Promise<void>((resolve) => this.#wake.push(resolve));

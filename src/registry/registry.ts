@@ -234,7 +234,7 @@ export class Registry {
         histories: declared.histories.values(),
         attachments: [...declaredAttachments, ...apiAttachments.values()],
         guardrails,
-        statuses: declared.statuses.values(),
+        statuses: declared.statuses,
         unreadable: declared.unreadable.values(),
       },
       this.#snapshot,

@@ -8,6 +8,7 @@ import {
   type PolicyHistory,
   type PolicyIndex,
   productionVersion,
+  resourceKey,
   sameItems,
 } from '../engine/index.ts';
 
@@ -34,6 +35,12 @@ export type Snapshot = {
   readonly namespaces: ReadonlyMap<string, NamespaceView>;
   /** Every declared object with its conditions, sorted by key (on first read). */
   readonly statuses: readonly ObjectStatus[];
+  /**
+   * The same statuses by `resourceKey`, unsorted. A status is immutable and re-used from
+   * snapshot to snapshot while nothing it says can have changed: comparing identities finds the
+   * keys a pass changed without comparing contents.
+   */
+  readonly statusByKey: ReadonlyMap<string, ObjectStatus>;
   /** Documents that could not even be named (YAML syntax errors, no kind or name), with where. */
   readonly unreadable: readonly RejectedDocument[];
 };
@@ -46,7 +53,8 @@ export type SnapshotInput = {
     readonly name: string;
     readonly spec: GuardrailSpec;
   }>;
-  readonly statuses: Iterable<ObjectStatus>;
+  /** By `resourceKey`; the map is kept as it is (it must not change afterwards). */
+  readonly statuses: ReadonlyMap<string, ObjectStatus> | Iterable<ObjectStatus>;
   readonly unreadable?: Iterable<RejectedDocument>;
 };
 
@@ -108,7 +116,9 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
         );
     namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
   }
-  const statuses = [...input.statuses];
+  let byKey =
+    input.statuses instanceof Map ? (input.statuses as ReadonlyMap<string, ObjectStatus>) : undefined;
+  const statuses = [...(byKey ? byKey.values() : (input.statuses as Iterable<ObjectStatus>))];
   let sorted = false;
   return {
     revision: revision.value(),
@@ -121,6 +131,10 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
       if (!sorted) sortBy(statuses, (s) => `${s.key.namespace}/${s.key.kind}/${s.key.name}`);
       sorted = true;
       return statuses;
+    },
+    get statusByKey() {
+      byKey ??= new Map(statuses.map((s) => [resourceKey(s.key), s]));
+      return byKey;
     },
     unreadable: [...(input.unreadable ?? [])],
   };

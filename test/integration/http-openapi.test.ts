@@ -100,7 +100,7 @@ describe('GET /openapi.json', () => {
       .filter(([, ops]) => Object.values(ops).some((op) => op.security?.length === 0))
       .map(([path]) => path)
       .sort();
-    expect(open).toEqual(['/healthz', '/metrics', '/readyz']);
+    expect(open).toEqual(['/healthz', '/livez', '/metrics', '/readyz']);
   });
 
   test('every schema reference resolves', () => {
@@ -187,6 +187,7 @@ describe('bodies match the document', () => {
   test('every operation answers with a body its document describes, errors included', async () => {
     const get = (route: string, path = route, status = 200) => check({ method: 'GET', route, path, status });
     await get('/healthz');
+    await get('/livez');
     await get('/readyz');
     await get('/metrics');
     await get('/v1/resolve', '/v1/resolve?team_alias=eng&model=gpt-4o&tags=a,b');

@@ -13,7 +13,9 @@ import {
   DEFAULT_HISTORY_BYTES,
 } from '../../src/store/cluster/index.ts';
 import { StoreError } from '../../src/store/index.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { describeKube, type KubeApiServer, startKubeApiServer } from '../support/kube-apiserver.ts';
+import { eventually } from '../support/railyard-process.ts';
 
 const version = (n: number, status: PolicyVersion['status'], bytes: number): PolicyVersion => ({
   policyId: `id-${n}`,
@@ -74,6 +76,39 @@ describeKube('ClusterStore: layout and limits on a real API server', () => {
   });
   afterAll(async () => {
     await kube?.stop();
+  });
+
+  test('its own write is not news, even when the informer shows it before the write is answered', async () => {
+    const proxy = await startFaultProxy(kube.server);
+    try {
+      const proxied = kubeConfigFrom({ kubeconfigPath: await kube.kubeconfig(undefined, proxy.url) });
+      const { store, namespace } = await newStore({ kubeConfig: proxied });
+      let foreign = 0;
+      store.onForeignChange(() => foreign++);
+      // The write takes effect (and is watched) at once; its answer comes 400 ms later.
+      proxy.addRule({
+        match: { method: /^(PUT|POST)$/, path: /\/configmaps/ },
+        fault: { kind: 'delayAnswer', ms: 400 },
+      });
+      const v1 = version(1, 'production', 10);
+      await store.save({ policies: [history(namespace, 'p', [v1])], attachments: [] });
+      await store.save({
+        policies: [history(namespace, 'p', [v1, version(2, 'draft', 10)])],
+        attachments: [],
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(foreign).toBe(0);
+      // Another writer's change is news.
+      const [cm] = await configMaps(namespace);
+      await kubeConfig.makeApiClient(CoreV1Api).replaceNamespacedConfigMap({
+        name: cm?.metadata?.name ?? '',
+        namespace,
+        body: { ...cm, metadata: { ...cm?.metadata, labels: { ...cm?.metadata?.labels, touched: 'yes' } } },
+      });
+      await eventually(async () => (foreign === 1 ? true : undefined), 5_000);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test('every history is a ConfigMap in the store’s namespace, labelled, written by the field manager railyard', async () => {

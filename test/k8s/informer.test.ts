@@ -41,7 +41,10 @@ describeKube('RestartingInformer on real ConfigMaps', () => {
   const remove = (namespace: string, name: string) => direct.deleteNamespacedConfigMap({ name, namespace });
 
   /** An informer on one namespace's ConfigMaps through the fault proxy, recording every change and delay. */
-  async function informer(ns: string, o: { resyncMs?: number } = {}) {
+  async function informer(
+    ns: string,
+    o: { resyncMs?: number; transform?: (cm: V1ConfigMap) => V1ConfigMap } = {},
+  ) {
     const api = proxiedKc.makeApiClient(CoreV1Api);
     const changes: string[] = [];
     const delays: number[] = [];
@@ -51,6 +54,7 @@ describeKube('RestartingInformer on real ConfigMaps', () => {
       list: () => api.listNamespacedConfigMap({ namespace: ns }),
       backoff: { initialMs: 50, maxMs: 400, jitter: 0 },
       ...(o.resyncMs === undefined ? {} : { resyncMs: o.resyncMs }),
+      ...(o.transform === undefined ? {} : { transform: o.transform }),
       delay: (ms, signal) => {
         if (ms < 60_000) delays.push(ms);
         return new Promise((resolve) => {
@@ -99,6 +103,31 @@ describeKube('RestartingInformer on real ConfigMaps', () => {
     await vi.waitFor(() => expect(inf.get('a', ns)).toBeUndefined(), converge);
     expect(changes.slice(before)).toEqual([`${ns}/a`]);
     expect(inf.stats()).toEqual({ restarts: 0, relists: 0 });
+  });
+
+  test('caches what its transform keeps, of listed and of watched objects alike', async () => {
+    const ns = await namespace();
+    await put(ns, 'listed', { v: '1' });
+    const slim = (cm: V1ConfigMap): V1ConfigMap => ({
+      metadata: {
+        name: cm.metadata?.name,
+        namespace: cm.metadata?.namespace,
+        resourceVersion: cm.metadata?.resourceVersion,
+      },
+      data: cm.data,
+    });
+    const { inf } = await informer(ns, { transform: slim });
+    await put(ns, 'watched', { v: '2' });
+    await vi.waitFor(() => expect(inf.get('watched', ns)?.data).toEqual({ v: '2' }), converge);
+    for (const name of ['listed', 'watched']) {
+      const cm = inf.get(name, ns);
+      expect(Object.keys(cm?.metadata ?? {}).sort()).toEqual(['name', 'namespace', 'resourceVersion']);
+      expect(cm?.metadata?.resourceVersion).toMatch(/^\d+$/);
+    }
+    // The server sends managedFields: the transform is what dropped them.
+    expect(
+      (await direct.readNamespacedConfigMap({ name: 'watched', namespace: ns })).metadata?.managedFields,
+    ).toBeDefined();
   });
 
   test('survives its watch connection being dropped', async () => {

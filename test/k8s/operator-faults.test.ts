@@ -70,6 +70,8 @@ describeKube('the operator behind a fault-injecting proxy', () => {
   let kube: KubeApiServer;
   let proxy: FaultProxy;
   let operator: RailyardProcess;
+  /** Writes the rules refused, by what they refused: every one is a failed write of the operator. */
+  const refused = { statuses: 0, configMaps: 0 };
 
   beforeAll(async () => {
     kube = await startKubeForOperator();
@@ -120,10 +122,38 @@ describeKube('the operator behind a fault-injecting proxy', () => {
       } finally {
         polling = false;
         await poller;
+        f.rules.forEach((r, j) => {
+          if (r.fault.kind !== 'status' || 'watch' in r.match) return;
+          const hits = handles[j]?.hits() ?? 0;
+          if ('path' in r.match && /configmaps/.test(String(r.match.path))) refused.configMaps += hits;
+          else refused.statuses += hits;
+        });
         proxy.clearRules();
       }
       expect(codes.length).toBeGreaterThan(0);
       expect(codes.filter((c) => c !== 200)).toEqual([]);
     }, 40_000);
+  });
+
+  test('the writes the faults refused are counted by verb and resource', async () => {
+    const text = await (await operator.fetch('/metrics', { token: null })).text();
+    const count = (labels: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`railyard_kube_write_errors_total{${labels}} `))
+          ?.split(' ')[1] ?? 0,
+      );
+    const statuses = ['policies', 'policyattachments', 'guardrails'].reduce(
+      (n, plural) => n + count(`verb="patch",resource="${plural}/status"`),
+      0,
+    );
+    // Four 409s and three 500s on status patches (of whichever objects' statuses were being
+    // written then); two 500s on ConfigMap writes.
+    expect(refused).toEqual({ statuses: 7, configMaps: 2 });
+    expect(statuses).toBe(refused.statuses);
+    expect(count('verb="create",resource="configmaps"') + count('verb="update",resource="configmaps"')).toBe(
+      refused.configMaps,
+    );
   });
 });

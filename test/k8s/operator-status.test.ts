@@ -1,8 +1,13 @@
-/** The pure parts of Kubernetes mode: desired status, its merge patch, Events. */
-import { describe, expect, test } from 'vitest';
+/** The pure parts of Kubernetes mode: desired status, its merge patch, Events, what the caches keep. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { describe, expect, test, vi } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
-import { statusEvents, versionEvents } from '../../src/operator/events.ts';
-import { desiredStatus, statusPatch } from '../../src/operator/status-writer.ts';
+import { EventRecorder, statusEvents, versionEvents } from '../../src/operator/events.ts';
+import { desiredStatus, StatusWriter, statusPatch } from '../../src/operator/status-writer.ts';
+import type { Snapshot } from '../../src/registry/index.ts';
+import { slimObject } from '../../src/sources/kubernetes/kubernetes-source.ts';
 
 const NOW = '2025-06-01T12:00:00Z';
 const EARLIER = '2025-01-01T00:00:00Z';
@@ -63,6 +68,21 @@ describe('desiredStatus', () => {
   }
 });
 
+/** `value` with the keys of every object sorted, as the API server serialises a custom resource. */
+function sortedKeys(value: unknown): Record<string, unknown> {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return sort(value) as Record<string, unknown>;
+}
+
 describe('statusPatch', () => {
   const desired = desiredStatus(policyStatus(false), undefined, [], NOW);
   const cases = [
@@ -72,6 +92,29 @@ describe('statusPatch', () => {
       note: 'a production version that went away is removed with null; foreign fields are left alone',
       current: { ...desired, productionVersion: 1, productionDigest: 'd1', somebodyElses: true },
       want: { productionVersion: null, productionDigest: null },
+    },
+    {
+      note: 'the same status with every key sorted, as the API server returns it: no write',
+      current: sortedKeys(desired),
+      want: undefined,
+    },
+    {
+      note: 'a field the server added inside a condition: no write',
+      current: { ...desired, conditions: desired.conditions.map((c) => ({ ...c, severity: '' })) },
+      want: undefined,
+    },
+    {
+      note: 'conditions in another order: written (their order is what the status says)',
+      current: { ...desired, conditions: [...desired.conditions].reverse() },
+      want: { conditions: desired.conditions },
+    },
+    {
+      note: 'a changed message inside a condition: the conditions are written',
+      current: {
+        ...desired,
+        conditions: desired.conditions.map((c) => (c.type === 'Ready' ? { ...c, message: 'old' } : c)),
+      },
+      want: { conditions: desired.conditions },
     },
   ];
   for (const c of cases) test(c.note, () => expect(statusPatch(desired, c.current)).toEqual(c.want));
@@ -141,4 +184,192 @@ describe('Events', () => {
         message: expect.stringMatching(/^Dropped versions 1, 3 /),
       }),
     ]));
+});
+
+/** A KubeConfig for a server nobody listens on: every call fails at once. */
+function unreachable(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kubeConfig;
+}
+
+/** A KubeConfig for `server` (plain http: no certificate to make). */
+function kubeConfigFor(server: string): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kubeConfig;
+}
+
+describe('StatusWriter', () => {
+  test('a key looked at again before the informer shows its patch is not patched twice', async () => {
+    // An API server that answers a status merge patch with the object, keys sorted as the real one does.
+    const patches: unknown[] = [];
+    const api = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        const { status } = JSON.parse(body) as { status: Record<string, unknown> };
+        patches.push(status);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            apiVersion: 'railyard.dev/v1alpha1',
+            kind: 'Policy',
+            metadata: { name: 'p', namespace: 'ns', generation: 2, resourceVersion: '8' },
+            status: sortedKeys(status),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const status = policyStatus(true);
+    const snapshot = {
+      statusByKey: new Map([['Policy/ns/p', status]]),
+      namespaces: new Map(),
+    } as unknown as Snapshot;
+    // The informer never delivers the patch: the cache keeps the object as it was.
+    const cached = { metadata: { name: 'p', namespace: 'ns', generation: 2, resourceVersion: '7' } };
+    const writer = new StatusWriter({
+      kubeConfig: kubeConfigFor(`http://127.0.0.1:${(api.address() as AddressInfo).port}`),
+      object: () => cached,
+      snapshot: () => snapshot,
+    });
+    const leading = new AbortController();
+    const running = writer.run(leading.signal);
+    try {
+      await vi.waitFor(() => expect(patches).toHaveLength(1));
+      writer.enqueue(status.key);
+      writer.enqueue(status.key);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(patches).toHaveLength(1);
+      // Once the cache shows another version, it is what counts again.
+      Object.assign(cached.metadata, { resourceVersion: '9' });
+      writer.enqueue(status.key);
+      await vi.waitFor(() => expect(patches).toHaveLength(2));
+    } finally {
+      leading.abort();
+      await running;
+      api.close();
+    }
+  });
+
+  test('leadership lost and taken again at once: the later run keeps queueing', async () => {
+    const looked: string[] = [];
+    const snapshot = {
+      statusByKey: new Map([['Policy/ns/p', policyStatus(true)]]),
+    } as unknown as Snapshot;
+    const writer = new StatusWriter({
+      kubeConfig: unreachable(),
+      // No cached object: each look ends there, without a write.
+      object: (key) => {
+        looked.push(key.name);
+        return undefined;
+      },
+      snapshot: () => snapshot,
+    });
+    const first = new AbortController();
+    const firstRun = writer.run(first.signal);
+    await vi.waitFor(() => expect(looked).toHaveLength(1));
+    first.abort();
+    const second = new AbortController();
+    const secondRun = writer.run(second.signal);
+    await firstRun;
+    await vi.waitFor(() => expect(looked).toHaveLength(2));
+    writer.enqueue({ kind: 'Policy', namespace: 'ns', name: 'p' });
+    await vi.waitFor(() => expect(looked).toHaveLength(3));
+    second.abort();
+    await secondRun;
+    writer.enqueue({ kind: 'Policy', namespace: 'ns', name: 'p' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(looked).toHaveLength(3);
+  });
+});
+
+describe('EventRecorder memory', () => {
+  test('a Warning is remembered for its series for an hour, then forgotten', async () => {
+    // Nothing listens there: every write fails at once, which the recorder only reports.
+    const kubeConfig = unreachable();
+    let now = Date.parse('2026-12-06T00:00:00Z');
+    const failures: string[] = [];
+    const recorder = new EventRecorder({
+      kubeConfig,
+      identity: 'test',
+      now: () => new Date(now),
+      onWriteError: (verb) => failures.push(verb),
+    });
+    const warn = (name: string) =>
+      recorder.record({ metadata: { name, namespace: 'ns', uid: name } }, 'Policy', {
+        type: 'Warning',
+        reason: 'InvalidSpec',
+        message: 'bad',
+      });
+    for (let i = 0; i < 50; i++) await warn(`p${i}`);
+    expect(recorder.remembered()).toBe(50);
+    expect(failures).toEqual(Array(50).fill('create'));
+    now += 3_600_000 + 60_001;
+    await warn('later');
+    expect(recorder.remembered()).toBe(1);
+  });
+});
+
+describe('slimObject', () => {
+  test('keeps what Railyard reads; drops labels, annotations and field ownership', () => {
+    const spec = { guardrails: { add: ['pii'] } };
+    const status = { observedGeneration: 2, conditions: [] };
+    const slim = slimObject({
+      apiVersion: 'railyard.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: {
+        name: 'p',
+        namespace: 'ns',
+        uid: 'u1',
+        generation: 2,
+        resourceVersion: '42',
+        creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+        labels: { team: 'a' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec }) },
+        managedFields: [
+          { manager: 'kubectl', operation: 'Update', time: new Date('2026-01-02T00:00:00Z'), fieldsV1: {} },
+          { manager: 'argocd', operation: 'Apply', time: new Date('2026-01-03T00:00:00Z'), fieldsV1: {} },
+          {
+            manager: 'railyard',
+            operation: 'Update',
+            subresource: 'status',
+            time: new Date('2026-01-04T00:00:00Z'),
+            fieldsV1: {},
+          },
+        ],
+      },
+      spec,
+      status,
+    });
+    expect(slim).toEqual({
+      apiVersion: 'railyard.dev/v1alpha1',
+      kind: 'Policy',
+      metadata: {
+        name: 'p',
+        namespace: 'ns',
+        uid: 'u1',
+        generation: 2,
+        resourceVersion: '42',
+        creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+        managedFields: [{ time: new Date('2026-01-03T00:00:00Z') }],
+      },
+      spec,
+      status,
+    });
+    expect(slim.spec).toBe(spec);
+  });
 });

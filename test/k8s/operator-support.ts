@@ -87,7 +87,13 @@ export async function installCrds(kube: KubeApiServer): Promise<void> {
  */
 export async function startOperator(
   kube: KubeApiServer,
-  o: { args?: readonly string[]; kubeconfig?: string; identity?: string; waitForReady?: boolean } = {},
+  o: {
+    args?: readonly string[];
+    kubeconfig?: string;
+    identity?: string;
+    waitForReady?: boolean;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<RailyardProcess> {
   const kubeconfig = o.kubeconfig ?? (await kube.kubeconfig(OPERATOR_SA.token));
   return startRailyard({
@@ -102,7 +108,7 @@ export async function startOperator(
       ...FAST_LEASE,
       ...(o.args ?? []),
     ],
-    env: { KUBECONFIG: kubeconfig },
+    env: { ...o.env, KUBECONFIG: kubeconfig },
     ...(o.waitForReady === undefined ? {} : { waitForReady: o.waitForReady }),
   });
 }

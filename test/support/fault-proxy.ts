@@ -29,7 +29,9 @@ export type Fault =
   /** Answer with this status and a Kubernetes `Status` body (e.g. 410 Gone, 500, 409 Conflict). */
   | { readonly kind: 'status'; readonly status: number; readonly reason?: string }
   /** Forward the request, but only after `ms`. */
-  | { readonly kind: 'delay'; readonly ms: number };
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Forward the request at once (it takes effect), but hold its answer back for `ms`. */
+  | { readonly kind: 'delayAnswer'; readonly ms: number };
 
 export type FaultRule = {
   readonly match: RequestMatch;
@@ -57,6 +59,8 @@ export interface FaultProxy {
   openWatches(): number;
   /** Every request seen, in order. */
   requests(): readonly SeenRequest[];
+  /** TLS connections clients have opened to the proxy so far. */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -111,9 +115,13 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
           rejectUnauthorized: false,
         },
         (upRes) => {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          if (watch) res.flushHeaders();
-          upRes.pipe(res);
+          const answer = () => {
+            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+            if (watch) res.flushHeaders();
+            upRes.pipe(res);
+          };
+          if (fault?.kind === 'delayAnswer') setTimeout(answer, fault.ms);
+          else answer();
         },
       );
       up.on('error', () => req.socket.destroy());
@@ -122,6 +130,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     };
     if (fault?.kind === 'delay') setTimeout(forward, fault.ms);
     else forward();
+  });
+  let connections = 0;
+  server.on('secureConnection', () => {
+    connections++;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
@@ -150,6 +162,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     },
     openWatches: () => watches.size,
     requests: () => [...seen],
+    connections: () => connections,
     stop: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -3,6 +3,8 @@
  * convention: a folder holding `kube-apiserver` and `etcd`). Every instance gets free ports and a
  * fresh temp dir; `stop()` kills the API server first, then etcd, then removes the dir. Instances
  * still running when the process exits are killed, so a failing test leaks no process.
+ * `stopApiServer()` and `startApiServer()` take the API server away and bring it back on the same
+ * port, with the same certificate and etcd (its data intact): an API server restart.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -31,6 +33,10 @@ export interface KubeApiServer {
   kubeconfig(token?: string, server?: string): Promise<string>;
   /** Runs the real `kubectl` with this server's kubeconfig and a fresh `--cache-dir`; never throws on a non-zero exit. */
   kubectl(args: readonly string[], opts?: { token?: string; input?: string }): Promise<KubectlResult>;
+  /** Stops the API server alone (etcd keeps running): clients get connection refused. */
+  stopApiServer(): Promise<void>;
+  /** Starts the API server again after `stopApiServer`, same port and data; resolves once ready. */
+  startApiServer(): Promise<void>;
   /** Kills the API server, then etcd, and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -117,6 +123,22 @@ export async function startKubeApiServer(
     await rm(dir, { recursive: true, force: true });
   };
 
+  const apiServerArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${securePort}`,
+    `--cert-dir=${join(dir, 'certs')}`,
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc',
+    `--service-account-key-file=${join(dir, 'sa.key')}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--endpoint-reconciler-type=none',
+  ];
+  const launchApiServer = () => launch(dir, 'kube-apiserver', join(assets, 'kube-apiserver'), apiServerArgs);
+
   try {
     children.push(
       await launch(dir, 'etcd', join(assets, 'etcd'), [
@@ -129,22 +151,7 @@ export async function startKubeApiServer(
         '--log-level=error',
       ]),
     );
-    children.push(
-      await launch(dir, 'kube-apiserver', join(assets, 'kube-apiserver'), [
-        `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--secure-port=${securePort}`,
-        `--cert-dir=${join(dir, 'certs')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        '--service-account-issuer=https://kubernetes.default.svc',
-        `--service-account-key-file=${join(dir, 'sa.key')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--endpoint-reconciler-type=none',
-      ]),
-    );
+    children.push(await launchApiServer());
     await waitReady(server, adminToken, children);
   } catch (e) {
     await stop();
@@ -166,6 +173,16 @@ export async function startKubeApiServer(
       const cacheDir = await mkdtemp(join(dir, 'kubectl-cache-'));
       const kubeconfig = await writeKubeconfig(o.token);
       return run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], dir, o.input);
+    },
+    stopApiServer: async () => {
+      const i = children.findIndex((c) => c.name === 'kube-apiserver');
+      const [api] = i === -1 ? [] : children.splice(i, 1);
+      if (api) await kill(api.child);
+    },
+    startApiServer: async () => {
+      if (children.some((c) => c.name === 'kube-apiserver')) return;
+      children.push(await launchApiServer());
+      await waitReady(server, adminToken, children);
     },
     stop: () => {
       live.delete(instance);

@@ -15,3 +15,5 @@ export const MESSAGE_RESPONSE = object({ message: STRING, warning: STRING }, ['m
 export const HEALTH = object({ status: { enum: ['ok'] } }, ['status']);
 
 export const READINESS = object({ ready: BOOLEAN, revision: INTEGER, reason: STRING }, ['ready']);
+
+export const LIVENESS = object({ live: BOOLEAN, reason: STRING }, ['live']);

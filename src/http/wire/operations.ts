@@ -11,7 +11,7 @@ import {
   POLICY_ATTACHMENT_DB_RESPONSE,
   POLICY_ATTACHMENT_LIST_RESPONSE,
 } from './attachment.ts';
-import { HEALTH, MESSAGE_RESPONSE, READINESS } from './common.ts';
+import { HEALTH, LIVENESS, MESSAGE_RESPONSE, READINESS } from './common.ts';
 import { POLICY_RESOLVE_REQUEST } from './context.ts';
 import {
   GUARDRAIL_LIST_RESPONSE,
@@ -182,11 +182,19 @@ export const OPERATIONS: readonly Operation[] = [
     response: TEST_POLICIES_RESPONSE,
     errors: [400, 404, 422],
   },
-  { method: 'get', path: '/healthz', summary: 'Liveness', access: 'open', response: HEALTH },
+  { method: 'get', path: '/healthz', summary: 'The process answers', access: 'open', response: HEALTH },
+  {
+    method: 'get',
+    path: '/livez',
+    summary: 'Liveness: the event loop and reconciling are not stuck',
+    access: 'open',
+    response: LIVENESS,
+    errors: [503],
+  },
   {
     method: 'get',
     path: '/readyz',
-    summary: 'Readiness: initial sync done',
+    summary: 'Readiness: initial sync done (stays ready without the API server: see /v1/status)',
     access: 'open',
     response: READINESS,
     errors: [503],

@@ -21,10 +21,36 @@ export const RECONCILE_STATUS = object(
         'retry_at',
       ]),
     ),
-    /** Present while the source cannot see its backend; it keeps its last view meanwhile. */
-    source_trouble: orNull(object({ since: STRING, message: STRING }, ['since', 'message'])),
+    /**
+     * Present while the source cannot see its backend; it keeps serving its last view meanwhile,
+     * stale since `since` (`stale_seconds` ago).
+     */
+    source_trouble: orNull(
+      object({ since: STRING, stale_seconds: INTEGER, message: STRING }, [
+        'since',
+        'stale_seconds',
+        'message',
+      ]),
+    ),
+    /**
+     * Kubernetes mode (null otherwise): the replica that writes versions and statuses, as this
+     * one last read the Lease. `identity` is null while no leader is known, since `unknown_since`.
+     */
+    leader: orNull(
+      object(
+        {
+          identity: NULLABLE_STRING,
+          this_replica: BOOLEAN,
+          since: NULLABLE_STRING,
+          unknown_since: NULLABLE_STRING,
+          unknown_seconds: orNull(INTEGER),
+          error: NULLABLE_STRING,
+        },
+        ['identity', 'this_replica', 'since', 'unknown_since', 'unknown_seconds', 'error'],
+      ),
+    ),
   },
-  ['synced', 'last_reconcile_id', 'last_success_at', 'failing', 'source_trouble'],
+  ['synced', 'last_reconcile_id', 'last_success_at', 'failing', 'source_trouble', 'leader'],
 );
 
 export const STATUS = object(
@@ -54,8 +80,14 @@ export const STATUS = object(
 
 const isoTime = (ms: number): string => new Date(ms).toISOString();
 
-/** `reconcile` of `GET /v1/status`: whether passes succeed, and what fails meanwhile. */
-export function toWireReconcileStatus(s: ControllerStatus): FromSchema<typeof RECONCILE_STATUS> {
+const wholeSeconds = (ms: number): number => Math.max(0, Math.floor(ms / 1000));
+
+/** `reconcile` of `GET /v1/status`: whether passes succeed, and what fails meanwhile, at `now` (epoch ms). */
+export function toWireReconcileStatus(
+  s: ControllerStatus,
+  now = Date.now(),
+): FromSchema<typeof RECONCILE_STATUS> {
+  const leader = s.leader;
   return {
     synced: s.synced,
     last_reconcile_id: s.lastReconcileId ?? null,
@@ -68,6 +100,22 @@ export function toWireReconcileStatus(s: ControllerStatus): FromSchema<typeof RE
           retry_at: isoTime(s.failing.retryAt),
         }
       : null,
-    source_trouble: s.source ? { since: isoTime(s.source.since), message: s.source.message } : null,
+    source_trouble: s.source
+      ? {
+          since: isoTime(s.source.since),
+          stale_seconds: wholeSeconds(now - s.source.since),
+          message: s.source.message,
+        }
+      : null,
+    leader: leader
+      ? {
+          identity: leader.identity ?? null,
+          this_replica: leader.self,
+          since: leader.since === undefined ? null : isoTime(leader.since),
+          unknown_since: leader.unknownSince === undefined ? null : isoTime(leader.unknownSince),
+          unknown_seconds: leader.unknownSince === undefined ? null : wholeSeconds(now - leader.unknownSince),
+          error: leader.error ?? null,
+        }
+      : null,
   };
 }

@@ -3,6 +3,14 @@
  * all of them), as a `Source`: every informer event only says "something may have changed", and
  * `view()` then reads the latest state of every cache, never an event's delta, so repeats and
  * relists are harmless. A watch that fails keeps its cache (the last view) while it restarts.
+ *
+ * An event that cannot change the view (same uid and generation as the object the last view
+ * read, not being deleted: a status write, a label) does not call `changed`: the operator's own
+ * status writes would otherwise each start a pass over everything. `onObjectChange` listeners
+ * still hear of every event, with its key.
+ *
+ * The caches keep only what Railyard reads of an object (`slimObject`): 10,000 objects as the API
+ * server sends them took most of the operator's heap in their managedFields alone.
  */
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { DeclaredInput, RejectedDocument } from '../../engine/index.ts';
@@ -37,6 +45,7 @@ export class KubernetesSource implements Source {
   /** Validated documents by key, re-used while uid and generation are unchanged (stable identity). */
   #memo = new Map<string, Memo>();
   readonly #everSynced = new Set<RestartingInformer<CustomObject>>();
+  readonly #objectListeners = new Set<(key: Key) => void>();
   #unhealthySince: number | undefined;
 
   /** Stores its arguments only; `start` does the work. */
@@ -48,6 +57,7 @@ export class KubernetesSource implements Source {
       for (const namespace of targets) {
         const informer = new RestartingInformer<CustomObject>({
           ...o.informer,
+          transform: slimObject,
           kubeConfig: o.kubeConfig,
           path:
             namespace === undefined
@@ -69,10 +79,12 @@ export class KubernetesSource implements Source {
 
   /** Starts every informer; resolves after each made its first attempt (failures keep retrying). */
   async start(changed: () => void, signal: AbortSignal): Promise<void> {
-    for (const { informer } of this.#informers) {
-      informer.onChange(() => {
+    for (const { kind, informer } of this.#informers) {
+      informer.onChange((ref) => {
         this.#noteHealth(informer);
-        changed();
+        const key: Key = { kind, namespace: ref.namespace, name: ref.name };
+        for (const cb of this.#objectListeners) cb(key);
+        if (this.#viewChanges(key, informer.get(ref.name, ref.namespace))) changed();
       });
     }
     await Promise.all(this.#informers.map(({ informer }) => informer.start(signal)));
@@ -82,6 +94,28 @@ export class KubernetesSource implements Source {
 
   async stop(): Promise<void> {
     await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
+  }
+
+  /**
+   * Registers a listener told the key of every object event (status writes included), before
+   * `changed`; returns its unsubscribe. Listeners must not throw.
+   */
+  onObjectChange(cb: (key: Key) => void): () => void {
+    this.#objectListeners.add(cb);
+    return () => this.#objectListeners.delete(cb);
+  }
+
+  /** Whether the next view may differ for `key`, whose cached object is now `obj`. */
+  #viewChanges(key: Key, obj: CustomObject | undefined): boolean {
+    const meta = obj?.metadata;
+    const before = this.#memo.get(`${key.kind}/${key.namespace}/${key.name}`);
+    return (
+      meta === undefined ||
+      before === undefined ||
+      meta.deletionTimestamp !== undefined ||
+      before.uid !== (meta.uid ?? '') ||
+      before.generation !== meta.generation
+    );
   }
 
   /** True once every informer has listed at least once: the caches are a complete view. */
@@ -157,6 +191,39 @@ export class KubernetesSource implements Source {
     this.#memo = memo;
     return { resources, rejected };
   }
+}
+
+/**
+ * What the caches keep of an object: apiVersion, kind, spec and status; of its metadata the name,
+ * namespace, uid, generation, resourceVersion, creation and deletion times, and of its
+ * managedFields only the time of the latest write outside the status subresource (`timesOf`).
+ * Labels, annotations (kubectl's last-applied-configuration is a second copy of the spec) and
+ * field ownership are dropped. Pure.
+ */
+export function slimObject(obj: CustomObject): CustomObject {
+  const m = obj.metadata ?? {};
+  let written: (typeof m.managedFields & object)[number] | undefined;
+  for (const entry of m.managedFields ?? []) {
+    if (entry.subresource || entry.time === undefined) continue;
+    if (written?.time === undefined || new Date(entry.time).getTime() > new Date(written.time).getTime())
+      written = entry;
+  }
+  return {
+    ...(obj.apiVersion === undefined ? {} : { apiVersion: obj.apiVersion }),
+    ...(obj.kind === undefined ? {} : { kind: obj.kind }),
+    metadata: {
+      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+      ...(m.uid === undefined ? {} : { uid: m.uid }),
+      ...(m.generation === undefined ? {} : { generation: m.generation }),
+      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+      ...(m.creationTimestamp === undefined ? {} : { creationTimestamp: m.creationTimestamp }),
+      ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
+      ...(written?.time === undefined ? {} : { managedFields: [{ time: written.time }] }),
+    },
+    ...(obj.spec === undefined ? {} : { spec: obj.spec }),
+    ...(obj.status === undefined ? {} : { status: obj.status }),
+  };
 }
 
 /** One cached object through the schema: only the fields a document has (the server adds the rest). */

@@ -18,10 +18,16 @@
  * and the API server's 1 MiB limit with a margin, before anything is written (see
  * `fitHistory`); `save` never sends a ConfigMap that would be refused for its size.
  *
- * Optimistic concurrency: the store remembers, per object, the resourceVersion and content that
- * the registry last saw (through `load` or `state`). `save` writes only what differs from that,
- * each write conditional on that resourceVersion: when another replica wrote in between, the write
- * fails with a `StoreConflict` (nothing is overwritten) and the caller reloads and retries.
+ * Optimistic concurrency: the store remembers, per object, the resourceVersion and a digest of
+ * the content that the registry last saw (through `load` or `state`). `save` writes only what
+ * differs from that, each write conditional on that resourceVersion: when another replica wrote in
+ * between, the write fails with a `StoreConflict` (nothing is overwritten) and the caller reloads
+ * and retries.
+ *
+ * Cost and memory follow change: a history is immutable, so its ConfigMap, size and digest are
+ * computed once per history object, and a save compares one digest per unchanged history. The
+ * store keeps digests, not texts, and a history it wrote is the registry's own object, not a
+ * parsed copy: the informer's cached ConfigMap is the only other copy in memory.
  */
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
@@ -114,22 +120,49 @@ export function dataBytes(data: Readonly<Record<string, string>>): number {
   return n;
 }
 
-/** The comparable content of a ConfigMap: its labels and data. */
+/** A digest of the comparable content of a ConfigMap: its labels and data. */
 const fingerprint = (labels: Record<string, string>, data: Record<string, string>): string =>
-  JSON.stringify([Object.entries(labels).sort(), Object.entries(data).sort()]);
+  createHash('sha256')
+    .update(JSON.stringify([Object.entries(labels).sort(), Object.entries(data).sort()]))
+    .digest('base64');
 
 type Entry = {
   readonly rv: string;
-  readonly text: string;
+  /** `fingerprint` of the stored ConfigMap. */
+  readonly digest: string;
   readonly history: PolicyHistory;
 };
+
+/** What `save` sends for one history, worked out once per history object. */
+type Planned = {
+  readonly key: string;
+  readonly cm: ReturnType<typeof historyConfigMap>;
+  readonly bytes: number;
+  readonly digest: string;
+};
+
+/** Writes in flight at once while saving (a first sync creates one ConfigMap per policy). */
+const WRITES_IN_FLIGHT = 8;
+
+/** What the cache keeps of a history ConfigMap: its name, namespace, resourceVersion, labels and data. Pure. */
+function slimConfigMap(cm: V1ConfigMap): V1ConfigMap {
+  const m = cm.metadata ?? {};
+  return {
+    metadata: {
+      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+      ...(m.labels === undefined ? {} : { labels: m.labels }),
+    },
+    ...(cm.data === undefined ? {} : { data: cm.data }),
+  };
+}
 
 /** What a stored ConfigMap holds, or an error message naming it. */
 function parseConfigMap(cm: V1ConfigMap): Omit<Entry, 'rv'> | { error: string } {
   const at = `ConfigMap ${cm.metadata?.namespace}/${cm.metadata?.name}`;
   const labels = cm.metadata?.labels ?? {};
   const data = cm.data ?? {};
-  const text = fingerprint(labels, data);
   try {
     const history = JSON.parse(data[HISTORY_KEY] ?? 'null') as PolicyHistory | null;
     if (
@@ -140,7 +173,7 @@ function parseConfigMap(cm: V1ConfigMap): Omit<Entry, 'rv'> | { error: string } 
     ) {
       return { error: `${at}: ${HISTORY_KEY} is not a policy history (namespace, name and versions)` };
     }
-    return { text, history };
+    return { digest: fingerprint(labels, data), history };
   } catch (e) {
     return {
       error: `${at}: not valid JSON (${(e as Error).message}); restore it or delete it to drop that history`,
@@ -162,6 +195,8 @@ export type ClusterStoreOptions = {
   readonly informer?: Partial<Pick<InformerOptions<V1ConfigMap>, 'backoff' | 'resyncMs' | 'onError'>>;
   /** Told about ConfigMaps that cannot be read (they are skipped). */
   readonly onInvalid?: (message: string) => void;
+  /** Told about every failed write (for a metric); the error is also thrown to the caller. */
+  readonly onWriteError?: (verb: 'create' | 'update' | 'delete', error: unknown) => void;
 };
 
 /** How many past resourceVersions of one object are remembered as "already seen". */
@@ -173,13 +208,18 @@ export class ClusterStore implements VersionStore {
   readonly #informer: RestartingInformer<V1ConfigMap>;
   /** Latest known content of every stored ConfigMap, keyed `namespace/name`. */
   readonly #entries = new Map<string, Entry>();
-  /** What the registry last saw (resourceVersion and fingerprint): the base of its next save. */
-  #seen = new Map<string, { rv: string; text: string }>();
+  /** What the registry last saw (resourceVersion and content digest): the base of its next save. */
+  #seen = new Map<string, { rv: string; digest: string }>();
+  /** Per history object (immutable), its ConfigMap as `save` would send it. */
+  readonly #planned = new WeakMap<PolicyHistory, Planned>();
   /** resourceVersions of each key this store has held: the informer echoing them is not news. */
   readonly #known = new Map<string, string[]>();
   /** resourceVersions the informer has shown per key: a missing object with one of those was deleted. */
   readonly #observed = new Map<string, Set<string>>();
   readonly #listeners = new Set<() => void>();
+  /** Keys with a write of ours in flight, and those the informer showed meanwhile (see `#writing`). */
+  readonly #inFlight = new Set<string>();
+  readonly #deferred = new Set<string>();
   #tail: Promise<unknown> = Promise.resolve();
   #loaded = false;
 
@@ -194,6 +234,7 @@ export class ClusterStore implements VersionStore {
         : `${STORE_SELECTOR},${POLICY_NAMESPACE_LABEL} in (${only.join(',')})`;
     this.#informer = new RestartingInformer<V1ConfigMap>({
       ...o.informer,
+      transform: slimConfigMap,
       kubeConfig: o.kubeConfig,
       path: `/api/v1/namespaces/${o.namespace}/configmaps`,
       labelSelector,
@@ -267,10 +308,10 @@ export class ClusterStore implements VersionStore {
 
   #current(): StoreState {
     const policies: PolicyHistory[] = [];
-    const seen = new Map<string, { rv: string; text: string }>();
+    const seen = new Map<string, { rv: string; digest: string }>();
     for (const [key, e] of this.#entries) {
       policies.push(e.history);
-      seen.set(key, { rv: e.rv, text: e.text });
+      seen.set(key, { rv: e.rv, digest: e.digest });
     }
     this.#seen = seen;
     return { policies, attachments: [] };
@@ -283,55 +324,99 @@ export class ClusterStore implements VersionStore {
       );
     }
     const namespace = this.#o.namespace;
-    const desired = new Map<string, ReturnType<typeof historyConfigMap>>(
-      state.policies.map((h) => {
-        const cm = historyConfigMap(namespace, h);
-        return [`${namespace}/${cm.metadata.name}`, cm];
-      }),
-    );
-    for (const [key, cm] of desired) {
-      const bytes = dataBytes(cm.data);
-      if (bytes > CONFIGMAP_DATA_LIMIT) {
+    const desired = new Map<string, { plan: Planned; history: PolicyHistory }>();
+    for (const history of state.policies) {
+      const plan = this.#plan(history);
+      if (plan.bytes > CONFIGMAP_DATA_LIMIT) {
         throw new StoreError(
-          `ConfigMap ${key}: the history takes ${bytes} bytes, over the API server's limit of ${CONFIGMAP_DATA_LIMIT}; not written`,
+          `ConfigMap ${plan.key}: the history takes ${plan.bytes} bytes, over the API server's limit of ${CONFIGMAP_DATA_LIMIT}; not written`,
         );
       }
+      desired.set(plan.key, { plan, history });
     }
-    for (const [key, cm] of desired) {
+    // Each write resolves with what to record once it is done; records are made in call order
+    // (a load lists the histories in the order they were saved).
+    const writes: (() => Promise<() => void>)[] = [];
+    for (const [key, { plan, history }] of desired) {
       const base = this.#seen.get(key);
-      const text = fingerprint(cm.metadata.labels, cm.data);
-      if (base?.text === text) continue;
+      if (base?.digest === plan.digest) continue;
+      const { cm } = plan;
       const { name } = cm.metadata;
       const body: V1ConfigMap = {
         ...cm,
         metadata: { ...cm.metadata, ...(base ? { resourceVersion: base.rv } : {}) },
       };
-      const written = await this.#write(key, () =>
-        base
-          ? this.#api.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER })
-          : this.#api.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER }),
-      );
-      this.#take(written);
+      writes.push(async () => {
+        const rv = await this.#writing(key, async () => {
+          const written = await this.#write(key, base ? 'update' : 'create', () =>
+            base
+              ? this.#api.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER })
+              : this.#api.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER }),
+          );
+          const rv = written.metadata?.resourceVersion ?? '';
+          this.#know(key, rv); // at once: the informer's echo of this write is not news
+          return rv;
+        });
+        return () => this.#record(key, rv, plan.digest, history);
+      });
     }
     for (const [key, base] of [...this.#seen]) {
       if (desired.has(key)) continue;
       const [namespace = '', name = ''] = key.split('/');
-      await this.#write(key, () =>
-        this.#api.deleteNamespacedConfigMap({
-          name,
-          namespace,
-          body: { preconditions: { resourceVersion: base.rv } },
-        }),
-      );
-      this.#seen.delete(key);
-      this.#entries.delete(key);
+      writes.push(async () => {
+        await this.#writing(key, async () => {
+          await this.#write(key, 'delete', () =>
+            this.#api.deleteNamespacedConfigMap({
+              name,
+              namespace,
+              body: { preconditions: { resourceVersion: base.rv } },
+            }),
+          );
+          this.#seen.delete(key);
+          this.#entries.delete(key);
+        });
+        return () => {};
+      });
+    }
+    await inParallel(writes, WRITES_IN_FLIGHT);
+  }
+
+  /**
+   * Runs a write of `key`. The informer's echo of a write can come before the write's answer:
+   * until the answer is in (and its resourceVersion known as ours), what the informer shows of
+   * `key` is looked at only afterwards, so an echo is never taken for another writer's change.
+   */
+  async #writing<T>(key: string, write: () => Promise<T>): Promise<T> {
+    this.#inFlight.add(key);
+    try {
+      return await write();
+    } finally {
+      this.#inFlight.delete(key);
+      if (this.#deferred.delete(key)) this.#absorb(key.slice(key.indexOf('/') + 1));
     }
   }
 
-  async #write<T>(key: string, call: () => Promise<T>): Promise<T> {
+  /** The ConfigMap of `history` with its key, size and digest: computed once per history object. */
+  #plan(history: PolicyHistory): Planned {
+    let plan = this.#planned.get(history);
+    if (plan === undefined) {
+      const cm = historyConfigMap(this.#o.namespace, history);
+      plan = {
+        key: `${this.#o.namespace}/${cm.metadata.name}`,
+        cm,
+        bytes: dataBytes(cm.data),
+        digest: fingerprint(cm.metadata.labels, cm.data),
+      };
+      this.#planned.set(history, plan);
+    }
+    return plan;
+  }
+
+  async #write<T>(key: string, verb: 'create' | 'update' | 'delete', call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (e) {
+      this.#o.onWriteError?.(verb, e);
       const err = kubeError(e);
       if (err.code === 409 || err.code === 404) {
         throw new StoreConflict(
@@ -351,10 +436,15 @@ export class ClusterStore implements VersionStore {
       this.#o.onInvalid?.(parsed.error);
       return false;
     }
-    this.#entries.set(key, { rv, ...parsed });
-    this.#seen.set(key, { rv, text: parsed.text });
-    this.#know(key, rv);
+    this.#record(key, rv, parsed.digest, parsed.history);
     return true;
+  }
+
+  /** `history` is stored under `key` at `rv` (and the registry knows it). */
+  #record(key: string, rv: string, digest: string, history: PolicyHistory): void {
+    this.#entries.set(key, { rv, digest, history });
+    this.#seen.set(key, { rv, digest });
+    this.#know(key, rv);
   }
 
   /**
@@ -378,12 +468,21 @@ export class ClusterStore implements VersionStore {
     if (!this.#loaded) return;
     const namespace = this.#o.namespace;
     const key = `${namespace}/${name}`;
+    if (this.#inFlight.has(key)) {
+      this.#deferred.add(key);
+      return;
+    }
     const cm = this.#informer.get(name, namespace);
     const entry = this.#entries.get(key);
     if (cm === undefined) {
-      if (entry && this.#observed.get(key)?.has(entry.rv)) {
+      if (entry === undefined) {
+        // Gone, and nothing of ours is stored there: forget its versions (names come and go).
+        this.#known.delete(key);
+        this.#observed.delete(key);
+      } else if (this.#observed.get(key)?.has(entry.rv)) {
         this.#entries.delete(key);
         this.#observed.delete(key);
+        this.#known.delete(key);
         this.#notify();
       }
       return;
@@ -407,4 +506,27 @@ export class ClusterStore implements VersionStore {
   #notify(): void {
     for (const cb of this.#listeners) cb();
   }
+}
+
+/**
+ * Runs every task with at most `limit` in flight. Once all have settled, runs the commit each
+ * successful task resolved with, in task order, then rejects with the first failure in task
+ * order, if any.
+ */
+async function inParallel(tasks: readonly (() => Promise<() => void>)[], limit: number): Promise<void> {
+  const results: PromiseSettledResult<() => void>[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await (tasks[i] as () => Promise<() => void>)().then(
+        (value) => ({ status: 'fulfilled', value }) as const,
+        (reason: unknown) => ({ status: 'rejected', reason }) as const,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  for (const r of results) if (r.status === 'fulfilled') r.value();
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { checkRegex, compileCondition } from '../../../src/engine/condition.ts';
 import type { Condition } from '../../../src/engine/types.ts';
@@ -52,6 +54,33 @@ describe('compileCondition (reference 2.4)', () => {
     expect(compileCondition(undefined).always).toBe(true);
     expect(compileCondition({}).always).toBe(true);
     expect(compileCondition({ model: '.*' }).always).toBe(false);
+  });
+
+  test('the same pattern list gives the same compiled condition while it is in use', () => {
+    const held = compileCondition({ model: ['shared-.*', 'other'] });
+    expect(compileCondition({ model: ['shared-.*', 'other'] })).toBe(held);
+  });
+
+  test('compiled patterns are not kept once nothing uses them (a Policy with many patterns, edited)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // A WeakRef made in this job holds its target until the job ends; finalizers run later still.
+    const collect = async () => {
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        gc();
+      }
+    };
+    await collect();
+    const before = process.memoryUsage().heapUsed;
+    // Ten edits of a condition with 200 patterns: each edit changes every pattern (about 20 KB each).
+    for (let edit = 0; edit < 10; edit++) {
+      const model = Array.from({ length: 200 }, (_, i) => `vendor-${edit}-${i}-[a-z0-9]+-(preview|stable)`);
+      expect(compileCondition({ model }).test(`vendor-${edit}-7-x1-stable`)).toBe(true);
+    }
+    await collect();
+    const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    expect(grown).toBeLessThan(8); // about 40 MB when every compiled pattern was kept
   });
 
   test('ReDoS: (a+)+$ against a long non-matching input is linear', () => {

@@ -188,6 +188,7 @@ describe('resolve (properties)', () => {
           serial: 1,
           namespaces: new Map([['default', view]]),
           statuses: [],
+          statusByKey: new Map(),
           unreadable: [],
         };
         const options = { defaultNamespace: 'default', cache: new AnswerCache<ResolveAnswer>() };

@@ -197,6 +197,40 @@ describe('Controller', () => {
     expect(faults.counts.maxInFlight).toBe(1);
   });
 
+  test('the pending pass is a queue of one in the workqueue metrics; a pass held up shows as busy', async () => {
+    const { faults, controller, metrics, edit, answer } = await setup(['g1']);
+    const text = async () => metrics.registry.metrics();
+    const sample = (t: string, series: string) =>
+      Number(
+        t
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.split(' ')[1] ?? Number.NaN,
+      );
+    const before = await text();
+    const adds = sample(before, 'workqueue_adds_total{name="declared"}');
+    const passes = sample(before, 'workqueue_work_duration_seconds_count{name="declared"}');
+    expect(adds).toBeGreaterThanOrEqual(1);
+    expect(passes).toBeGreaterThanOrEqual(1);
+
+    const release = faults.hold();
+    await edit(['g6']);
+    await eventually(async () => (faults.counts.inFlight === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(controller.busyFor()).toBeGreaterThanOrEqual(25);
+    expect(
+      sample(await text(), 'workqueue_longest_running_processor_seconds{name="declared"}'),
+    ).toBeGreaterThan(0);
+    release();
+    await eventually(async () => (answer().includes('g6') ? true : undefined));
+    await controller.idle();
+    expect(controller.busyFor()).toBe(0);
+    const after = await text();
+    expect(sample(after, 'workqueue_adds_total{name="declared"}')).toBeGreaterThan(adds);
+    expect(sample(after, 'workqueue_work_duration_seconds_count{name="declared"}')).toBeGreaterThan(passes);
+    expect(sample(after, 'workqueue_depth{name="declared"}')).toBe(0);
+  });
+
   test('every log line of a pass carries its reconcile id', async () => {
     const { lines, edit, answer } = await setup(['g1']);
     await edit(['g6']);

@@ -100,6 +100,40 @@ describe('WorkQueue', () => {
     expect(runs).toBe(2);
   });
 
+  test('tells its observer how long keys waited and handlers ran (client-go workqueue metrics)', async () => {
+    const timers = new FakeTimers();
+    const seen = { added: 0, retried: 0, queued: [] as number[], worked: [] as number[] };
+    const q = new WorkQueue({
+      ...timers.options(),
+      observer: {
+        added: () => seen.added++,
+        retried: () => seen.retried++,
+        queued: (s) => seen.queued.push(s),
+        worked: (s) => seen.worked.push(s),
+      },
+    });
+    const gate = deferred();
+    q.add('ns/a'); // waits 3 ms for a worker
+    q.add('ns/a'); // de-duplicated: not an add
+    timers.now = 3;
+    let runs = 0;
+    start(q, async () => {
+      runs++;
+      if (runs === 1) await gate.promise;
+      return {};
+    });
+    await vi.waitFor(() => expect(runs).toBe(1));
+    timers.now = 10;
+    q.add('ns/a'); // re-added while in flight: waits for the run to end
+    expect(q.metrics()).toMatchObject({ active: 1, longestSeconds: 0.007, unfinishedSeconds: 0.007 });
+    timers.now = 250;
+    gate.resolve();
+    await vi.waitFor(() => expect(runs).toBe(2));
+    await vi.waitFor(() => expect(seen.worked.length).toBe(2));
+    expect(seen).toEqual({ added: 2, retried: 0, queued: [0.003, 0.24], worked: [0.247, 0] });
+    expect(q.metrics()).toMatchObject({ active: 0, longestSeconds: 0, unfinishedSeconds: 0 });
+  });
+
   test('different keys run in parallel up to the worker count', async () => {
     const q = new WorkQueue();
     const gate = deferred();

@@ -18,6 +18,7 @@ function snapshotOf(index: PolicyIndex, revision = 1): Snapshot {
     serial: revision,
     namespaces: new Map([['default', view]]),
     statuses: [],
+    statusByKey: new Map(),
     unreadable: [],
   };
 }
