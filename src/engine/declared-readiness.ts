@@ -3,6 +3,7 @@
  * from the pass's state, with the reads each policy's condition made (so a later pass knows when
  * to compute it again).
  */
+import { floorReadiness } from './declared-floors.ts';
 import { type ChainRead, type DeclaredState, historyKey } from './declared-state.ts';
 import { policyNameOf } from './names.ts';
 import { condition, type ObjectStatus, type StatusCondition } from './status.ts';
@@ -62,6 +63,10 @@ export function readiness(
         detail: {},
         reads: [],
       };
+    case 'GuardrailFloor': {
+      const floor = floorReadiness(status.key, state, errors, serving);
+      return { conditions: [floor.condition], detail: { floor: floor.detail }, reads: [] };
+    }
   }
 }
 

@@ -38,6 +38,15 @@ export type ObjectStatus = {
   readonly issues: readonly Issue[];
   readonly policy?: PolicyStatusDetail;
   readonly attachment?: { readonly policyHasProduction: boolean };
+  readonly floor?: FloorStatusDetail;
+};
+
+/** Where a floor applies now, and what it lacks there. */
+export type FloorStatusDetail = {
+  /** Sorted. */
+  readonly namespaces: readonly string[];
+  /** Per selected namespace with a guardrail catalog, the floor's guardrails missing or invalid there. */
+  readonly missing: readonly { readonly namespace: string; readonly guardrails: readonly string[] }[];
 };
 
 /** `spec.inherit: parent policy "x" not found …` — the one rendering of an issue everywhere. */

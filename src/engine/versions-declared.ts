@@ -101,7 +101,7 @@ export function applyDeclared(
   resource: PolicyResource,
   env: VersionEnv,
 ): DeclaredResult {
-  const { versionStatus, policyName: _named, ...content } = resource.spec;
+  const { versionStatus, policyName: _named, shadow: _shadow, ...content } = resource.spec;
   const base = history ?? emptyHistory(resource.namespace, policyNameOf(resource), resource.origin);
   const changes: VersionChange[] = [];
   if (history !== undefined && !isDeclared(history)) changes.push({ kind: 'adopted', from: history.origin });
