@@ -57,7 +57,10 @@ export type Verdict =
 /** One guardrail that ran: never its detail, which may quote the checked text. */
 export type GuardrailRun = {
   readonly guardrail: string;
-  /** `pipeline:<policy>` for a pipeline step, `policy:<policy>` for a guardrail run on its own. */
+  /**
+   * `pipeline:<policy>` for a pipeline step, `policy:<policy>` for a guardrail run on its own,
+   * `floor:<floor>` for a guardrail the namespace's floor makes mandatory.
+   */
   readonly via: string;
   readonly outcome: GuardrailVerdict['outcome'];
   /** The guardrail rewrote the messages (and the rewrite was kept). */
@@ -208,9 +211,10 @@ async function decideOnce(
   });
   const first = plan.missing[0];
   if (first) {
+    const of = first.floor === undefined ? `policy '${first.policy}'` : `GuardrailFloor '${first.floor}'`;
     return result({
       kind: 'cannot_decide',
-      reason: `guardrail '${first.guardrail}' of policy '${first.policy}' is not in the guardrail catalog of namespace "${view.namespace}"`,
+      reason: `guardrail '${first.guardrail}' of ${of} is not in the guardrail catalog of namespace "${view.namespace}"`,
     });
   }
   const overrun: Verdict = {
@@ -262,7 +266,7 @@ async function decideOnce(
     }
   }
 
-  for (const { guardrail, policy } of plan.standalone) {
+  for (const { guardrail, policy, floor } of plan.standalone) {
     const t = opts.now();
     const verdict = await untilAborted(
       run(guardrail, input.phase, { messages: working }, deadline),
@@ -272,17 +276,18 @@ async function decideOnce(
     const masked = verdict.outcome === 'pass' && verdict.modified !== undefined;
     runs.push({
       guardrail,
-      via: `policy:${policy}`,
+      via: floor === undefined ? `policy:${policy}` : policy,
       outcome: verdict.outcome,
       masked,
       durationMs: opts.now() - t,
     });
+    const by = floor === undefined ? `policy '${policy}'` : `guardrail floor '${floor}'`;
     if (verdict.outcome === 'fail') {
       return result({
         kind: 'block',
         policy,
         guardrail,
-        message: `Blocked by policy '${policy}', guardrail '${guardrail}': ${verdict.detail}`,
+        message: `Blocked by ${by}, guardrail '${guardrail}': ${verdict.detail}`,
       });
     }
     if (verdict.outcome === 'error') {
@@ -290,7 +295,7 @@ async function decideOnce(
         kind: 'block',
         policy,
         guardrail,
-        message: `Blocked by policy '${policy}': guardrail '${guardrail}' failed and its failurePolicy is closed (${verdict.detail})`,
+        message: `Blocked by ${by}: guardrail '${guardrail}' failed and its failurePolicy is closed (${verdict.detail})`,
       });
     }
     if (verdict.modified) working = verdict.modified.messages;

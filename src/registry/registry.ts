@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   AttachmentRecord,
+  FloorResource,
   GuardrailSpec,
   Issue,
   PolicyHistory,
@@ -224,9 +225,11 @@ export class Registry {
   #nextSnapshot(declared: DeclaredState, apiAttachments: ReadonlyMap<string, AttachmentRecord>): Snapshot {
     const declaredAttachments: AttachmentRecord[] = [];
     const guardrails: CatalogEntry[] = [];
+    const floors: FloorResource[] = [];
     for (const res of declared.lastGood.values()) {
       if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
       if (res.kind === 'Guardrail') guardrails.push(this.#catalogEntry(res));
+      if (res.kind === 'GuardrailFloor') floors.push(res);
     }
     return buildSnapshot(
       this.#snapshot.serial + 1,
@@ -236,6 +239,8 @@ export class Registry {
         guardrails,
         statuses: declared.statuses.values(),
         unreadable: declared.unreadable.values(),
+        floors,
+        ...(declared.namespaceLabels ? { namespaceLabels: declared.namespaceLabels } : {}),
       },
       this.#snapshot,
     );

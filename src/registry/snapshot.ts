@@ -3,10 +3,15 @@ import type { ObjectStatus, RejectedDocument } from '../engine/index.ts';
 import {
   type AttachmentRecord,
   buildPolicyIndex,
+  type FloorGuardrail,
+  type FloorResource,
+  floorsByNamespace,
   type GuardrailSpec,
+  type Labels,
   type PolicyHistory,
   type PolicyIndex,
   productionVersion,
+  sameFloor,
 } from '../engine/index.ts';
 
 /** Everything one namespace serves: built once per change, never mutated, swapped whole. */
@@ -18,6 +23,8 @@ export type NamespaceView = {
   /** Declared and API-created attachments, sorted by id. */
   readonly attachments: readonly AttachmentRecord[];
   readonly guardrails: ReadonlyMap<string, GuardrailSpec>;
+  /** The namespace's floor: its mandatory guardrails and the floors that make them so (also in `index`). */
+  readonly floor: readonly FloorGuardrail[];
 };
 
 export type Snapshot = {
@@ -46,15 +53,23 @@ export type SnapshotInput = {
   }>;
   readonly statuses: Iterable<ObjectStatus>;
   readonly unreadable?: Iterable<RejectedDocument>;
+  /** The floors in force; the namespaces they select become served, with the floor alone if nothing else. */
+  readonly floors?: readonly FloorResource[];
+  /** The namespaces' labels (Kubernetes mode), for floor selectors. */
+  readonly namespaceLabels?: ReadonlyMap<string, Labels>;
 };
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const NO_FLOOR: readonly FloorGuardrail[] = Object.freeze([]);
+const NO_FLOORS: ReadonlyMap<string, readonly FloorGuardrail[]> = new Map();
 
 /**
  * Groups the registry by namespace and builds each namespace's resolution index from the
- * production versions of its active policies. Namespaces whose inputs are identical (same
- * objects) to the previous snapshot's re-use its index; the others rebuild it incrementally from
- * the previous one (see `buildPolicyIndex`).
+ * production versions of its active policies and the namespace's floor (`floorsByNamespace` over
+ * the namespaces served and, in Kubernetes mode, those that exist; a namespace a floor selects is
+ * served even with nothing else in it). Namespaces whose inputs are identical (same objects, an
+ * equal floor) to the previous snapshot's re-use its index; the others rebuild it incrementally
+ * from the previous one (see `buildPolicyIndex`).
  */
 export function buildSnapshot(serial: number, input: SnapshotInput, previous?: Snapshot): Snapshot {
   const revision = new RevisionDigest();
@@ -82,6 +97,18 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
     group(g.namespace).guardrails.set(g.name, g.spec);
     revision.add(g, 'guardrail');
   }
+  const floors =
+    input.floors && input.floors.length > 0
+      ? floorsByNamespace(
+          input.floors,
+          [...groups.keys(), ...(input.namespaceLabels?.keys() ?? [])],
+          input.namespaceLabels,
+        )
+      : NO_FLOORS;
+  for (const [ns, floor] of floors) {
+    group(ns);
+    revision.addText(`floor\0${ns}\0${JSON.stringify(floor)}`);
+  }
 
   const namespaces = new Map<string, NamespaceView>();
   for (const ns of [...groups.keys()].sort(byString)) {
@@ -90,10 +117,13 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
     const before = previous?.namespaces.get(ns);
     const histories = sortBy(g.histories, (h) => h.name, before?.histories);
     const attachments = sortBy(g.attachments, (a) => a.attachmentId, before?.attachments);
+    const computed = floors.get(ns) ?? NO_FLOOR;
+    const floor = before !== undefined && sameFloor(before.floor, computed) ? before.floor : computed;
     const unchanged =
       before !== undefined &&
       sameItems(before.histories, histories) &&
-      sameItems(before.attachments, attachments);
+      sameItems(before.attachments, attachments) &&
+      before.floor === floor;
     const index = unchanged
       ? before.index
       : buildPolicyIndex(
@@ -103,10 +133,11 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
               return production ? [{ version: production }] : [];
             }),
             attachments,
+            floor,
           },
           before?.index,
         );
-    namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
+    namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails, floor });
   }
   const statuses = [...input.statuses];
   let sorted = false;
@@ -195,6 +226,11 @@ class RevisionDigest {
       objectDigests.set(item, d);
     }
     this.#sum = (this.#sum + d) % REVISION_MODULUS;
+  }
+
+  /** Adds a served fact that is no object of its own (a namespace's floor), digested each time. */
+  addText(text: string): void {
+    this.#sum = (this.#sum + digest48(text)) % REVISION_MODULUS;
   }
 
   value(): number {

@@ -5,7 +5,7 @@
  * version) and the last-good rule for invalid objects are the server's own.
  */
 import { readFile } from 'node:fs/promises';
-import type { RequestContext, Resource } from '../../engine/index.ts';
+import type { Key, RequestContext, Resource } from '../../engine/index.ts';
 import { blastRadius, contextLabel, namedContexts, renderIssue } from '../../engine/index.ts';
 import { fromWireContext } from '../../http/index.ts';
 import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
@@ -91,13 +91,20 @@ async function buildReport(
     namedContexts([...resourcesOf(base), ...resourcesOf(head)]),
     extraContexts,
   );
+  const objectOf = (k: Key) =>
+    k.namespace === '' ? `${k.kind}/${k.name}` : `${k.kind}/${k.namespace}/${k.name}`;
   const invalid = after.statuses
     .filter((s) => s.issues.some((i) => i.severity === 'error'))
     .map((s) => ({
-      object: `${s.key.kind}/${s.key.namespace}/${s.key.name}`,
+      object: objectOf(s.key),
       at: displayOrigin(head.root, s.origin),
       issues: s.issues.filter((i) => i.severity === 'error').map(renderIssue),
     }));
+  const ignoredRemovals = after.statuses.flatMap((s) =>
+    s.issues
+      .filter((i) => i.code === 'mandatory_guardrail')
+      .map((i) => ({ object: objectOf(s.key), at: displayOrigin(head.root, s.origin), message: i.message })),
+  );
   const watched = new Set(failOnRemoval);
   const violations = impacts.flatMap((impact) =>
     impact.lost
@@ -115,6 +122,7 @@ async function buildReport(
     versions: diffVersions(before, after, changes),
     blastRadius: impacts,
     invalid,
+    ignoredRemovals,
     violations,
   };
 }

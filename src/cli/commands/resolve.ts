@@ -80,6 +80,10 @@ const names = (list: readonly string[]): string => (list.length > 0 ? list.join(
 /** The text form of a resolution: the guardrails, then each matched policy and the versions used. */
 function renderResolution(r: Resolution): string {
   const lines = [`effective guardrails: ${names(r.effectiveGuardrails)}`];
+  if (r.floor.length > 0)
+    lines.push(
+      `mandatory (floor): ${r.floor.map((e) => `${e.guardrail} (GuardrailFloor ${e.floor})`).join(', ')}`,
+    );
   if (r.matchedPolicies.length === 0) lines.push('matched policies: (none)');
   else lines.push('matched policies:');
   for (const m of r.matchedPolicies) {
@@ -109,8 +113,12 @@ function renderExplanation(e: Explanation): string {
       const condition = level.condition
         ? ` if model ~ ${JSON.stringify(level.condition.model)} (${level.conditionPassed ? 'yes' : 'no'})`
         : '';
+      const ignored =
+        level.ignoredRemovals.length > 0
+          ? ` (removal of ${level.ignoredRemovals.join(', ')} ignored: mandatory)`
+          : '';
       lines.push(
-        `  ${level.version.policyName} v${level.version.versionNumber}: +[${level.add.join(', ')}] -[${level.remove.join(', ')}]${condition}`,
+        `  ${level.version.policyName} v${level.version.versionNumber}: +[${level.add.join(', ')}] -[${level.remove.join(', ')}]${condition}${ignored}`,
       );
     }
     lines.push(`  → ${names(p.guardrails)}`);

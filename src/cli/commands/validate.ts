@@ -5,7 +5,7 @@
  */
 
 import type { Issue } from '../../engine/index.ts';
-import { renderIssue } from '../../engine/index.ts';
+import { displayKey, renderIssue } from '../../engine/index.ts';
 import type { Io } from '../io.ts';
 import { DEFAULT_NAMESPACE, displayPath, loadState, missingPaths } from './load-state.ts';
 import { parsePolicyTest } from './policy-test.ts';
@@ -54,8 +54,6 @@ export async function collectProblems(args: ValidateArgs): Promise<Problem[]> {
   const { files, snapshot } = await loadState(args.paths, { defaultNamespace: ns });
   const byPath = new Map(files.map((f) => [f.path, f]));
   const problems: Problem[] = [];
-  const objectName = (kind: string, namespace: string, name: string) =>
-    namespace === ns ? `${kind}/${name}` : `${kind}/${namespace}/${name}`;
 
   for (const status of snapshot.statuses) {
     const origin = status.origin;
@@ -67,7 +65,7 @@ export async function collectProblems(args: ValidateArgs): Promise<Problem[]> {
         code: issue.code,
         file: displayPath(args.cwd, origin.path),
         line: file?.locate(status.key, origin, issue.path) ?? origin.line,
-        object: objectName(status.key.kind, status.key.namespace, status.key.name),
+        object: displayKey(status.key, ns),
         path: issue.path,
         message: issue.message,
       });

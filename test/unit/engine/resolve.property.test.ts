@@ -197,7 +197,14 @@ describe('resolve (properties)', () => {
         const want = contexts.map((ctx) => naiveResolve(versions, attachments, ctx, floor));
         expect(contexts.map((ctx) => resolve(index, ctx))).toEqual(want);
         // Through the answer cache: the second pass answers from it, asked with equal copies of the contexts.
-        const view = { namespace: 'default', index, histories: [], attachments: [], guardrails: new Map() };
+        const view = {
+          namespace: 'default',
+          index,
+          histories: [],
+          attachments: [],
+          guardrails: new Map(),
+          floor: index.floor,
+        };
         const snapshot = {
           revision: 1,
           serial: 1,
