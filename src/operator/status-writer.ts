@@ -6,7 +6,13 @@
  * per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
+import {
+  isClusterScoped,
+  type Key,
+  type ObjectStatus,
+  policyGuardrails,
+  resourceKey,
+} from '../engine/index.ts';
 import { FIELD_MANAGER, kubeError } from '../kube/index.ts';
 import { WorkQueue } from '../reconcile/index.ts';
 import type { Snapshot } from '../registry/index.ts';
@@ -31,6 +37,13 @@ export type KubeStatus = {
   readonly productionDigest?: string;
   readonly resolvedGuardrails?: readonly string[];
   readonly policyHasProduction?: boolean;
+  /** GuardrailFloor: how many namespaces it applies to now, the first of them, what they lack. */
+  readonly namespaceCount?: number;
+  readonly namespaces?: readonly string[];
+  readonly missingGuardrails?: readonly {
+    readonly namespace: string;
+    readonly guardrails: readonly string[];
+  }[];
 };
 
 /** Every field of `KubeStatus`: a field the desired status lacks is removed (merge-patched to null). */
@@ -43,7 +56,13 @@ const OWNED_FIELDS = [
   'productionDigest',
   'resolvedGuardrails',
   'policyHasProduction',
+  'namespaceCount',
+  'namespaces',
+  'missingGuardrails',
 ] as const;
+
+/** The CRD's bound on the lists of a floor's status. */
+const MAX_FLOOR_ITEMS = 1024;
 
 /** Condition messages are capped by the CRD at 32768 characters. */
 const MAX_MESSAGE = 32_000;
@@ -87,6 +106,13 @@ export function desiredStatus(
     ...(p?.productionDigest === undefined ? {} : { productionDigest: p.productionDigest }),
     ...(s.key.kind === 'Policy' ? { resolvedGuardrails: [...resolvedGuardrails] } : {}),
     ...(s.attachment ? { policyHasProduction: s.attachment.policyHasProduction } : {}),
+    ...(s.floor
+      ? {
+          namespaceCount: s.floor.namespaces.length,
+          namespaces: s.floor.namespaces.slice(0, MAX_FLOOR_ITEMS),
+          missingGuardrails: s.floor.missing.slice(0, MAX_FLOOR_ITEMS),
+        }
+      : {}),
   };
 }
 
@@ -212,18 +238,18 @@ export class StatusWriter {
     const pending = this.#pending(s, snapshot);
     if (!pending) return {};
     try {
-      await this.#api.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: s.key.namespace,
-          plural: PLURALS[s.key.kind],
-          name: s.key.name,
-          fieldManager: FIELD_MANAGER,
-          body: { status: pending.patch },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      const target = {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURALS[s.key.kind],
+        name: s.key.name,
+        fieldManager: FIELD_MANAGER,
+        body: { status: pending.patch },
+      };
+      const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+      if (isClusterScoped(s.key.kind)) await this.#api.patchClusterCustomObjectStatus(target, merge);
+      else
+        await this.#api.patchNamespacedCustomObjectStatus({ ...target, namespace: s.key.namespace }, merge);
     } catch (e) {
       if (kubeError(e).code === 404) return {}; // deleted meanwhile: nothing to report on
       throw e;
