@@ -63,6 +63,12 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
+      '--shadow-max-concurrent <n>',
+      'shadow runs in flight at once; past it a due run is skipped and counted',
+      wholeNumber(1, 100_000),
+      16,
+    )
+    .option(
       '--litellm-team-id-fallback',
       "LiteLLM webhook: match team attachments on the key's team id when its team has no alias (LiteLLM matches aliases only)",
     )
@@ -203,6 +209,7 @@ function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
     decisionDeadlineMs: o.decisionDeadline as number,
     maxConcurrentDecisions: o.maxConcurrentDecisions as number,
     baselineContext: o.enforceBaselineContext === true,
+    shadowMaxConcurrent: o.shadowMaxConcurrent as number,
     agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
     agentgatewayResponseBlock: o.agentgatewayResponseBlock as EnforceOptions['agentgatewayResponseBlock'],
     litellmTeamIdFallback: o.litellmTeamIdFallback === true,

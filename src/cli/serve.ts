@@ -19,7 +19,7 @@ import type { YamlLimits } from '../resources/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
-import { UsageFile, UsageRecorder } from '../usage/index.ts';
+import { ShadowRecorder, UsageFile, UsageRecorder } from '../usage/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
@@ -134,8 +134,10 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         onProblem: (message, err) => log.error({ ...(err ? { err } : {}) }, message),
       });
   const usage = new UsageRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
-  await usageFile?.attach(usage);
+  const shadows = new ShadowRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
+  await usageFile?.attach(usage, shadows);
   metrics.usageOf(() => usage.lifetime());
+  metrics.shadowsOf(() => shadows.lifetime());
 
   const templates = await loadTemplates(opts.templates ?? SHIPPED_TEMPLATES);
   for (const problem of templates.problems) log.warn({ problem }, 'policy template left out');
@@ -150,6 +152,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     reconcileStatus: () => controller.status(),
     templates: templates.templates,
     usage,
+    shadows,
     ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
   };
   const workers = opts.guardrailWorkers ?? CHECK_POOL_DEFAULTS;
@@ -199,6 +202,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         }),
     ),
   );
+  await enforcement.shadows?.idle();
   await usageFile?.flush();
   await guardrailPool?.destroy();
   log.info('stopped');

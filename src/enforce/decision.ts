@@ -106,7 +106,35 @@ export type DeciderOptions = {
    * Without one, every check runs on the event loop.
    */
   readonly pool?: CheckPool;
+  /** The compiled guardrails of each namespace view, shared with shadow runs; its own when absent. */
+  readonly runners?: GuardrailRunners;
 };
+
+/**
+ * One guardrail runner per namespace view (its catalog compiled once), for every decision that
+ * runs in it: production's and the shadow runs', through the same worker pool.
+ */
+export class GuardrailRunners {
+  readonly #opts: Pick<DeciderOptions, 'fetch' | 'pool'>;
+  readonly #runners = new WeakMap<NamespaceView['guardrails'], RunGuardrail>();
+
+  constructor(opts: Pick<DeciderOptions, 'fetch' | 'pool'> = {}) {
+    this.#opts = opts;
+  }
+
+  /** The runner of the view's guardrail catalog (views that share a catalog share a runner). */
+  of(view: NamespaceView): RunGuardrail {
+    let run = this.#runners.get(view.guardrails);
+    if (!run) {
+      run = createGuardrailRunner(view.guardrails, {
+        ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+        ...(this.#opts.pool ? { pool: this.#opts.pool } : {}),
+      });
+      this.#runners.set(view.guardrails, run);
+    }
+    return run;
+  }
+}
 
 export const DECIDER_DEFAULTS = {
   deadlineMs: 2_000,
@@ -135,18 +163,13 @@ export function createDecider(
     defaultNamespace: opts.defaultNamespace,
     ...(opts.answers ? { cache: opts.answers } : {}),
   };
-  const runners = new WeakMap<NamespaceView, RunGuardrail>();
-  const runnerFor = (view: NamespaceView): RunGuardrail => {
-    let run = runners.get(view);
-    if (!run) {
-      run = createGuardrailRunner(view.guardrails, {
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-        ...(opts.pool ? { pool: opts.pool } : {}),
-      });
-      runners.set(view, run);
-    }
-    return run;
-  };
+  const runners =
+    opts.runners ??
+    new GuardrailRunners({
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.pool ? { pool: opts.pool } : {}),
+    });
+  const runnerFor = (view: NamespaceView): RunGuardrail => runners.of(view);
   let inFlight = 0;
 
   return async (input) => {
@@ -200,7 +223,41 @@ async function decideOnce(
   const baseline = opts.baselineContext
     ? resolvedIn(snapshot, view, { ...input.context, teamAlias: null, keyAlias: null }, answering)
     : undefined;
-  const plan = planDecision(view, resolved.value, baseline, input.phase);
+  return decideIn(
+    { view, resolution: resolved.value, baseline, input, run: runnerFor(view) },
+    { deadlineMs: opts.deadlineMs, now: opts.now, deadline, started },
+  );
+}
+
+/** What one decision in a namespace runs on: the view, its resolution(s), the messages, the runner. */
+export type DecisionCase = {
+  readonly view: NamespaceView;
+  readonly resolution: Resolution;
+  /** The baseline context's resolution (`--enforce-baseline-context`). */
+  readonly baseline: Resolution | undefined;
+  readonly input: DecisionInput;
+  readonly run: RunGuardrail;
+};
+
+/** The budget of one decision: its deadline signal, its length, when it started, the clock. */
+export type DecisionBudget = {
+  readonly deadlineMs: number;
+  readonly now: () => number;
+  readonly deadline: AbortSignal;
+  readonly started: number;
+};
+
+/**
+ * The verdict for one resolved case: the plan (pipelines, stand-alone guardrails, the floor) run
+ * on the messages. Production's decisions and shadow runs alike come through here. Never rejects
+ * for a guardrail's failure (its outcome is the verdict); rejects only on a bug.
+ */
+export async function decideIn(
+  { view, resolution, baseline, input, run }: DecisionCase,
+  { deadlineMs, now, deadline, started }: DecisionBudget,
+): Promise<Omit<Decision, 'durationMs'>> {
+  const opts = { deadlineMs, now };
+  const plan = planDecision(view, resolution, baseline, input.phase);
   const runs: GuardrailRun[] = [];
   const result = (verdict: Verdict): Omit<Decision, 'durationMs'> => ({
     verdict,
@@ -221,7 +278,6 @@ async function decideOnce(
     kind: 'cannot_decide',
     reason: `decision deadline of ${opts.deadlineMs} ms exceeded`,
   };
-  const run = runnerFor(view);
   let working = input.messages;
   // A check on the event loop cannot be interrupted, and the deadline's timer fires only after
   // it: past the deadline by the clock is overrun too, whatever the timer says.

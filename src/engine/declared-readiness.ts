@@ -7,8 +7,9 @@ import { floorReadiness } from './declared-floors.ts';
 import { type ChainRead, type DeclaredState, historyKey } from './declared-state.ts';
 import { policyNameOf } from './names.ts';
 import { condition, type ObjectStatus, type StatusCondition } from './status.ts';
-import type { Issue, Key, PolicyVersion, Resource } from './types.ts';
+import type { Issue, Key, PolicyResource, PolicyVersion, Resource } from './types.ts';
 import { latestVersion, productionVersion } from './versions.ts';
+import { specVersion } from './versions-declared.ts';
 
 const GUARDRAIL_READY = condition('Ready', true, 'InCatalog', 'The guardrail is in the catalog');
 
@@ -26,7 +27,7 @@ export function readiness(
       return policyReadiness(
         k,
         status.key,
-        good?.kind === 'Policy' ? policyNameOf(good) : status.key.name,
+        good?.kind === 'Policy' ? good : undefined,
         state,
         errors,
         serving,
@@ -103,15 +104,17 @@ const DEGRADED_FALSE = condition(
 function policyReadiness(
   k: string,
   key: Key,
-  policyName: string,
+  good: PolicyResource | undefined,
   state: DeclaredState,
   errors: readonly Issue[],
   serving: string,
 ): Readiness {
+  const policyName = good ? policyNameOf(good) : key.name;
   const hk = historyKey(key.namespace, policyName);
   const history = state.histories.get(hk);
   const latest = history && latestVersion(history);
   const production = history && productionVersion(history);
+  const shadowed = good?.spec.shadow && history ? specVersion(history, good) : undefined;
   const detail = {
     policy: {
       policyName,
@@ -120,6 +123,16 @@ function policyReadiness(
       productionVersion: production?.versionNumber,
       productionDigest: production?.digest,
       resolvedGuardrails: [],
+      ...(shadowed && good?.spec.shadow
+        ? {
+            shadow: {
+              versionNumber: shadowed.versionNumber,
+              policyId: shadowed.policyId,
+              sampleRate: good.spec.shadow.sampleRate,
+              running: shadowed.status !== 'production' && history?.active === true,
+            },
+          }
+        : {}),
     },
   };
   const failure = state.historyFailures.get(k);

@@ -28,6 +28,7 @@ export * from './origin.ts';
 export * from './pipeline.ts';
 export * from './resolve.ts';
 export * from './resource-key.ts';
+export * from './shadow.ts';
 export * from './status.ts';
 export * from './types.ts';
 export * from './validate.ts';

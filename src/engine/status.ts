@@ -24,6 +24,13 @@ export type PolicyStatusDetail = {
   readonly productionVersion?: number;
   readonly productionDigest?: string;
   readonly resolvedGuardrails: readonly string[];
+  /** `spec.shadow`: the version it names and whether it runs (not once that version is in production). */
+  readonly shadow?: {
+    readonly versionNumber: number;
+    readonly policyId: string;
+    readonly sampleRate: number;
+    readonly running: boolean;
+  };
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   type PolicyHistory,
   type PolicyIndex,
   productionVersion,
+  type ShadowTarget,
   sameFloor,
 } from '../engine/index.ts';
 
@@ -25,6 +26,8 @@ export type NamespaceView = {
   readonly guardrails: ReadonlyMap<string, GuardrailSpec>;
   /** The namespace's floor: its mandatory guardrails and the floors that make them so (also in `index`). */
   readonly floor: readonly FloorGuardrail[];
+  /** Versions in shadow here, by policy name; enforcement also runs them, off the request path. */
+  readonly shadows: readonly ShadowTarget[];
 };
 
 export type Snapshot = {
@@ -57,11 +60,14 @@ export type SnapshotInput = {
   readonly floors?: readonly FloorResource[];
   /** The namespaces' labels (Kubernetes mode), for floor selectors. */
   readonly namespaceLabels?: ReadonlyMap<string, Labels>;
+  /** Versions in shadow (declared with spec.shadow, or through the API). */
+  readonly shadows?: readonly ShadowTarget[];
 };
 
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const NO_FLOOR: readonly FloorGuardrail[] = Object.freeze([]);
 const NO_FLOORS: ReadonlyMap<string, readonly FloorGuardrail[]> = new Map();
+const NO_SHADOWS: ShadowTarget[] = [];
 
 /**
  * Groups the registry by namespace and builds each namespace's resolution index from the
@@ -109,6 +115,12 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
     group(ns);
     revision.addText(`floor\0${ns}\0${JSON.stringify(floor)}`);
   }
+  const shadows = new Map<string, ShadowTarget[]>();
+  for (const t of input.shadows ?? []) {
+    const list = shadows.get(t.namespace);
+    if (list) list.push(t);
+    else shadows.set(t.namespace, [t]);
+  }
 
   const namespaces = new Map<string, NamespaceView>();
   for (const ns of [...groups.keys()].sort(byString)) {
@@ -137,7 +149,16 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
           },
           before?.index,
         );
-    namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails, floor });
+    const shadowed = (shadows.get(ns) ?? NO_SHADOWS).sort((a, b) => byString(a.policy, b.policy));
+    namespaces.set(ns, {
+      namespace: ns,
+      index,
+      histories,
+      attachments,
+      guardrails: g.guardrails,
+      floor,
+      shadows: shadowed,
+    });
   }
   const statuses = [...input.statuses];
   let sorted = false;

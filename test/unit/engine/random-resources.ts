@@ -48,7 +48,9 @@ export function randomResource(rnd: () => number, line: number): Resource {
             }
           : {}),
         ...(rnd() < 0.1 ? { condition: { model: '(' } } : {}),
-        versionStatus: 'production',
+        // Sometimes a draft, sometimes in shadow (the status reports the version it names).
+        versionStatus: rnd() < 0.15 ? 'draft' : 'production',
+        ...(rnd() < 0.15 ? { shadow: { sampleRate: 0.5 } } : {}),
       },
     } as Resource;
   }

@@ -204,6 +204,7 @@ describe('resolve (properties)', () => {
           attachments: [],
           guardrails: new Map(),
           floor: index.floor,
+          shadows: [],
         };
         const snapshot = {
           revision: 1,

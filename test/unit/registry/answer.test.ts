@@ -19,6 +19,7 @@ function snapshotOf(index: PolicyIndex, revision = 1): Snapshot {
     attachments: [],
     guardrails: new Map(),
     floor: index.floor,
+    shadows: [],
   };
   return {
     revision,
