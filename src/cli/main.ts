@@ -148,6 +148,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       'with --kubernetes: how long the leader retries renewing, e.g. 10s',
     )
     .option('--retry-period <duration>', 'with --kubernetes: time between lease attempts, e.g. 2s')
+    .option(
+      '--shadow-status-interval <duration>',
+      'with --kubernetes: how often the leader writes shadow counts on the policies in shadow (default 15s)',
+    )
     .addHelpText('after', '\nExample:\n  railyard serve --dir policies/ --port 8080\n')
     .action(async (o) => {
       exitCode = await serveCommand(
@@ -222,6 +226,7 @@ function kubernetesOptions(o: Record<string, unknown>): KubernetesServeOptions {
     leaseDurationMs: 'leaseDuration',
     renewDeadlineMs: 'renewDeadline',
     retryPeriodMs: 'retryPeriod',
+    shadowStatusEveryMs: 'shadowStatusInterval',
   };
   const out: Record<string, unknown> = { namespaces: (o.namespace as string[] | undefined) ?? [] };
   for (const [field, flag] of Object.entries(durations)) {

@@ -19,7 +19,7 @@ import type { YamlLimits } from '../resources/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
-import { ShadowRecorder, UsageFile, UsageRecorder } from '../usage/index.ts';
+import { ShadowRecorder, type ShadowStats, UsageFile, UsageRecorder } from '../usage/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
@@ -58,6 +58,7 @@ export type KubernetesServeOptions = Partial<
     | 'leaseDurationMs'
     | 'renewDeadlineMs'
     | 'retryPeriodMs'
+    | 'shadowStatusEveryMs'
   >
 > & {
   /** `--kubeconfig`; without it `$KUBECONFIG`, `~/.kube/config`, then the pod's service account. */
@@ -82,7 +83,12 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     log.warn('could not pin the process.nextTick entry shape; requests may slow down after idle periods');
   const metrics = new Metrics();
   const stopping = new AbortController();
-  const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
+  /** The usage file (directory mode), once opened: what shadow runs found is saved in it too. */
+  let usageFile: UsageFile | undefined;
+  const shadows = new ShadowRecorder({ onChange: () => usageFile?.changed() });
+  metrics.shadowsOf(() => shadows.lifetime());
+  const cluster =
+    opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics, () => shadows.stats()));
   const operator = cluster?.operator;
   const store = operator ? operator.store : createLowdbStore(join(opts.data, 'registry.json'));
   const registry = new Registry({
@@ -127,17 +133,16 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     );
   }
 
-  const usageFile = operator
+  const file = operator
     ? undefined
     : new UsageFile({
         path: join(opts.data, 'usage.json'),
         onProblem: (message, err) => log.error({ ...(err ? { err } : {}) }, message),
       });
-  const usage = new UsageRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
-  const shadows = new ShadowRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
-  await usageFile?.attach(usage, shadows);
+  usageFile = file;
+  const usage = new UsageRecorder(file ? { onChange: () => file.changed() } : {});
+  await file?.attach(usage, shadows);
   metrics.usageOf(() => usage.lifetime());
-  metrics.shadowsOf(() => shadows.lifetime());
 
   const templates = await loadTemplates(opts.templates ?? SHIPPED_TEMPLATES);
   for (const problem of templates.problems) log.warn({ problem }, 'policy template left out');
@@ -217,6 +222,7 @@ async function startOperatorFor(
   options: KubernetesServeOptions,
   log: Logger,
   metrics: Metrics,
+  shadowCounts: () => readonly ShadowStats[],
 ): Promise<{ operator: Operator; verifier: TokenVerifier }> {
   const [{ kubeConfigFrom, tokenReviewVerifier }, { Operator }] = await Promise.all([
     import('../kube/index.ts'),
@@ -225,7 +231,7 @@ async function startOperatorFor(
   const { kubeconfig, tokenAudiences, ...kubernetes } = options;
   const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });
   return {
-    operator: new Operator({ ...kubernetes, kubeConfig, log, metrics }),
+    operator: new Operator({ ...kubernetes, kubeConfig, log, metrics, shadowCounts }),
     // Cluster tokens (a proxy's ServiceAccount) are checked with the API server.
     verifier: tokenReviewVerifier(kubeConfig, {
       audiences: tokenAudiences ?? [],

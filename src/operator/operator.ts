@@ -18,7 +18,7 @@ import { KubernetesSource } from '../sources/kubernetes/index.ts';
 import { ClusterStore, DEFAULT_HISTORY_DRAFTS } from '../store/cluster/index.ts';
 import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
-import { StatusWriter } from './status-writer.ts';
+import { type ShadowCounts, StatusWriter } from './status-writer.ts';
 
 export const LEASE_NAME = 'railyard-leader';
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -44,6 +44,10 @@ export type OperatorConfig = {
   readonly backoff: Backoff;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** What shadow runs counted on this replica: the leader writes it on the policies in shadow. */
+  readonly shadowCounts?: () => readonly ShadowCounts[];
+  /** How often the leader refreshes the shadow counts on policy statuses (default 15 s). */
+  readonly shadowStatusEveryMs: number;
 };
 
 /** The pod's namespace from its service account, else `default`. */
@@ -70,6 +74,7 @@ export function operatorConfig(
     retryPeriodMs: 2_000,
     unhealthyAfterMs: 30_000,
     backoff: { initialMs: 500, maxMs: 10_000, jitter: 0.2 },
+    shadowStatusEveryMs: 15_000,
     ...o,
   };
 }
@@ -124,6 +129,7 @@ export class Operator {
         c.metrics.reconcileTotal.inc({ controller: 'status', result: 'error' });
         c.log.warn({ key, err }, 'status write failed; retrying');
       },
+      ...(c.shadowCounts ? { shadowCounts: c.shadowCounts } : {}),
     });
     this.#registerMetrics();
   }
@@ -182,6 +188,11 @@ export class Operator {
       onError: (err) => this.#c.log.debug({ err }, 'leader election call failed'),
     });
     const health = setInterval(() => this.#trackHealth(), 1_000);
+    // Shadow counts move with traffic, not with passes: refresh the policies in shadow now and then.
+    const shadows = setInterval(
+      () => this.#status.enqueueDiffs((s) => s.policy?.shadow !== undefined),
+      this.#c.shadowStatusEveryMs,
+    );
     const campaign = new AbortController();
     const elected = elector.run(campaign.signal);
     await new Promise<void>((resolve) => {
@@ -189,6 +200,7 @@ export class Operator {
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     clearInterval(health);
+    clearInterval(shadows);
     const released = await elector.release();
     campaign.abort();
     await elected;

@@ -44,6 +44,23 @@ export type KubeStatus = {
     readonly namespace: string;
     readonly guardrails: readonly string[];
   }[];
+  /** Policy: the version `spec.shadow` names, and what its shadow runs found (this replica's counts). */
+  readonly shadow?: {
+    readonly version: number;
+    readonly policyId: string;
+    readonly sampleRate: number;
+    readonly running: boolean;
+    readonly runs: number;
+    readonly agreement?: number;
+    readonly state: string;
+  };
+};
+
+/** What shadow runs counted for one version, as the status reads it. */
+export type ShadowCounts = {
+  readonly subject: { readonly namespace: string; readonly policy: string; readonly policyId: string };
+  readonly runs: number;
+  readonly results: { readonly agree: number };
 };
 
 /** Every field of `KubeStatus`: a field the desired status lacks is removed (merge-patched to null). */
@@ -59,6 +76,7 @@ const OWNED_FIELDS = [
   'namespaceCount',
   'namespaces',
   'missingGuardrails',
+  'shadow',
 ] as const;
 
 /** The CRD's bound on the lists of a floor's status. */
@@ -77,6 +95,7 @@ export function desiredStatus(
   current: Readonly<Record<string, unknown>> | undefined,
   resolvedGuardrails: readonly string[],
   now: string,
+  shadowCounts?: ShadowCounts,
 ): KubeStatus {
   const before = new Map(
     (Array.isArray(current?.conditions) ? (current.conditions as KubeCondition[]) : []).map((c) => [
@@ -106,6 +125,7 @@ export function desiredStatus(
     ...(p?.productionDigest === undefined ? {} : { productionDigest: p.productionDigest }),
     ...(s.key.kind === 'Policy' ? { resolvedGuardrails: [...resolvedGuardrails] } : {}),
     ...(s.attachment ? { policyHasProduction: s.attachment.policyHasProduction } : {}),
+    ...(p?.shadow ? { shadow: shadowStatus(p.shadow, shadowCounts) } : {}),
     ...(s.floor
       ? {
           namespaceCount: s.floor.namespaces.length,
@@ -113,6 +133,31 @@ export function desiredStatus(
           missingGuardrails: s.floor.missing.slice(0, MAX_FLOOR_ITEMS),
         }
       : {}),
+  };
+}
+
+/** A policy's shadow as its status shows it; the agreement rounded so that a status changes seldom. */
+function shadowStatus(
+  shadow: NonNullable<NonNullable<ObjectStatus['policy']>['shadow']>,
+  counts: ShadowCounts | undefined,
+): NonNullable<KubeStatus['shadow']> {
+  const runs = counts?.runs ?? 0;
+  const agreement =
+    runs > 0 ? Math.round(((counts?.results.agree ?? 0) / runs) * 10_000) / 10_000 : undefined;
+  const v = `v${shadow.versionNumber}`;
+  const state = !shadow.running
+    ? `${v} in production: shadow ended`
+    : agreement === undefined
+      ? `${v} no run yet`
+      : `${v} ${Number((agreement * 100).toFixed(2))}% of ${runs}`;
+  return {
+    version: shadow.versionNumber,
+    policyId: shadow.policyId,
+    sampleRate: shadow.sampleRate,
+    running: shadow.running,
+    runs,
+    ...(agreement === undefined ? {} : { agreement }),
+    state,
   };
 }
 
@@ -162,6 +207,8 @@ export type StatusWriterOptions = {
   /** Retry delays of one key: first and cap. */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** What shadow runs counted on this replica, for the status of policies in shadow. */
+  readonly shadowCounts?: () => readonly ShadowCounts[];
 };
 
 export class StatusWriter {
@@ -186,11 +233,15 @@ export class StatusWriter {
     return this.#queue.metrics();
   }
 
-  /** Enqueues every key whose desired status differs from its cached object's. No-op unless running. */
-  enqueueDiffs(): void {
+  /**
+   * Enqueues every key (of those `only` keeps) whose desired status differs from its cached
+   * object's. No-op unless running.
+   */
+  enqueueDiffs(only?: (s: ObjectStatus) => boolean): void {
     if (!this.#running) return;
     const snapshot = this.#o.snapshot();
-    for (const s of snapshot.statuses) if (this.#pending(s, snapshot)) this.#queue.add(resourceKey(s.key));
+    for (const s of snapshot.statuses)
+      if ((only === undefined || only(s)) && this.#pending(s, snapshot)) this.#queue.add(resourceKey(s.key));
   }
 
   /** Writes statuses until `signal` aborts (leadership lost), then resolves once in-flight patches end. */
@@ -211,11 +262,24 @@ export class StatusWriter {
     const now = (this.#o.now ?? (() => new Date()))()
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z');
+    const shadow = s.policy?.shadow;
+    const counts =
+      shadow === undefined
+        ? undefined
+        : this.#o
+            .shadowCounts?.()
+            .find(
+              (c) =>
+                c.subject.namespace === s.key.namespace &&
+                c.subject.policy === s.policy?.policyName &&
+                c.subject.policyId === shadow.policyId,
+            );
     const desired = desiredStatus(
       s,
       obj.status,
       resolvedGuardrailsOf(snapshot, s.key, s.policy?.policyName),
       now,
+      counts,
     );
     const patch = statusPatch(desired, obj.status);
     return patch && { patch, desired, obj };

@@ -59,7 +59,7 @@ const expectedScope = {
 } as const;
 
 const expectedColumns = {
-  Policy: ['Stage', 'Latest', 'Production', 'Ready', 'Reason', 'Degraded', 'Age'],
+  Policy: ['Stage', 'Latest', 'Production', 'Ready', 'Reason', 'Degraded', 'Shadow', 'Age'],
   PolicyAttachment: ['Policy', 'Priority', 'Ready', 'Age'],
   Guardrail: ['Type', 'Mode', 'Failure', 'Ready', 'Age'],
   GuardrailFloor: ['Guardrails', 'Namespaces', 'Ready', 'Age'],
