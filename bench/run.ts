@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { measureEnforce } from './enforce.ts';
 import { measureEnforceHeavy } from './enforce-heavy.ts';
+import { measureEnforceShadow } from './enforce-shadow.ts';
 import { generateTree } from './generate-tree.ts';
 import { measureHttpResolve } from './http-resolve.ts';
 import { requireH2load } from './paced-load.ts';
@@ -46,6 +47,7 @@ export const STEPS = [
   'http',
   'pool',
   'enforce',
+  'enforce-shadow',
   'enforce-heavy',
   'propagation',
   'startup',
@@ -93,6 +95,9 @@ await step('pool', 'guardrail worker pool overhead (in-process)', () =>
   measurePoolOverhead(plan.poolDecisions),
 );
 await step('enforce', 'pre-call decision (enforcement)', () => measureEnforce(plan.enforce));
+await step('enforce-shadow', 'pre-call decision with a shadow running', () =>
+  measureEnforceShadow(plan.enforce),
+);
 await step('enforce-heavy', 'enforcement beside heavy bodies', () => measureEnforceHeavy(plan.enforceHeavy));
 await step('propagation', 'propagation', () => measurePropagation(tree(large), plan.propagation));
 await step('startup', 'start-up', () => measureStartup(tree(large), plan.startup));

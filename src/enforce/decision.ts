@@ -117,6 +117,7 @@ export type DeciderOptions = {
 export class GuardrailRunners {
   readonly #opts: Pick<DeciderOptions, 'fetch' | 'pool'>;
   readonly #runners = new WeakMap<NamespaceView['guardrails'], RunGuardrail>();
+  readonly #offloading = new WeakMap<NamespaceView['guardrails'], RunGuardrail>();
 
   constructor(opts: Pick<DeciderOptions, 'fetch' | 'pool'> = {}) {
     this.#opts = opts;
@@ -124,13 +125,31 @@ export class GuardrailRunners {
 
   /** The runner of the view's guardrail catalog (views that share a catalog share a runner). */
   of(view: NamespaceView): RunGuardrail {
-    let run = this.#runners.get(view.guardrails);
+    return this.#runner(this.#runners, view, false);
+  }
+
+  /**
+   * The same catalog's runner for work off the request path (shadow runs): every check goes to the
+   * worker pool, whatever its size, so it never holds the event loop that answers production.
+   * Without a pool it is `of(view)`.
+   */
+  offRequestPath(view: NamespaceView): RunGuardrail {
+    return this.#opts.pool ? this.#runner(this.#offloading, view, true) : this.of(view);
+  }
+
+  #runner(
+    cache: WeakMap<NamespaceView['guardrails'], RunGuardrail>,
+    view: NamespaceView,
+    offloadAll: boolean,
+  ): RunGuardrail {
+    let run = cache.get(view.guardrails);
     if (!run) {
       run = createGuardrailRunner(view.guardrails, {
         ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
         ...(this.#opts.pool ? { pool: this.#opts.pool } : {}),
+        ...(offloadAll ? { offloadAll } : {}),
       });
-      this.#runners.set(view.guardrails, run);
+      cache.set(view.guardrails, run);
     }
     return run;
   }

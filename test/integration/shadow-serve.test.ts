@@ -143,7 +143,8 @@ describe('a draft in shadow through Git (directory mode)', () => {
     expect(s?.summary).toBe(
       'v2 would have blocked 2 of 4 calls production allowed; 1 by `inject`, 1 by `words` (agreed with production v1 on 50% of 4 calls)',
     );
-    expect(got.recent_differences[0]).toMatchObject({
+    // Shadow runs end in any order (their checks run in the worker pool): find the injection's.
+    expect(got.recent_differences.find((d) => d.guardrail === 'inject')).toMatchObject({
       result: 'would_block',
       production_verdict: 'allow',
       shadow_verdict: 'block',
