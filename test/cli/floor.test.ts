@@ -61,6 +61,47 @@ describe.concurrent('railyard and a GuardrailFloor', () => {
     );
   });
 
+  test('validate and resolve --namespace-labels: the selector reads the labels the cluster would have', async () => {
+    const dir = await writeTree({
+      'fin.yaml': namespaced('fin', TEAM_REMOVES),
+      'med.yaml': namespaced('med', TEAM_REMOVES),
+      'floor.yaml': doc(
+        'GuardrailFloor',
+        'pci',
+        '{guardrails: [pii-mask], namespaceSelector: {matchLabels: {pci: "true"}}}',
+      ),
+      'labels.yaml': 'fin: {pci: "true"}\nmed: {}\n',
+    });
+    const labels = `${dir}/labels.yaml`;
+    const valid = await runCli(['validate', dir, '--namespace-labels', labels, '--format', 'json']);
+    expect(valid.code, valid.stdout).toBe(0);
+    const fin = await runCli([
+      'resolve',
+      dir,
+      '--namespace',
+      'fin',
+      '--team',
+      'analytics',
+      '--namespace-labels',
+      labels,
+    ]);
+    expect(fin.stdout).toContain('mandatory (floor): pii-mask (GuardrailFloor pci)');
+    const med = await runCli([
+      'resolve',
+      dir,
+      '--namespace',
+      'med',
+      '--team',
+      'analytics',
+      '--namespace-labels',
+      labels,
+    ]);
+    expect(med.stdout).toContain('effective guardrails: tox\n');
+    const bad = await runCli(['validate', dir, '--namespace-labels', `${dir}/fin.yaml`]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected a mapping of namespace to its labels');
+  });
+
   test('resolve --explain: the floor, and the removal it ignores', async () => {
     const dir = await tree(true);
     const run = await runCli(['resolve', dir, '--namespace', 'fin', '--team', 'analytics', '--explain']);

@@ -27,6 +27,12 @@ const previewOption = () =>
     'preview a promotion: policies whose versionStatus is at this stage or beyond count as production',
   ).choices(PREVIEW_STAGES);
 
+const namespaceLabelsOption = () =>
+  new Option(
+    '--namespace-labels <file>',
+    "YAML/JSON mapping of namespace to its labels, for GuardrailFloor selectors (as the cluster's Namespaces carry them)",
+  );
+
 const example = (lines: string) => `\nExample:\n${lines}\n`;
 
 export function registerCommands(program: Command, io: Io, setExitCode: (code: number) => void): void {
@@ -38,6 +44,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .argument('<paths...>', 'files or folders of Railyard YAML')
     .addOption(formatOption(VALIDATE_FORMATS))
     .addOption(defaultNamespaceOption())
+    .addOption(namespaceLabelsOption())
     .addHelpText(
       'after',
       example(
@@ -47,7 +54,13 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .action(async (paths: string[], o) => {
       setExitCode(
         await validateCommand(
-          { paths, format: o.format as ValidateFormat, defaultNamespace: o.defaultNamespace, cwd },
+          {
+            paths,
+            format: o.format as ValidateFormat,
+            defaultNamespace: o.defaultNamespace,
+            cwd,
+            ...(o.namespaceLabels === undefined ? {} : { namespaceLabelsFile: o.namespaceLabels }),
+          },
           io,
         ),
       );
@@ -66,6 +79,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .addOption(formatOption(RESOLVE_FORMATS))
     .addOption(previewOption())
     .addOption(defaultNamespaceOption())
+    .addOption(namespaceLabelsOption())
     .addHelpText(
       'after',
       example(
@@ -90,6 +104,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
             format: o.format as ResolveFormat,
             preview: o.versionStatus as PreviewStage | undefined,
             defaultNamespace: o.defaultNamespace,
+            ...(o.namespaceLabels === undefined ? {} : { namespaceLabelsFile: o.namespaceLabels }),
           },
           io,
         ),
@@ -105,6 +120,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .option('--fail-on-removal <guardrails...>', 'exit 1 if any context loses one of these guardrails')
     .addOption(formatOption(DIFF_FORMATS))
     .addOption(defaultNamespaceOption())
+    .addOption(namespaceLabelsOption())
     .addHelpText(
       'after',
       example(
@@ -125,6 +141,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
             format: o.format as DiffFormat,
             defaultNamespace: o.defaultNamespace,
             cwd,
+            ...(o.namespaceLabels === undefined ? {} : { namespaceLabelsFile: o.namespaceLabels }),
           },
           io,
         ),

@@ -8,7 +8,14 @@ import type { Explanation, RequestContext, Resolution } from '../../engine/index
 import { toWireExplanation, toWireResolution } from '../../http/index.ts';
 import { answer } from '../../registry/index.ts';
 import type { Io } from '../io.ts';
-import { DEFAULT_NAMESPACE, invalidCount, loadState, missingPaths, type PreviewStage } from './load-state.ts';
+import {
+  DEFAULT_NAMESPACE,
+  invalidCount,
+  loadState,
+  missingPaths,
+  type PreviewStage,
+  readNamespaceLabels,
+} from './load-state.ts';
 
 export const RESOLVE_FORMATS = ['text', 'json'] as const;
 export type ResolveFormat = (typeof RESOLVE_FORMATS)[number];
@@ -22,6 +29,8 @@ export type ResolveArgs = {
   readonly format: ResolveFormat;
   readonly preview?: PreviewStage;
   readonly defaultNamespace?: string;
+  /** `--namespace-labels`: see `readNamespaceLabels`. */
+  readonly namespaceLabelsFile?: string;
 };
 
 /**
@@ -36,9 +45,12 @@ export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number>
     return 2;
   }
   const defaultNamespace = args.defaultNamespace ?? DEFAULT_NAMESPACE;
+  const labels = await readNamespaceLabels(args.namespaceLabelsFile);
+  if (!labels.ok) return notServed(io, labels.message);
   const { snapshot } = await loadState(args.paths, {
     defaultNamespace,
     ...(args.preview ? { preview: args.preview } : {}),
+    ...(labels.value ? { namespaceLabels: labels.value } : {}),
   });
   const invalid = invalidCount(snapshot);
   if (invalid > 0) {
