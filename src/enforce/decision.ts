@@ -4,15 +4,14 @@
  * proxy acts on. No wire types: the LiteLLM and agentgateway adapters translate to and from this.
  */
 
-import {
-  executePipeline,
-  type GuardrailVerdict,
-  type Message,
-  type PipelineMode,
-  type RequestContext,
-  type Resolution,
-  type RunGuardrail,
-  type VersionRef,
+import type {
+  GuardrailVerdict,
+  Message,
+  PipelineMode,
+  RequestContext,
+  Resolution,
+  RunGuardrail,
+  VersionRef,
 } from '../engine/index.ts';
 import { type CheckPool, createGuardrailRunner } from '../guardrails/index.ts';
 import {
@@ -24,6 +23,7 @@ import {
   type Snapshot,
 } from '../registry/index.ts';
 import { planDecision } from './decision-plan.ts';
+import { runPlan } from './run-plan.ts';
 
 export type Phase = PipelineMode;
 
@@ -111,13 +111,12 @@ export type DeciderOptions = {
 };
 
 /**
- * One guardrail runner per namespace view (its catalog compiled once), for every decision that
- * runs in it: production's and the shadow runs', through the same worker pool.
+ * One guardrail runner per namespace view (its catalog compiled once), for every decision on the
+ * event loop that runs in it: production's, and shadow runs' when there are no worker threads.
  */
 export class GuardrailRunners {
   readonly #opts: Pick<DeciderOptions, 'fetch' | 'pool'>;
   readonly #runners = new WeakMap<NamespaceView['guardrails'], RunGuardrail>();
-  readonly #offloading = new WeakMap<NamespaceView['guardrails'], RunGuardrail>();
 
   constructor(opts: Pick<DeciderOptions, 'fetch' | 'pool'> = {}) {
     this.#opts = opts;
@@ -125,31 +124,13 @@ export class GuardrailRunners {
 
   /** The runner of the view's guardrail catalog (views that share a catalog share a runner). */
   of(view: NamespaceView): RunGuardrail {
-    return this.#runner(this.#runners, view, false);
-  }
-
-  /**
-   * The same catalog's runner for work off the request path (shadow runs): every check goes to the
-   * worker pool, whatever its size, so it never holds the event loop that answers production.
-   * Without a pool it is `of(view)`.
-   */
-  offRequestPath(view: NamespaceView): RunGuardrail {
-    return this.#opts.pool ? this.#runner(this.#offloading, view, true) : this.of(view);
-  }
-
-  #runner(
-    cache: WeakMap<NamespaceView['guardrails'], RunGuardrail>,
-    view: NamespaceView,
-    offloadAll: boolean,
-  ): RunGuardrail {
-    let run = cache.get(view.guardrails);
+    let run = this.#runners.get(view.guardrails);
     if (!run) {
       run = createGuardrailRunner(view.guardrails, {
         ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
         ...(this.#opts.pool ? { pool: this.#opts.pool } : {}),
-        ...(offloadAll ? { offloadAll } : {}),
       });
-      cache.set(view.guardrails, run);
+      this.#runners.set(view.guardrails, run);
     }
     return run;
   }
@@ -273,121 +254,9 @@ export type DecisionBudget = {
  */
 export async function decideIn(
   { view, resolution, baseline, input, run }: DecisionCase,
-  { deadlineMs, now, deadline, started }: DecisionBudget,
+  budget: DecisionBudget,
 ): Promise<Omit<Decision, 'durationMs'>> {
-  const opts = { deadlineMs, now };
-  const plan = planDecision(view, resolution, baseline, input.phase);
-  const runs: GuardrailRun[] = [];
-  const result = (verdict: Verdict): Omit<Decision, 'durationMs'> => ({
-    verdict,
-    namespace: view.namespace,
-    policies: plan.policies,
-    guardrails: runs,
-    external: plan.external,
-  });
-  const first = plan.missing[0];
-  if (first) {
-    const of = first.floor === undefined ? `policy '${first.policy}'` : `GuardrailFloor '${first.floor}'`;
-    return result({
-      kind: 'cannot_decide',
-      reason: `guardrail '${first.guardrail}' of ${of} is not in the guardrail catalog of namespace "${view.namespace}"`,
-    });
-  }
-  const overrun: Verdict = {
-    kind: 'cannot_decide',
-    reason: `decision deadline of ${opts.deadlineMs} ms exceeded`,
-  };
-  let working = input.messages;
-  // A check on the event loop cannot be interrupted, and the deadline's timer fires only after
-  // it: past the deadline by the clock is overrun too, whatever the timer says.
-  const late = (): boolean => deadline.aborted || opts.now() - started > opts.deadlineMs;
-
-  for (const { policy, pipeline } of plan.pipelines) {
-    const outcome = await executePipeline(pipeline, { messages: working }, run, {
-      now: opts.now,
-      deadlineMs: Math.max(1, opts.deadlineMs - (opts.now() - started)),
-      signal: deadline,
-    });
-    for (const step of outcome.stepResults) {
-      runs.push({
-        guardrail: step.guardrailName,
-        via: `pipeline:${policy}`,
-        outcome: step.outcome,
-        masked: step.modifiedData !== undefined,
-        durationMs: step.durationSeconds * 1000,
-      });
-    }
-    if (late()) return result(overrun);
-    const decidedBy = outcome.stepResults[outcome.stepResults.length - 1]?.guardrailName;
-    const guardrail = decidedBy === undefined ? {} : { guardrail: decidedBy };
-    switch (outcome.terminalAction) {
-      case 'allow':
-        if (outcome.modifiedData) working = outcome.modifiedData.messages;
-        break;
-      case 'block':
-        return result({
-          kind: 'block',
-          policy,
-          ...guardrail,
-          message: `Blocked by policy '${policy}', pipeline step '${decidedBy}'${outcome.errorMessage ? `: ${outcome.errorMessage}` : ''}`,
-        });
-      case 'modify_response':
-        return result({
-          kind: 'modify_response',
-          policy,
-          ...guardrail,
-          message: outcome.modifyResponseMessage ?? `Response modified by pipeline of policy '${policy}'`,
-        });
-    }
-  }
-
-  for (const { guardrail, policy, floor } of plan.standalone) {
-    const t = opts.now();
-    const verdict = await untilAborted(
-      run(guardrail, input.phase, { messages: working }, deadline),
-      deadline,
-    );
-    if (late() || verdict === undefined) return result(overrun);
-    const masked = verdict.outcome === 'pass' && verdict.modified !== undefined;
-    runs.push({
-      guardrail,
-      via: floor === undefined ? `policy:${policy}` : policy,
-      outcome: verdict.outcome,
-      masked,
-      durationMs: opts.now() - t,
-    });
-    const by = floor === undefined ? `policy '${policy}'` : `guardrail floor '${floor}'`;
-    if (verdict.outcome === 'fail') {
-      return result({
-        kind: 'block',
-        policy,
-        guardrail,
-        message: `Blocked by ${by}, guardrail '${guardrail}': ${verdict.detail}`,
-      });
-    }
-    if (verdict.outcome === 'error') {
-      return result({
-        kind: 'block',
-        policy,
-        guardrail,
-        message: `Blocked by ${by}: guardrail '${guardrail}' failed and its failurePolicy is closed (${verdict.detail})`,
-      });
-    }
-    if (verdict.modified) working = verdict.modified.messages;
-  }
-
-  if (late()) return result(overrun);
-  if (working === input.messages || sameMessages(working, input.messages)) return result({ kind: 'allow' });
-  if (working.length !== input.messages.length) {
-    return result({
-      kind: 'cannot_decide',
-      reason: `a guardrail rewrote ${input.messages.length} messages into ${working.length}; a proxy can only take a rewrite of each message in place`,
-    });
-  }
-  return result({
-    kind: 'mask',
-    messages: working.map((m, i) => ({ role: input.messages[i]?.role ?? m.role, content: m.content })),
-  });
+  return runPlan(planDecision(view, resolution, baseline, input.phase), view.namespace, input, run, budget);
 }
 
 /** The resolution of `context` in the namespace of `view` (served: it was just chosen from this snapshot). */
@@ -399,17 +268,4 @@ function resolvedIn(
 ): Resolution | undefined {
   const resolved = answer('resolve', snapshot, { namespace: view.namespace, context }, answering);
   return resolved.ok ? resolved.value : undefined;
-}
-
-/** The promise's value, or undefined as soon as the signal aborts. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return Promise.race([
-    work,
-    new Promise<undefined>((ok) => signal.addEventListener('abort', () => ok(undefined), { once: true })),
-  ]);
-}
-
-function sameMessages(a: readonly Message[], b: readonly Message[]): boolean {
-  return a.length === b.length && a.every((m, i) => m.content === b[i]?.content && m.role === b[i]?.role);
 }

@@ -1,8 +1,8 @@
 /**
  * Shadow runs: after production's answer is sent, the versions in shadow of the call's namespace
  * also decide the same call, each in the namespace as it would serve with that version in
- * production, through the same decision code and guardrail catalog, every check in the worker pool
- * (when there is one) so that the event loop stays production's. They never delay
+ * production, through the same decision code, guardrail runners and worker pool (large contents
+ * are checked there, as production's are). They never delay
  * or change the answer: `after` is called once the answer is written, and the runs themselves
  * start on a later turn of the event loop. Bounded: each version runs on its sample rate's share
  * of the calls it applies to, and past `maxConcurrent` runs in flight a due run is skipped and
@@ -162,7 +162,7 @@ export class ShadowRunner {
         ? resolve(shadowed.index, { ...input.context, teamAlias: null, keyAlias: null })
         : undefined;
       const decided = await decideIn(
-        { view: shadowed, resolution, baseline, input, run: this.#o.runners.offRequestPath(view) },
+        { view: shadowed, resolution, baseline, input, run: this.#o.runners.of(view) },
         { deadlineMs: this.#o.deadlineMs, now: this.#o.now, deadline: deadline.signal, started },
       );
       shadow = { ...decided, durationMs: this.#o.now() - started };

@@ -32,11 +32,6 @@ export type RunnerOptions = {
    */
   readonly pool?: CheckPool;
   /**
-   * Check every content in the pool, whatever its size (shadow runs: their work then stays off the
-   * event loop that answers production's calls). Without a pool, checks run inline anyway.
-   */
-  readonly offloadAll?: boolean;
-  /**
    * False: `webhook` guardrails are not called, but answer `error` saying an admin token is needed
    * (the pipeline test for a reader token: a reader may not make Railyard call out with its
    * configured secret headers and the reader's own content). True by default.
@@ -58,10 +53,7 @@ export function compileGuardrail(
 ): Checked<CompiledGuardrail> {
   const type = spec.type;
   if (isCheckType(type))
-    return withPolicy(
-      spec,
-      fromCheck(type, spec.config, compileCheck(type, spec.config), opts.pool, opts.offloadAll === true),
-    );
+    return withPolicy(spec, fromCheck(type, spec.config, compileCheck(type, spec.config), opts.pool));
   switch (type) {
     case 'webhook': {
       if (opts.runWebhooks === false) {
@@ -100,7 +92,6 @@ function fromCheck(
   config: GuardrailSpec['config'],
   check: Checked<Check>,
   pool: CheckPool | undefined,
-  offloadAll: boolean,
 ): Checked<CompiledGuardrail> {
   if (!check.ok) return check;
   const inline = check.value;
@@ -109,10 +100,7 @@ function fromCheck(
     value: async (_mode, data, signal) => {
       const texts = data.messages.map((m) => m.content);
       const chars = texts.reduce((n, t) => n + t.length, 0);
-      const result =
-        pool && (offloadAll || pool.offloads(chars))
-          ? await pool.run(type, config, texts, signal)
-          : inline(texts);
+      const result = pool?.offloads(chars) ? await pool.run(type, config, texts, signal) : inline(texts);
       return toVerdict(result, data);
     },
   };

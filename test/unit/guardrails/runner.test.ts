@@ -136,22 +136,3 @@ describe('compileGuardrail', () => {
       expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(c.paths);
     });
 });
-
-describe('offloadAll (shadow runs): every check goes to the pool, whatever its size', () => {
-  test('a small content is checked inline, unless offloadAll', async () => {
-    const calls: string[] = [];
-    const pool = {
-      inlineChars: 16_384,
-      offloads: (chars: number) => chars > 16_384,
-      run: async (type: string) => {
-        calls.push(type);
-        return { outcome: 'pass' as const };
-      },
-    } as unknown as NonNullable<Parameters<typeof createGuardrailRunner>[1]>['pool'];
-    const catalog = new Map([['inject', spec('prompt_injection', {})]]);
-    await createGuardrailRunner(catalog, { pool })('inject', 'pre_call', data, signal);
-    expect(calls).toEqual([]);
-    await createGuardrailRunner(catalog, { pool, offloadAll: true })('inject', 'pre_call', data, signal);
-    expect(calls).toEqual(['prompt_injection']);
-  });
-});
