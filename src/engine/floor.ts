@@ -6,7 +6,7 @@ import { matchesLabelSelector, selectorNeedsLabels } from './label-selector.ts';
 import type { FloorGuardrail, FloorResource, Labels } from './types.ts';
 
 /** `spec.namespaces: ['*']`: every namespace. */
-export const ALL_NAMESPACES = '*';
+const ALL_NAMESPACES = '*';
 
 /**
  * The namespaces a floor applies to, sorted: those `spec.namespaces` names (each, whether or not

@@ -33,14 +33,3 @@ export function matchesLabelSelector(selector: LabelSelector, labels: Labels): b
 export function selectorNeedsLabels(selector: LabelSelector): boolean {
   return Object.keys(selector.matchLabels).length > 0 || selector.matchExpressions.length > 0;
 }
-
-/** `app=x,tier in (a,b),!legacy`: the selector as `kubectl get -l` reads it, for messages. */
-export function renderSelector(selector: LabelSelector): string {
-  const parts = Object.entries(selector.matchLabels).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector.matchExpressions) {
-    if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-    else parts.push(`${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${e.values.join(',')})`);
-  }
-  return parts.length > 0 ? parts.join(',') : '(everything)';
-}

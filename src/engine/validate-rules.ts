@@ -44,7 +44,7 @@ export const CEL_MESSAGES = {
  * Why a floor's selector cannot be read here: namespaces have no labels in directory mode and in
  * the CLI, so a selector that reads labels would silently select nothing.
  */
-export const SELECTOR_WITHOUT_LABELS =
+const SELECTOR_WITHOUT_LABELS =
   'namespaces have no labels here (directory mode and the CLI read no Namespace objects), so this selector would select nothing; list the namespaces in spec.namespaces instead (the selector works in Kubernetes mode)';
 
 /** One key's entry: its `duplicate_object` issues, then each declaration's own issues, in input order. */
@@ -147,7 +147,7 @@ export class Lookup {
  * A floor's own checks: the twins of its CRD's CEL rules, and a selector that reads labels where
  * namespaces have none (`labelsKnown` false: directory mode, the CLI).
  */
-export function floorIssues(f: FloorResource, labelsKnown: boolean): Issue[] {
+function floorIssues(f: FloorResource, labelsKnown: boolean): Issue[] {
   const issues: Issue[] = [];
   const selector = f.spec.namespaceSelector;
   if (f.spec.namespaces.length === 0 && selector === undefined)

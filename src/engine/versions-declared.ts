@@ -50,7 +50,7 @@ function versionWithDigest(history: PolicyHistory, digest: string): PolicyVersio
 const ref = (v: PolicyVersion) => ({ versionNumber: v.versionNumber, policyId: v.policyId });
 
 /** A declared spec's versioned content: what is left without the fields that are not content. */
-export function specContent(spec: PolicyResource['spec']): PolicyContent {
+function specContent(spec: PolicyResource['spec']): PolicyContent {
   const { versionStatus: _stage, policyName: _named, shadow: _shadow, ...content } = spec;
   return content;
 }

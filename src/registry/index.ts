@@ -17,7 +17,6 @@ export {
   type ShadowReport,
   type ShadowReportEntry,
   shadowReport,
-  summarize as summarizeShadow,
 } from './shadow-report.ts';
 export { shadowView } from './shadow-view.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';

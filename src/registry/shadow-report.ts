@@ -144,7 +144,7 @@ function by(e: Pick<ShadowReportEntry, 'byGuardrail'>, result: ShadowResult): st
 }
 
 /** One sentence for people about what the shadow found so far. */
-export function summarize(e: Omit<ShadowReportEntry, 'summary'>): string {
+function summarize(e: Omit<ShadowReportEntry, 'summary'>): string {
   const v = `v${e.versionNumber}`;
   const where = e.productionVersion === null ? 'no production version' : `production v${e.productionVersion}`;
   if (e.runs === 0) {

@@ -10,7 +10,6 @@ export {
   type UsageSubject,
 } from './recorder.ts';
 export {
-  SHADOW_DEFAULTS,
   SHADOW_RESULTS,
   SHADOW_VERDICTS,
   type ShadowContext,
