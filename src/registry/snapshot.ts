@@ -40,6 +40,13 @@ export type Snapshot = {
   /** This process's count of snapshots: orders snapshots locally (the revision does not). */
   readonly serial: number;
   readonly namespaces: ReadonlyMap<string, NamespaceView>;
+  /**
+   * The one namespace a request that names none is answered in, when there is one: the only
+   * namespace with objects of its own (a namespace served only because a floor selects it does
+   * not count), else the only namespace served; `null` when there are several (then the default
+   * namespace). Computed once per snapshot. Undefined in hand-built snapshots: see `chooseNamespace`.
+   */
+  readonly soleNamespace?: NamespaceView | null;
   /** Every declared object with its conditions, sorted by key (on first read). */
   readonly statuses: readonly ObjectStatus[];
   /** Documents that could not even be named (YAML syntax errors, no kind or name), with where. */
@@ -123,6 +130,7 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
   }
 
   const namespaces = new Map<string, NamespaceView>();
+  const owning: NamespaceView[] = [];
   for (const ns of [...groups.keys()].sort(byString)) {
     const g = groups.get(ns);
     if (!g) continue;
@@ -150,7 +158,7 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
           before?.index,
         );
     const shadowed = (shadows.get(ns) ?? NO_SHADOWS).sort((a, b) => byString(a.policy, b.policy));
-    namespaces.set(ns, {
+    const view = {
       namespace: ns,
       index,
       histories,
@@ -158,14 +166,23 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
       guardrails: g.guardrails,
       floor,
       shadows: shadowed,
-    });
+    };
+    namespaces.set(ns, view);
+    if (histories.length > 0 || attachments.length > 0 || g.guardrails.size > 0) owning.push(view);
   }
   const statuses = [...input.statuses];
   let sorted = false;
+  const sole =
+    owning.length === 1
+      ? (owning[0] as NamespaceView)
+      : owning.length === 0 && namespaces.size === 1
+        ? (namespaces.values().next().value as NamespaceView)
+        : null;
   return {
     revision: revision.value(),
     serial,
     namespaces,
+    soleNamespace: sole,
     // Sorting tens of thousands of statuses was most of a snapshot's cost, on the path from an
     // edit to its answer; the readers that want them (`/v1/status`, metrics scrapes, the CLI)
     // come later, and the first one sorts them once for this snapshot.
