@@ -118,10 +118,7 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
           input.namespaceLabels,
         )
       : NO_FLOORS;
-  for (const [ns, floor] of floors) {
-    group(ns);
-    revision.addText(`floor\0${ns}\0${JSON.stringify(floor)}`);
-  }
+  for (const ns of floors.keys()) group(ns);
   const shadows = new Map<string, ShadowTarget[]>();
   for (const t of input.shadows ?? []) {
     const list = shadows.get(t.namespace);
@@ -139,6 +136,8 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
     const attachments = sortBy(g.attachments, (a) => a.attachmentId, before?.attachments);
     const computed = floors.get(ns) ?? NO_FLOOR;
     const floor = before !== undefined && sameFloor(before.floor, computed) ? before.floor : computed;
+    // Each floor array belongs to one namespace (an equal one is re-used only for the same one).
+    if (floor.length > 0) revision.addText(floor, () => `floor\0${ns}\0${JSON.stringify(floor)}`);
     const unchanged =
       before !== undefined &&
       sameItems(before.histories, histories) &&
@@ -266,9 +265,14 @@ class RevisionDigest {
     this.#sum = (this.#sum + d) % REVISION_MODULUS;
   }
 
-  /** Adds a served fact that is no object of its own (a namespace's floor), digested each time. */
-  addText(text: string): void {
-    this.#sum = (this.#sum + digest48(text)) % REVISION_MODULUS;
+  /** Adds a served fact described by `text` (a namespace's floor), digested once per `item`. */
+  addText(item: object, text: () => string): void {
+    let d = objectDigests.get(item);
+    if (d === undefined) {
+      d = digest48(text());
+      objectDigests.set(item, d);
+    }
+    this.#sum = (this.#sum + d) % REVISION_MODULUS;
   }
 
   value(): number {

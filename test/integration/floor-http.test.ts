@@ -142,7 +142,8 @@ describe('a floor over HTTP (directory mode)', () => {
     expect(await med.json()).toMatchObject({ action: 'NONE' });
   });
 
-  test('editing the floor file moves it to another namespace', async () => {
+  test('editing the floor file moves it to another namespace (a new revision for long-polling proxies)', async () => {
+    const before = await r.json<{ revision: number }>('/v1/snapshot?namespace=med');
     await writeFile(join(dir, 'floor.yaml'), FLOOR('[med]'));
     await eventually(async () => {
       const med = await r.json<{ floor: unknown[] }>('/v1/resolve?namespace=med&team_alias=analytics');
@@ -152,5 +153,8 @@ describe('a floor over HTTP (directory mode)', () => {
       '/v1/resolve?namespace=fin&team_alias=analytics',
     );
     expect(fin.effective_guardrails).toEqual(['secrets-scan']);
+    const after = await r.json<{ revision: number; floor: unknown[] }>('/v1/snapshot?namespace=med');
+    expect(after.revision).not.toBe(before.revision);
+    expect(after.floor).toHaveLength(1);
   });
 });

@@ -108,7 +108,7 @@ describeKube('GuardrailFloor in Kubernetes mode', () => {
     await kubectlOk(kube, ['apply', '-f', '-'], namespace('team-a', { 'railyard.dev/pii': 'required' }));
     await kubectlOk(kube, ['apply', '-f', '-'], namespace('team-b', {}));
     await kubectlOk(kube, ['apply', '-f', '-'], BINDINGS);
-    await kubectlOk(kube, ['apply', '-f', '-'], team('team-a') + '---' + team('team-b'));
+    await kubectlOk(kube, ['apply', '-f', '-'], `${team('team-a')}---${team('team-b')}`);
   });
   afterAll(async () => {
     await operator?.stop('SIGKILL');

@@ -54,7 +54,7 @@ describeKube('shadow runs in Kubernetes mode', () => {
 
   beforeAll(async () => {
     kube = await startKubeForOperator();
-    await kubectlOk(kube, ['apply', '-f', '-'], CATALOG + '---' + POLICY('{guardrails: {add: [pii-mask]}}'));
+    await kubectlOk(kube, ['apply', '-f', '-'], `${CATALOG}---${POLICY('{guardrails: {add: [pii-mask]}}')}`);
     operator = await startOperator(kube, {
       identity: 'shadow-a',
       args: ['--shadow-status-interval', '300ms'],
