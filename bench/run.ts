@@ -11,6 +11,7 @@
 import { join } from 'node:path';
 import { measureEnforce } from './enforce.ts';
 import { measureEnforceHeavy } from './enforce-heavy.ts';
+import { measureEnforceShadow } from './enforce-shadow.ts';
 import { generateTree } from './generate-tree.ts';
 import { measureHttpResolve } from './http-resolve.ts';
 import { measureKubernetes } from './kubernetes.ts';
@@ -52,6 +53,7 @@ const DIRECTORY_STEPS = [
   'http',
   'pool',
   'enforce',
+  'enforce-shadow',
   'enforce-heavy',
   'propagation',
   'startup',
@@ -120,6 +122,9 @@ if (directory.length > 0) {
     measurePoolOverhead(plan.poolDecisions),
   );
   await measure('enforce', 'pre-call decision (enforcement)', () => measureEnforce(plan.enforce));
+  await measure('enforce-shadow', 'pre-call decision with a shadow running', () =>
+    measureEnforceShadow(plan.enforce),
+  );
   await measure('enforce-heavy', 'enforcement beside heavy bodies', () =>
     measureEnforceHeavy(plan.enforceHeavy),
   );

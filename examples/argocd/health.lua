@@ -1,4 +1,4 @@
--- Argo CD health check for Railyard's Policy, PolicyAttachment and Guardrail (railyard.dev).
+-- Argo CD health check for Railyard's Policy, PolicyAttachment, Guardrail and GuardrailFloor (railyard.dev).
 --   Progressing: the operator has not reported on this generation yet (or no Ready condition), or
 --                an attachment names a policy that does not exist yet (GitOps tools apply in any
 --                order: it converges once the policy arrives).

@@ -63,6 +63,12 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     )
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
+      '--shadow-max-concurrent <n>',
+      'shadow runs in flight at once; past it a due run is skipped and counted',
+      wholeNumber(1, 100_000),
+      16,
+    )
+    .option(
       '--litellm-team-id-fallback',
       "LiteLLM webhook: match team attachments on the key's team id when its team has no alias (LiteLLM matches aliases only)",
     )
@@ -142,6 +148,10 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       'with --kubernetes: how long the leader retries renewing, e.g. 10s',
     )
     .option('--retry-period <duration>', 'with --kubernetes: time between lease attempts, e.g. 2s')
+    .option(
+      '--shadow-status-interval <duration>',
+      'with --kubernetes: how often the leader writes shadow counts on the policies in shadow (default 15s)',
+    )
     .addHelpText('after', '\nExample:\n  railyard serve --dir policies/ --port 8080\n')
     .action(async (o) => {
       exitCode = await serveCommand(
@@ -203,6 +213,7 @@ function enforceOptions(o: Record<string, unknown>): Partial<EnforceOptions> {
     decisionDeadlineMs: o.decisionDeadline as number,
     maxConcurrentDecisions: o.maxConcurrentDecisions as number,
     baselineContext: o.enforceBaselineContext === true,
+    shadowMaxConcurrent: o.shadowMaxConcurrent as number,
     agentgatewayHeaders: headers as unknown as EnforceOptions['agentgatewayHeaders'],
     agentgatewayResponseBlock: o.agentgatewayResponseBlock as EnforceOptions['agentgatewayResponseBlock'],
     litellmTeamIdFallback: o.litellmTeamIdFallback === true,
@@ -215,6 +226,7 @@ function kubernetesOptions(o: Record<string, unknown>): KubernetesServeOptions {
     leaseDurationMs: 'leaseDuration',
     renewDeadlineMs: 'renewDeadline',
     retryPeriodMs: 'retryPeriod',
+    shadowStatusEveryMs: 'shadowStatusInterval',
   };
   const out: Record<string, unknown> = { namespaces: (o.namespace as string[] | undefined) ?? [] };
   for (const [field, flag] of Object.entries(durations)) {

@@ -19,7 +19,7 @@ import type { YamlLimits } from '../resources/index.ts';
 import { DirectorySource } from '../sources/index.ts';
 import { createLowdbStore } from '../store/index.ts';
 import { loadTemplates, SHIPPED_TEMPLATES } from '../templates/index.ts';
-import { UsageFile, UsageRecorder } from '../usage/index.ts';
+import { ShadowRecorder, type ShadowStats, UsageFile, UsageRecorder } from '../usage/index.ts';
 import { compactHeap, disablePretenuring, pinTickShape } from './heap.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './options.ts';
@@ -58,6 +58,7 @@ export type KubernetesServeOptions = Partial<
     | 'leaseDurationMs'
     | 'renewDeadlineMs'
     | 'retryPeriodMs'
+    | 'shadowStatusEveryMs'
   >
 > & {
   /** `--kubeconfig`; without it `$KUBECONFIG`, `~/.kube/config`, then the pod's service account. */
@@ -86,7 +87,12 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
   const metrics = new Metrics();
   metrics.collectDefaults();
   const stopping = new AbortController();
-  const cluster = opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics));
+  /** The usage file (directory mode), once opened: what shadow runs found is saved in it too. */
+  let usageFile: UsageFile | undefined;
+  const shadows = new ShadowRecorder({ onChange: () => usageFile?.changed() });
+  metrics.shadowsOf(() => shadows.lifetime());
+  const cluster =
+    opts.kubernetes && (await startOperatorFor(opts.kubernetes, log, metrics, () => shadows.stats()));
   const operator = cluster?.operator;
   const store = operator ? operator.store : createLowdbStore(join(opts.data, 'registry.json'));
   const registry = new Registry({
@@ -143,14 +149,15 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     );
   }
 
-  const usageFile = operator
+  const file = operator
     ? undefined
     : new UsageFile({
         path: join(opts.data, 'usage.json'),
         onProblem: (message, err) => log.error({ ...(err ? { err } : {}) }, message),
       });
-  const usage = new UsageRecorder(usageFile ? { onChange: () => usageFile.changed() } : {});
-  await usageFile?.attach(usage);
+  usageFile = file;
+  const usage = new UsageRecorder(file ? { onChange: () => file.changed() } : {});
+  await file?.attach(usage, shadows);
   metrics.usageOf(() => usage.lifetime());
 
   const templates = await loadTemplates(opts.templates ?? SHIPPED_TEMPLATES);
@@ -167,6 +174,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
     live: () => liveness.check(),
     templates: templates.templates,
     usage,
+    shadows,
     ...(operator ? { ready: () => operator.ready(), writesRefused: KUBERNETES_WRITES_REFUSED } : {}),
   };
   const workers = opts.guardrailWorkers ?? CHECK_POOL_DEFAULTS;
@@ -217,6 +225,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         }),
     ),
   );
+  await enforcement.shadows?.idle();
   await usageFile?.flush();
   await guardrailPool?.destroy();
   log.info('stopped');
@@ -231,6 +240,7 @@ async function startOperatorFor(
   options: KubernetesServeOptions,
   log: Logger,
   metrics: Metrics,
+  shadowCounts: () => readonly ShadowStats[],
 ): Promise<{ operator: Operator; verifier: TokenVerifier }> {
   const [{ kubeConfigFrom, tokenReviewVerifier }, { Operator }] = await Promise.all([
     import('../kube/index.ts'),
@@ -239,7 +249,7 @@ async function startOperatorFor(
   const { kubeconfig, tokenAudiences, ...kubernetes } = options;
   const kubeConfig = kubeConfigFrom(kubeconfig === undefined ? {} : { kubeconfigPath: kubeconfig });
   return {
-    operator: new Operator({ ...kubernetes, kubeConfig, log, metrics }),
+    operator: new Operator({ ...kubernetes, kubeConfig, log, metrics, shadowCounts }),
     // Cluster tokens (a proxy's ServiceAccount) are checked with the API server.
     verifier: tokenReviewVerifier(kubeConfig, {
       audiences: tokenAudiences ?? [],

@@ -10,13 +10,19 @@ import type {
 import type { NamespaceView } from '../registry/index.ts';
 
 /** What to run for one decision, computed from the resolution before anything runs. */
+/**
+ * A guardrail that runs on its own, and why: `policy` names the matched policy that adds it, or
+ * `floor:<name>` when the namespace's floor makes it mandatory (then `floor` is that floor's name).
+ */
+export type Standalone = { readonly guardrail: string; readonly policy: string; readonly floor?: string };
+
 export type Plan = {
   readonly policies: readonly VersionRef[];
   readonly pipelines: readonly { readonly policy: string; readonly pipeline: Pipeline }[];
-  readonly standalone: readonly { readonly guardrail: string; readonly policy: string }[];
+  readonly standalone: readonly Standalone[];
   readonly external: readonly string[];
   /** Effective guardrails with no Guardrail object: nothing says when or how they run. */
-  readonly missing: readonly { readonly guardrail: string; readonly policy: string }[];
+  readonly missing: readonly Standalone[];
 };
 
 /** The guardrail modes that run in a phase: `during_call` runs alongside the call, so before the answer. */
@@ -27,7 +33,9 @@ const runsIn = (spec: GuardrailSpec, phase: PipelineMode): boolean =>
  * Reference 2.7–2.8: pipelines of the matched policies (their own production version's), the
  * guardrails their steps manage, and the rest of the effective guardrails for this phase. With a
  * baseline resolution, its effective guardrails that its own pipelines do not manage stay
- * stand-alone even when a pipeline of the given context manages them.
+ * stand-alone even when a pipeline of the given context manages them. The namespace's floor
+ * guardrails always run stand-alone, with their own failure policy, even where a pipeline manages
+ * them: a step's `onFail: allow` cannot neutralise the floor.
  */
 export function planDecision(
   view: NamespaceView,
@@ -47,17 +55,26 @@ export function planDecision(
   const names = new Set(unmanaged(resolution, pipelines));
   if (baseline)
     for (const g of unmanaged(baseline, pipelinesOf(view, baseline.matchedPolicies))) names.add(g);
+  const floorOf = new Map<string, string>();
+  for (const { guardrail, floor } of resolution.floor) {
+    if (!floorOf.has(guardrail)) floorOf.set(guardrail, floor);
+    names.add(guardrail);
+  }
 
-  const standalone: { guardrail: string; policy: string }[] = [];
+  const standalone: Standalone[] = [];
   const external: string[] = [];
-  const missing: { guardrail: string; policy: string }[] = [];
+  const missing: Standalone[] = [];
   for (const guardrail of [...names].sort()) {
-    const policy = matched.find((p) => p.guardrailsAdded.includes(guardrail))?.policyName ?? '';
+    const floor = floorOf.get(guardrail);
+    const entry: Standalone =
+      floor === undefined
+        ? { guardrail, policy: matched.find((p) => p.guardrailsAdded.includes(guardrail))?.policyName ?? '' }
+        : { guardrail, policy: `floor:${floor}`, floor };
     const spec = view.guardrails.get(guardrail);
-    if (!spec) missing.push({ guardrail, policy });
+    if (!spec) missing.push(entry);
     else if (!runsIn(spec, phase)) continue;
     else if (spec.type === 'external') external.push(guardrail);
-    else standalone.push({ guardrail, policy });
+    else standalone.push(entry);
   }
   return {
     policies: matched.map((m) => m.versions[m.versions.length - 1] as VersionRef),

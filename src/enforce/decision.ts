@@ -6,7 +6,6 @@
 
 import {
   boundEnforcedContext,
-  executePipeline,
   type GuardrailVerdict,
   type Message,
   type PipelineMode,
@@ -25,6 +24,7 @@ import {
   type Snapshot,
 } from '../registry/index.ts';
 import { planDecision } from './decision-plan.ts';
+import { runPlan } from './run-plan.ts';
 
 export type Phase = PipelineMode;
 
@@ -58,7 +58,10 @@ export type Verdict =
 /** One guardrail that ran: never its detail, which may quote the checked text. */
 export type GuardrailRun = {
   readonly guardrail: string;
-  /** `pipeline:<policy>` for a pipeline step, `policy:<policy>` for a guardrail run on its own. */
+  /**
+   * `pipeline:<policy>` for a pipeline step, `policy:<policy>` for a guardrail run on its own,
+   * `floor:<floor>` for a guardrail the namespace's floor makes mandatory.
+   */
   readonly via: string;
   readonly outcome: GuardrailVerdict['outcome'];
   /** The guardrail rewrote the messages (and the rewrite was kept). */
@@ -104,7 +107,35 @@ export type DeciderOptions = {
    * Without one, every check runs on the event loop.
    */
   readonly pool?: CheckPool;
+  /** The compiled guardrails of each namespace view, shared with shadow runs; its own when absent. */
+  readonly runners?: GuardrailRunners;
 };
+
+/**
+ * One guardrail runner per namespace view (its catalog compiled once), for every decision on the
+ * event loop that runs in it: production's, and shadow runs' when there are no worker threads.
+ */
+export class GuardrailRunners {
+  readonly #opts: Pick<DeciderOptions, 'fetch' | 'pool'>;
+  readonly #runners = new WeakMap<NamespaceView['guardrails'], RunGuardrail>();
+
+  constructor(opts: Pick<DeciderOptions, 'fetch' | 'pool'> = {}) {
+    this.#opts = opts;
+  }
+
+  /** The runner of the view's guardrail catalog (views that share a catalog share a runner). */
+  of(view: NamespaceView): RunGuardrail {
+    let run = this.#runners.get(view.guardrails);
+    if (!run) {
+      run = createGuardrailRunner(view.guardrails, {
+        ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
+        ...(this.#opts.pool ? { pool: this.#opts.pool } : {}),
+      });
+      this.#runners.set(view.guardrails, run);
+    }
+    return run;
+  }
+}
 
 export const DECIDER_DEFAULTS = {
   deadlineMs: 2_000,
@@ -133,18 +164,13 @@ export function createDecider(
     defaultNamespace: opts.defaultNamespace,
     ...(opts.answers ? { cache: opts.answers } : {}),
   };
-  const runners = new WeakMap<NamespaceView, RunGuardrail>();
-  const runnerFor = (view: NamespaceView): RunGuardrail => {
-    let run = runners.get(view);
-    if (!run) {
-      run = createGuardrailRunner(view.guardrails, {
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-        ...(opts.pool ? { pool: opts.pool } : {}),
-      });
-      runners.set(view, run);
-    }
-    return run;
-  };
+  const runners =
+    opts.runners ??
+    new GuardrailRunners({
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.pool ? { pool: opts.pool } : {}),
+    });
+  const runnerFor = (view: NamespaceView): RunGuardrail => runners.of(view);
   let inFlight = 0;
 
   return async (input) => {
@@ -200,117 +226,40 @@ async function decideOnce(
   const baseline = opts.baselineContext
     ? resolvedIn(snapshot, view, { ...context, teamAlias: null, keyAlias: null }, answering)
     : undefined;
-  const plan = planDecision(view, resolved.value, baseline, input.phase);
-  const runs: GuardrailRun[] = [];
-  const result = (verdict: Verdict): Omit<Decision, 'durationMs'> => ({
-    verdict,
-    namespace: view.namespace,
-    policies: plan.policies,
-    guardrails: runs,
-    external: plan.external,
-  });
-  const first = plan.missing[0];
-  if (first) {
-    return result({
-      kind: 'cannot_decide',
-      reason: `guardrail '${first.guardrail}' of policy '${first.policy}' is not in the guardrail catalog of namespace "${view.namespace}"`,
-    });
-  }
-  const overrun: Verdict = {
-    kind: 'cannot_decide',
-    reason: `decision deadline of ${opts.deadlineMs} ms exceeded`,
-  };
-  const run = runnerFor(view);
-  let working = input.messages;
-  // A check on the event loop cannot be interrupted, and the deadline's timer fires only after
-  // it: past the deadline by the clock is overrun too, whatever the timer says.
-  const late = (): boolean => deadline.aborted || opts.now() - started > opts.deadlineMs;
+  return decideIn(
+    { view, resolution: resolved.value, baseline, input, run: runnerFor(view) },
+    { deadlineMs: opts.deadlineMs, now: opts.now, deadline, started },
+  );
+}
 
-  for (const { policy, pipeline } of plan.pipelines) {
-    const outcome = await executePipeline(pipeline, { messages: working }, run, {
-      now: opts.now,
-      deadlineMs: Math.max(1, opts.deadlineMs - (opts.now() - started)),
-      signal: deadline,
-    });
-    for (const step of outcome.stepResults) {
-      runs.push({
-        guardrail: step.guardrailName,
-        via: `pipeline:${policy}`,
-        outcome: step.outcome,
-        masked: step.modifiedData !== undefined,
-        durationMs: step.durationSeconds * 1000,
-      });
-    }
-    if (late()) return result(overrun);
-    const decidedBy = outcome.stepResults[outcome.stepResults.length - 1]?.guardrailName;
-    const guardrail = decidedBy === undefined ? {} : { guardrail: decidedBy };
-    switch (outcome.terminalAction) {
-      case 'allow':
-        if (outcome.modifiedData) working = outcome.modifiedData.messages;
-        break;
-      case 'block':
-        return result({
-          kind: 'block',
-          policy,
-          ...guardrail,
-          message: `Blocked by policy '${policy}', pipeline step '${decidedBy}'${outcome.errorMessage ? `: ${outcome.errorMessage}` : ''}`,
-        });
-      case 'modify_response':
-        return result({
-          kind: 'modify_response',
-          policy,
-          ...guardrail,
-          message: outcome.modifyResponseMessage ?? `Response modified by pipeline of policy '${policy}'`,
-        });
-    }
-  }
+/** What one decision in a namespace runs on: the view, its resolution(s), the messages, the runner. */
+export type DecisionCase = {
+  readonly view: NamespaceView;
+  readonly resolution: Resolution;
+  /** The baseline context's resolution (`--enforce-baseline-context`). */
+  readonly baseline: Resolution | undefined;
+  readonly input: DecisionInput;
+  readonly run: RunGuardrail;
+};
 
-  for (const { guardrail, policy } of plan.standalone) {
-    const t = opts.now();
-    const verdict = await untilAborted(
-      run(guardrail, input.phase, { messages: working }, deadline),
-      deadline,
-    );
-    if (late() || verdict === undefined) return result(overrun);
-    const masked = verdict.outcome === 'pass' && verdict.modified !== undefined;
-    runs.push({
-      guardrail,
-      via: `policy:${policy}`,
-      outcome: verdict.outcome,
-      masked,
-      durationMs: opts.now() - t,
-    });
-    if (verdict.outcome === 'fail') {
-      return result({
-        kind: 'block',
-        policy,
-        guardrail,
-        message: `Blocked by policy '${policy}', guardrail '${guardrail}': ${verdict.detail}`,
-      });
-    }
-    if (verdict.outcome === 'error') {
-      return result({
-        kind: 'block',
-        policy,
-        guardrail,
-        message: `Blocked by policy '${policy}': guardrail '${guardrail}' failed and its failurePolicy is closed (${verdict.detail})`,
-      });
-    }
-    if (verdict.modified) working = verdict.modified.messages;
-  }
+/** The budget of one decision: its deadline signal, its length, when it started, the clock. */
+export type DecisionBudget = {
+  readonly deadlineMs: number;
+  readonly now: () => number;
+  readonly deadline: AbortSignal;
+  readonly started: number;
+};
 
-  if (late()) return result(overrun);
-  if (working === input.messages || sameMessages(working, input.messages)) return result({ kind: 'allow' });
-  if (working.length !== input.messages.length) {
-    return result({
-      kind: 'cannot_decide',
-      reason: `a guardrail rewrote ${input.messages.length} messages into ${working.length}; a proxy can only take a rewrite of each message in place`,
-    });
-  }
-  return result({
-    kind: 'mask',
-    messages: working.map((m, i) => ({ role: input.messages[i]?.role ?? m.role, content: m.content })),
-  });
+/**
+ * The verdict for one resolved case: the plan (pipelines, stand-alone guardrails, the floor) run
+ * on the messages. Production's decisions and shadow runs alike come through here. Never rejects
+ * for a guardrail's failure (its outcome is the verdict); rejects only on a bug.
+ */
+export async function decideIn(
+  { view, resolution, baseline, input, run }: DecisionCase,
+  budget: DecisionBudget,
+): Promise<Omit<Decision, 'durationMs'>> {
+  return runPlan(planDecision(view, resolution, baseline, input.phase), view.namespace, input, run, budget);
 }
 
 /** The resolution of `context` in the namespace of `view` (served: it was just chosen from this snapshot). */
@@ -322,17 +271,4 @@ function resolvedIn(
 ): Resolution | undefined {
   const resolved = answer('resolve', snapshot, { namespace: view.namespace, context }, answering);
   return resolved.ok ? resolved.value : undefined;
-}
-
-/** The promise's value, or undefined as soon as the signal aborts. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return Promise.race([
-    work,
-    new Promise<undefined>((ok) => signal.addEventListener('abort', () => ok(undefined), { once: true })),
-  ]);
-}
-
-function sameMessages(a: readonly Message[], b: readonly Message[]): boolean {
-  return a.length === b.length && a.every((m, i) => m.content === b[i]?.content && m.role === b[i]?.role);
 }

@@ -15,8 +15,11 @@ export {
   type Decision,
   type DecisionInput,
   type GuardrailRun,
+  GuardrailRunners,
   type Phase,
   type Verdict,
 } from './decision.ts';
 export { type DecisionEvent, type ProxyName, recordDecision } from './decision-log.ts';
 export { type LitellmCall, litellmAnswer, parseLitellmRequest, type WireAnswer } from './litellm.ts';
+export { type Comparison, compareDecisions, maskDigest } from './shadow-compare.ts';
+export { SHADOW_RUNNER_DEFAULTS, ShadowRunner, type ShadowRunnerOptions } from './shadow-runner.ts';

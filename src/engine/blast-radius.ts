@@ -90,6 +90,7 @@ export function namedContexts(resources: readonly Resource[]): Map<string, Reque
     return g;
   };
   for (const r of resources) {
+    if (r.kind === 'GuardrailFloor') continue; // cluster-scoped: it names no request context
     const g = group(r.namespace);
     if (r.kind === 'PolicyAttachment') g.attachments.push(r.spec);
     if (r.kind !== 'Policy') continue;
@@ -123,9 +124,10 @@ function combinations(d: Dims): RequestContext[] {
 }
 
 /**
- * For every namespace of either side and every context of `contexts` (for that namespace) plus
- * `extra` (for all of them), what `resolve` answers before and after; only contexts whose
- * guardrails changed are returned, sorted by namespace and label. Deterministic.
+ * For every namespace of either side and every context of `contexts` (for that namespace; the
+ * empty request where it names none: a namespace a floor alone selects) plus `extra` (for all of
+ * them), what `resolve` answers before and after, the floor of each index included; only contexts
+ * whose guardrails changed are returned, sorted by namespace and label. Deterministic.
  */
 export function blastRadius(
   before: ReadonlyMap<string, PolicyIndex>,
@@ -136,7 +138,8 @@ export function blastRadius(
   const namespaces = [...new Set([...before.keys(), ...after.keys()])].sort();
   const out: ContextImpact[] = [];
   for (const ns of namespaces) {
-    const unique = new Map([...(contexts.get(ns) ?? []), ...extra].map((c) => [contextLabel(c), c]));
+    const named = contexts.get(ns) ?? [{}];
+    const unique = new Map([...named, ...extra].map((c) => [contextLabel(c), c]));
     const a = before.get(ns);
     const b = after.get(ns);
     for (const [, context] of [...unique].sort(([x], [y]) => byText(x, y))) {

@@ -1,4 +1,5 @@
 import { builtCatalogs, editedCatalogs } from './declared-catalogs.ts';
+import { floorsInForce, withMandatory } from './declared-floors.ts';
 import {
   type DeclaredInput,
   type DeclaredState,
@@ -60,15 +61,21 @@ export function reconcileDeclared(
   });
   const apiOwned = apiOwnedAsResources(histories, input.resources, prev.memo?.apiOwned);
   const previousValidation = prev.memo?.validation;
+  const namespaceLabels = input.namespaceLabels !== undefined;
   const validation = revalidate(
     [...input.resources, ...heldBack, ...[...apiOwned.values()].map((a) => a.res)],
-    previousValidation && previousValidation.options.checkGuardrailConfig === opts.checkGuardrailConfig
+    previousValidation &&
+      previousValidation.options.checkGuardrailConfig === opts.checkGuardrailConfig &&
+      (previousValidation.options.namespaceLabels ?? false) === namespaceLabels
       ? previousValidation.options
-      : { checkGuardrailConfig: opts.checkGuardrailConfig },
+      : { checkGuardrailConfig: opts.checkGuardrailConfig, namespaceLabels },
     previousValidation,
   );
   const validated = validation.issues;
   const memo = prev.memo?.statuses;
+  // The floors in force (a floor whose edit is invalid keeps its last good version) decide the
+  // mandatory guardrails of each namespace, which every policy's status reads.
+  const floors = floorsInForce(input, validation, prev, histories);
   /**
    * When the input differs from the last pass's only by objects replaced under the same keys
    * (an edit), and nothing else moved (no rejected documents, no API-owned policies, histories
@@ -85,6 +92,7 @@ export function reconcileDeclared(
     prev.memo.versioning === versioning &&
     apiOwned.size === 0 &&
     !reapplyAll &&
+    floors === prev.floors &&
     !renamesGuardrail(validation.rechecked, input, validation.keys, prev.memo)
       ? validation.rechecked
       : undefined;
@@ -102,7 +110,7 @@ export function reconcileDeclared(
     if (dirty && !dirty.has(k)) continue;
     const res = input.resources[i] as Resource;
     sources.set(k, res);
-    const issues = validated.get(k) ?? [];
+    const issues = withMandatory(validated.get(k) ?? [], validation.declarations.get(k) ?? [res], floors);
     const before = memo?.get(k);
     if (dirty) lastGood.delete(k);
     const reapply = reapplyAll && res.kind === 'Policy';
@@ -205,7 +213,16 @@ export function reconcileDeclared(
   const catalogs = dirty
     ? editedCatalogs(prev.catalogs, dirty, lastGood)
     : builtCatalogs(prev.catalogs, statuses, sources, lastGood);
-  const next = { histories, lastGood, statuses, unreadable, historyFailures, catalogs };
+  const next = {
+    histories,
+    lastGood,
+    statuses,
+    unreadable,
+    historyFailures,
+    catalogs,
+    floors,
+    ...(input.namespaceLabels === undefined ? {} : { namespaceLabels: input.namespaceLabels }),
+  };
   const withStatus = dirty
     ? withConditionsOf(
         dirty,

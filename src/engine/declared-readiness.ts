@@ -3,11 +3,13 @@
  * from the pass's state, with the reads each policy's condition made (so a later pass knows when
  * to compute it again).
  */
+import { floorReadiness } from './declared-floors.ts';
 import { type ChainRead, type DeclaredState, historyKey } from './declared-state.ts';
 import { policyNameOf } from './names.ts';
 import { condition, type ObjectStatus, type StatusCondition } from './status.ts';
-import type { Issue, Key, PolicyVersion, Resource } from './types.ts';
+import type { Issue, Key, PolicyResource, PolicyVersion, Resource } from './types.ts';
 import { latestVersion, productionVersion } from './versions.ts';
+import { specVersion } from './versions-declared.ts';
 
 const GUARDRAIL_READY = condition('Ready', true, 'InCatalog', 'The guardrail is in the catalog');
 
@@ -25,7 +27,7 @@ export function readiness(
       return policyReadiness(
         k,
         status.key,
-        good?.kind === 'Policy' ? policyNameOf(good) : status.key.name,
+        good?.kind === 'Policy' ? good : undefined,
         state,
         errors,
         serving,
@@ -62,6 +64,10 @@ export function readiness(
         detail: {},
         reads: [],
       };
+    case 'GuardrailFloor': {
+      const floor = floorReadiness(status.key, state, errors, serving);
+      return { conditions: [floor.condition], detail: { floor: floor.detail }, reads: [] };
+    }
   }
 }
 
@@ -98,15 +104,17 @@ const DEGRADED_FALSE = condition(
 function policyReadiness(
   k: string,
   key: Key,
-  policyName: string,
+  good: PolicyResource | undefined,
   state: DeclaredState,
   errors: readonly Issue[],
   serving: string,
 ): Readiness {
+  const policyName = good ? policyNameOf(good) : key.name;
   const hk = historyKey(key.namespace, policyName);
   const history = state.histories.get(hk);
   const latest = history && latestVersion(history);
   const production = history && productionVersion(history);
+  const shadowed = good?.spec.shadow && history ? specVersion(history, good) : undefined;
   const detail = {
     policy: {
       policyName,
@@ -115,6 +123,16 @@ function policyReadiness(
       productionVersion: production?.versionNumber,
       productionDigest: production?.digest,
       resolvedGuardrails: [],
+      ...(shadowed && good?.spec.shadow
+        ? {
+            shadow: {
+              versionNumber: shadowed.versionNumber,
+              policyId: shadowed.policyId,
+              sampleRate: good.spec.shadow.sampleRate,
+              running: shadowed.status !== 'production' && history?.active === true,
+            },
+          }
+        : {}),
     },
   };
   const failure = state.historyFailures.get(k);

@@ -1,7 +1,16 @@
 /** What one reconcile pass reads and leaves for the next: the state, its input, its options and outcome. */
 import type { HistoryFit } from './history-retention.ts';
 import type { ObjectStatus } from './status.ts';
-import type { Issue, Key, Origin, PolicyHistory, RejectedDocument, Resource } from './types.ts';
+import type {
+  FloorGuardrail,
+  Issue,
+  Key,
+  Labels,
+  Origin,
+  PolicyHistory,
+  RejectedDocument,
+  Resource,
+} from './types.ts';
 import type { Validation } from './validate.ts';
 import type { VersionEnv } from './versions.ts';
 import type { VersionChange } from './versions-declared.ts';
@@ -23,6 +32,13 @@ export type DeclaredState = {
   readonly historyFailures: ReadonlyMap<string, string>;
   /** Per namespace with at least one Guardrail, its catalog as Policy statuses read it. */
   readonly catalogs: ReadonlyMap<string, Catalog>;
+  /**
+   * Per namespace some floor in force selects, its mandatory guardrails (see `floorsByNamespace`):
+   * what policy statuses and floor statuses read. An entry is the same object while it is equal.
+   */
+  readonly floors: ReadonlyMap<string, readonly FloorGuardrail[]>;
+  /** The namespaces' labels the pass was given (Kubernetes mode); undefined where they have none. */
+  readonly namespaceLabels?: ReadonlyMap<string, Labels>;
   /** What the last pass computed, so that the next one redoes only what changed; opaque. */
   readonly memo?: PassMemo;
 };
@@ -72,6 +88,12 @@ export type PassMemo = {
 export type DeclaredInput = {
   readonly resources: readonly Resource[];
   readonly rejected: readonly RejectedDocument[];
+  /**
+   * The labels of every namespace there is (Kubernetes mode: the Namespace objects). Undefined
+   * where namespaces have no labels (directory mode, the CLI): a floor's label selector is then
+   * an error. The same map object while nothing in it changed.
+   */
+  readonly namespaceLabels?: ReadonlyMap<string, Labels>;
 };
 
 export type PassOptions = {
@@ -120,6 +142,7 @@ export const emptyDeclaredState = (
   unreadable: new Map(),
   historyFailures: new Map(),
   catalogs: new Map(),
+  floors: new Map(),
 });
 
 export const historyKey = (namespace: string, name: string): string => `${namespace}/${name}`;

@@ -79,7 +79,8 @@ const sameReadKeys = (a: readonly ChainRead[], b: readonly ChainRead[]): boolean
 /**
  * The policies outside `dirty` whose Ready condition read what this pass changed: a parent's
  * history along their production chain (which need not be their spec's parent, that validation
- * follows), or a catalog that is a new object (rare: every policy of the namespace).
+ * follows), or a catalog that is a new object (rare: every policy of the namespace, and every
+ * floor).
  */
 export function readersOf(
   dirty: ReadonlySet<string>,
@@ -93,8 +94,12 @@ export function readersOf(
   if (catalogs === prev.catalogs) return out;
   const changed = new Set<string>();
   for (const [ns, c] of catalogs) if (prev.catalogs.get(ns) !== c) changed.add(ns);
-  for (const [k, s] of prev.statuses)
-    if (s.key.kind === 'Policy' && changed.has(s.key.namespace) && !dirty.has(k)) out.add(k);
+  for (const [k, s] of prev.statuses) {
+    if (dirty.has(k)) continue;
+    if (s.key.kind === 'Policy' && changed.has(s.key.namespace)) out.add(k);
+    // A floor's Ready reads the catalogs of every namespace it selects.
+    if (s.key.kind === 'GuardrailFloor') out.add(k);
+  }
   return out;
 }
 
@@ -133,7 +138,8 @@ function conditionsOf(
   nextMemo: Map<string, StatusMemo>,
 ): void {
   const catalog = status.key.kind === 'Policy' ? state.catalogs.get(status.key.namespace) : undefined;
-  const before = reusable.has(k) ? memo?.get(k) : undefined;
+  // A floor's status reads every catalog and the floors of every namespace: computed each time.
+  const before = reusable.has(k) && status.key.kind !== 'GuardrailFloor' ? memo?.get(k) : undefined;
   if (
     before !== undefined &&
     before.history === historyAt(state, before.historyKey) &&
@@ -145,10 +151,13 @@ function conditionsOf(
     return;
   }
   const errors = status.issues.filter((i) => i.severity === 'error');
+  const ignored = status.issues.filter((i) => i.code === 'mandatory_guardrail');
   const accepted =
-    errors.length === 0
-      ? ACCEPTED
-      : condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '));
+    errors.length > 0
+      ? condition('Accepted', false, reasonFor(errors), errors.map(renderIssue).join('; '))
+      : ignored.length > 0
+        ? condition('Accepted', true, 'Valid', `The spec is valid; ${ignored.map(renderIssue).join('; ')}`)
+        : ACCEPTED;
   const good = state.lastGood.get(k);
   const { conditions, detail, reads } = readiness(k, status, good, state, errors);
   const done = { ...status, conditions: [accepted, ...conditions], ...detail };

@@ -36,6 +36,8 @@ export type LevelExplanation = {
   readonly version: VersionRef;
   readonly add: readonly string[];
   readonly remove: readonly string[];
+  /** Removals that have no effect: the namespace's floor makes these guardrails mandatory. */
+  readonly ignoredRemovals: readonly string[];
   readonly condition?: Condition;
   /** Whether the level applies to the request (a level without a condition always does). */
   readonly conditionPassed: boolean;
@@ -55,7 +57,7 @@ export type PolicyExplanation = {
 
 export type Explanation = {
   readonly context: RequestContext;
-  /** Exactly what `resolve` answers for the context. */
+  /** Exactly what `resolve` answers for the context (its `floor`: the mandatory guardrails and their floors). */
   readonly resolution: Resolution;
   /** Candidates in order (priority desc, policy name, attachment id), then dangling attachments. */
   readonly attachments: readonly AttachmentExplanation[];
@@ -111,6 +113,7 @@ function explainPolicy(
       version: level.ref,
       add: level.add,
       remove: level.remove,
+      ignoredRemovals: level.remove.filter((g) => policy.mandatory.has(g)),
       ...(level.condition.always ? {} : { condition: level.content.condition }),
       conditionPassed: level.condition.test(ctx.model),
     })),

@@ -4,6 +4,7 @@
  */
 import { byText, sameItems } from './compare.ts';
 import { compileCondition } from './condition.ts';
+import { floorGuardrailNames, sameFloor } from './floor.ts';
 import type {
   Anchor,
   Buckets,
@@ -15,7 +16,15 @@ import type {
 } from './index-types.ts';
 import { inheritanceChain, resolvePolicyGuardrails } from './inherit.ts';
 import { DIMENSIONS, type Dimension, isGlobal } from './match.ts';
-import type { AttachmentRecord, AttachmentSpec, PolicyContent, PolicyVersion, VersionRef } from './types.ts';
+import type {
+  AttachmentRecord,
+  AttachmentSpec,
+  FloorGuardrail,
+  PolicyContent,
+  PolicyVersion,
+  Resolution,
+  VersionRef,
+} from './types.ts';
 
 function versionRef(v: PolicyVersion): VersionRef {
   return { policyName: v.policyName, policyId: v.policyId, versionNumber: v.versionNumber, digest: v.digest };
@@ -27,6 +36,8 @@ type BuiltFrom = {
   readonly attachments: readonly AttachmentRecord[];
 };
 const builtFrom = new WeakMap<PolicyIndex, BuiltFrom>();
+/** The floor fields each index was built with (the mandatory set is not on the index itself). */
+const builtFloors = new WeakMap<PolicyIndex, BuiltFloor>();
 
 function productionByName(input: PolicyIndexInput): Map<string, PolicyVersion> {
   const versions = new Map<string, PolicyVersion>();
@@ -48,6 +59,7 @@ function productionByName(input: PolicyIndexInput): Map<string, PolicyVersion> {
 function indexPolicies(
   versions: ReadonlyMap<string, PolicyVersion>,
   previous: { readonly index: PolicyIndex; readonly from: BuiltFrom } | undefined,
+  mandatory: ReadonlySet<string>,
 ): Map<string, IndexedPolicy> {
   const levels = new Map<string, ChainLevel>();
   const names = new Map<string, string>();
@@ -84,9 +96,10 @@ function indexPolicies(
       condition: own.condition,
       chain,
       versions: chain.map((level) => level.ref),
-      guardrails: resolvePolicyGuardrails(chain),
+      guardrails: resolvePolicyGuardrails(chain, undefined, mandatory),
       ancestorsUnconditional,
       byModel: ancestorsUnconditional ? undefined : new Map(),
+      mandatory,
     });
   }
   return policies;
@@ -160,8 +173,14 @@ function pushRank(map: Map<string, number[]>, key: string, rank: number): void {
  */
 export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex): PolicyIndex {
   const versions = productionByName(input);
-  const from = previous && builtFrom.get(previous);
-  const policies = indexPolicies(versions, previous && from ? { index: previous, from } : undefined);
+  const floor = floorOf(input.floor ?? NO_FLOOR, previous);
+  // Each policy's guardrails depend on the floor (its removals of mandatory ones are ignored).
+  const from = previous && sameFloor(previous.floor, floor.floor) ? builtFrom.get(previous) : undefined;
+  const policies = indexPolicies(
+    versions,
+    previous && from ? { index: previous, from } : undefined,
+    floor.mandatory,
+  );
   const built = { versions, attachments: input.attachments };
   if (
     previous &&
@@ -178,8 +197,10 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
       attachments,
       alwaysCandidates: previous.alwaysCandidates.map((a) => attachments[a.rank] as IndexedAttachment),
       buckets: withFreshMemo(previous.buckets),
+      ...floorFields(floor),
     };
     builtFrom.set(index, built);
+    builtFloors.set(index, floor);
     return index;
   }
   const sorted = [...input.attachments].sort(
@@ -236,9 +257,39 @@ export function buildPolicyIndex(input: PolicyIndexInput, previous?: PolicyIndex
     };
   });
   const alwaysCandidates = alwaysRanks.map((rank) => attachments[rank] as IndexedAttachment);
-  const index = { policies, attachments, alwaysCandidates, buckets };
+  const index = { policies, attachments, alwaysCandidates, buckets, ...floorFields(floor) };
   builtFrom.set(index, built);
+  builtFloors.set(index, floor);
   return index;
+}
+
+const NO_FLOOR: readonly FloorGuardrail[] = Object.freeze([]);
+const NOTHING: ReadonlySet<string> = new Set();
+
+type BuiltFloor = {
+  readonly floor: readonly FloorGuardrail[];
+  readonly floorGuardrails: readonly string[];
+  readonly floorOnly: Resolution;
+  readonly mandatory: ReadonlySet<string>;
+};
+
+const floorFields = ({ floor, floorGuardrails, floorOnly }: BuiltFloor) => ({
+  floor,
+  floorGuardrails,
+  floorOnly,
+});
+
+/** The floor fields of an index: the previous index's objects when the floor is the same. */
+function floorOf(floor: readonly FloorGuardrail[], previous: PolicyIndex | undefined): BuiltFloor {
+  const before = previous && builtFloors.get(previous);
+  if (before && sameFloor(before.floor, floor)) return before;
+  const floorGuardrails = floorGuardrailNames(floor);
+  return {
+    floor,
+    floorGuardrails,
+    floorOnly: { effectiveGuardrails: floorGuardrails, matchedPolicies: [], floor },
+    mandatory: floor.length === 0 ? NOTHING : new Set(floorGuardrails),
+  };
 }
 
 /** The same buckets with empty value memos: the memos hold the attachment objects of one index. */

@@ -1,6 +1,6 @@
 /** The index content as data, for `/v1/snapshot`: what a proxy needs to evaluate locally. */
 import type { PolicyIndex } from './index-types.ts';
-import type { AttachmentRecord, Condition, VersionRef } from './types.ts';
+import type { AttachmentRecord, Condition, FloorGuardrail, VersionRef } from './types.ts';
 
 export type IndexEntryLevel = {
   readonly version: VersionRef;
@@ -23,6 +23,8 @@ export type IndexEntries = {
   readonly policies: readonly IndexEntryPolicy[];
   /** In rank order (priority desc, policy name, attachment id), dangling ones included. */
   readonly attachments: readonly AttachmentRecord[];
+  /** Mandatory for every request of the namespace; no level's removal takes them out. */
+  readonly floor: readonly FloorGuardrail[];
 };
 
 /** Lists the index content. Deterministic: the same index always gives deep-equal entries. */
@@ -39,5 +41,5 @@ export function indexEntries(index: PolicyIndex): IndexEntries {
     const contextFree = p.chain.every((level) => level.condition.always);
     return contextFree ? { name: p.name, chain, guardrails: p.guardrails } : { name: p.name, chain };
   });
-  return { policies, attachments: index.attachments.map((a) => a.record) };
+  return { policies, attachments: index.attachments.map((a) => a.record), floor: index.floor };
 }

@@ -108,10 +108,10 @@ const BY_MODEL_LIMIT = 64;
 export function chainGuardrails(policy: IndexedPolicy, model: string | null | undefined): readonly string[] {
   const memo = policy.byModel;
   if (model === null || model === undefined || memo === undefined)
-    return resolvePolicyGuardrails(policy.chain, { model });
+    return resolvePolicyGuardrails(policy.chain, { model }, policy.mandatory);
   let guardrails = memo.get(model);
   if (guardrails === undefined) {
-    guardrails = resolvePolicyGuardrails(policy.chain, { model });
+    guardrails = resolvePolicyGuardrails(policy.chain, { model }, policy.mandatory);
     if (memo.size < BY_MODEL_LIMIT) memo.set(model, guardrails);
   }
   return guardrails;

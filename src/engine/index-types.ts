@@ -7,7 +7,15 @@
 import type { CompiledCondition } from './condition.ts';
 import type { GuardrailLevel } from './inherit.ts';
 import { DIMENSIONS, type Dimension } from './match.ts';
-import type { AttachmentRecord, AttachmentSpec, PolicyContent, PolicyVersion, VersionRef } from './types.ts';
+import type {
+  AttachmentRecord,
+  AttachmentSpec,
+  FloorGuardrail,
+  PolicyContent,
+  PolicyVersion,
+  Resolution,
+  VersionRef,
+} from './types.ts';
 
 /** One level of a policy's inheritance chain: the version used and its compiled condition. */
 export type ChainLevel = GuardrailLevel & { readonly ref: VersionRef; readonly content: PolicyContent };
@@ -30,6 +38,8 @@ export type IndexedPolicy = {
    * Only where a request can need it: when a level above the policy has a condition.
    */
   readonly byModel: Map<string, readonly string[]> | undefined;
+  /** The namespace's mandatory guardrails: no level's removal takes them out (shared by every policy). */
+  readonly mandatory: ReadonlySet<string>;
 };
 
 /**
@@ -80,10 +90,18 @@ export type PolicyIndex = {
   /** The global and `always` attachments, ascending rank: candidates of every request. */
   readonly alwaysCandidates: readonly IndexedAttachment[];
   readonly buckets: Readonly<Record<Dimension, Buckets>>;
+  /** The namespace's floor: mandatory guardrails with the floors that make them so, sorted. */
+  readonly floor: readonly FloorGuardrail[];
+  /** The floor's guardrail names, sorted and unique: part of every answer. */
+  readonly floorGuardrails: readonly string[];
+  /** What a request that matches no policy gets: the floor alone. */
+  readonly floorOnly: Resolution;
 };
 
 export type PolicyIndexInput = {
   /** Production versions. Should two share a name, the highest version number (then lowest policyId) wins. */
   readonly policies: readonly { readonly version: PolicyVersion }[];
   readonly attachments: readonly AttachmentRecord[];
+  /** The namespace's floor (see `floorsByNamespace`); none when absent. */
+  readonly floor?: readonly FloorGuardrail[];
 };

@@ -34,17 +34,24 @@ export type GuardrailLevel = {
   readonly condition: CompiledCondition;
 };
 
+const NOTHING_MANDATORY: ReadonlySet<string> = new Set();
+
 /**
  * The guardrails of a chain (root first), sorted. Each level adds, then removes
  * (within a level remove wins; a child can re-add what a parent removed). With a context, a level
- * whose condition fails is skipped whole; without one, every level applies.
+ * whose condition fails is skipped whole; without one, every level applies. A `mandatory`
+ * guardrail (the namespace's floor) is never removed: its removal has no effect.
  */
-export function resolvePolicyGuardrails(levels: readonly GuardrailLevel[], ctx?: RequestContext): string[] {
+export function resolvePolicyGuardrails(
+  levels: readonly GuardrailLevel[],
+  ctx?: RequestContext,
+  mandatory: ReadonlySet<string> = NOTHING_MANDATORY,
+): string[] {
   const guardrails = new Set<string>();
   for (const level of levels) {
     if (ctx !== undefined && !level.condition.test(ctx.model)) continue;
     for (const g of level.add) guardrails.add(g);
-    for (const g of level.remove) guardrails.delete(g);
+    for (const g of level.remove) if (!mandatory.has(g)) guardrails.delete(g);
   }
   return [...guardrails].sort();
 }

@@ -36,7 +36,7 @@ export function guardrailNameOf(g: GuardrailResource): string {
   return g.spec.guardrailName ?? g.name;
 }
 
-/** A policy's or guardrail's proxy name; an attachment's is its object name. */
+/** A policy's or guardrail's proxy name; an attachment's or a floor's is its object name. */
 export function proxyNameOf(r: Resource): string {
   switch (r.kind) {
     case 'Policy':
@@ -44,6 +44,7 @@ export function proxyNameOf(r: Resource): string {
     case 'Guardrail':
       return guardrailNameOf(r);
     case 'PolicyAttachment':
+    case 'GuardrailFloor':
       return r.name;
   }
 }

@@ -6,7 +6,9 @@ export function describeOrigin(origin: Origin): string {
     case 'file':
       return `${origin.path}:${origin.line}`;
     case 'kubernetes':
-      return `Kubernetes object ${origin.namespace}/${origin.name}`;
+      return origin.namespace === ''
+        ? `Kubernetes object ${origin.name}`
+        : `Kubernetes object ${origin.namespace}/${origin.name}`;
     case 'api':
       return 'the HTTP API';
   }

@@ -42,24 +42,30 @@ export function selectedGuardrails(policy: IndexedPolicy, ctx: RequestContext): 
   return policy.ancestorsUnconditional ? policy.guardrails : chainGuardrails(policy, ctx.model);
 }
 
-/** What a request that matches nothing gets (and what is answered where nothing is served). */
-export const NO_RESOLUTION: Resolution = { effectiveGuardrails: [], matchedPolicies: [] };
+/** What is answered where nothing is served: no policy, no floor. */
+export const NO_RESOLUTION: Resolution = { effectiveGuardrails: [], matchedPolicies: [], floor: [] };
 
 /**
  * What applies to a request: the matched policies in deterministic order, each with its chain's
- * guardrails for the context (a level whose condition fails contributes nothing), and their
- * sorted union. Never throws; the same index and context always give deep-equal answers. Repeat
- * contexts are the answer cache's business (`src/registry/answer-cache.ts`), not the engine's.
+ * guardrails for the context (a level whose condition fails contributes nothing; a removal of a
+ * mandatory guardrail is ignored), and the sorted union of theirs and the namespace's floor (the
+ * index's `floor`: it applies to every request, matched or not). Never throws; the same index and
+ * context always give deep-equal answers. Repeat contexts are the answer cache's business
+ * (`src/registry/answer-cache.ts`), not the engine's.
  */
 export function resolve(index: PolicyIndex, ctx: RequestContext): Resolution {
   const matchedPolicies = matchPolicies(index, ctx);
-  if (matchedPolicies.length === 0) return NO_RESOLUTION;
-  return { effectiveGuardrails: union(matchedPolicies), matchedPolicies };
+  if (matchedPolicies.length === 0) return index.floorOnly;
+  return {
+    effectiveGuardrails: union(matchedPolicies, index.floorGuardrails),
+    matchedPolicies,
+    floor: index.floor,
+  };
 }
 
-/** The sorted union of the policies' guardrail lists, each sorted and unique: a pairwise merge. */
-function union(matched: readonly MatchedPolicy[]): readonly string[] {
-  let out = (matched[0] as MatchedPolicy).guardrailsAdded;
+/** The sorted union of the policies' guardrail lists and the floor's, each sorted and unique: a pairwise merge. */
+function union(matched: readonly MatchedPolicy[], floor: readonly string[]): readonly string[] {
+  let out = mergeSorted(floor, (matched[0] as MatchedPolicy).guardrailsAdded);
   for (let i = 1; i < matched.length; i++)
     out = mergeSorted(out, (matched[i] as MatchedPolicy).guardrailsAdded);
   return out;

@@ -19,3 +19,16 @@ export function cachedResourceKey(r: Resource): string {
   }
   return k;
 }
+
+/**
+ * How people read an object's key: `Kind/name` in `defaultNamespace` and for a cluster-scoped
+ * object, `Kind/namespace/name` elsewhere.
+ */
+export function displayKey(
+  k: Pick<Resource, 'kind' | 'namespace' | 'name'>,
+  defaultNamespace: string,
+): string {
+  return k.namespace === defaultNamespace || k.namespace === ''
+    ? `${k.kind}/${k.name}`
+    : `${k.kind}/${k.namespace}/${k.name}`;
+}

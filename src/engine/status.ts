@@ -24,6 +24,13 @@ export type PolicyStatusDetail = {
   readonly productionVersion?: number;
   readonly productionDigest?: string;
   readonly resolvedGuardrails: readonly string[];
+  /** `spec.shadow`: the version it names and whether it runs (not once that version is in production). */
+  readonly shadow?: {
+    readonly versionNumber: number;
+    readonly policyId: string;
+    readonly sampleRate: number;
+    readonly running: boolean;
+  };
 };
 
 /**
@@ -38,6 +45,15 @@ export type ObjectStatus = {
   readonly issues: readonly Issue[];
   readonly policy?: PolicyStatusDetail;
   readonly attachment?: { readonly policyHasProduction: boolean };
+  readonly floor?: FloorStatusDetail;
+};
+
+/** Where a floor applies now, and what it lacks there. */
+export type FloorStatusDetail = {
+  /** Sorted. */
+  readonly namespaces: readonly string[];
+  /** Per selected namespace with a guardrail catalog, the floor's guardrails missing or invalid there. */
+  readonly missing: readonly { readonly namespace: string; readonly guardrails: readonly string[] }[];
 };
 
 /** `spec.inherit: parent policy "x" not found …` — the one rendering of an issue everywhere. */

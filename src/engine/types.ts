@@ -3,8 +3,19 @@
  * names exist only in `src/http/wire/`. Everything that leaves the engine is read-only.
  */
 
-export const KINDS = ['Policy', 'PolicyAttachment', 'Guardrail'] as const;
+export const KINDS = ['Policy', 'PolicyAttachment', 'Guardrail', 'GuardrailFloor'] as const;
 export type Kind = (typeof KINDS)[number];
+
+/**
+ * The cluster-scoped kinds: their objects have no namespace, and their `namespace` is `''`
+ * (`CLUSTER_SCOPE`) wherever a resource or key carries one.
+ */
+export const CLUSTER_KINDS = ['GuardrailFloor'] as const satisfies readonly Kind[];
+export const CLUSTER_SCOPE = '';
+
+export function isClusterScoped(kind: Kind): boolean {
+  return (CLUSTER_KINDS as readonly Kind[]).includes(kind);
+}
 
 /** Identity of one declared object: what a source says "may have changed". */
 export type Key = { readonly kind: Kind; readonly namespace: string; readonly name: string };
@@ -77,10 +88,21 @@ export type Origin =
   | { readonly kind: 'kubernetes'; readonly namespace: string; readonly name: string }
   | { readonly kind: 'api' };
 
+/** `spec.shadow`: run this spec's version beside production on a sample of live calls. */
+export type ShadowSpec = {
+  /** The share of calls (0 to 1) on which the shadow version also runs. */
+  readonly sampleRate: number;
+};
+
 export type PolicySpec = PolicyContent & {
   readonly versionStatus: VersionStatus;
   /** The name proxies know the policy by (see `policyNameOf`); not part of the versioned content. */
   readonly policyName?: string;
+  /**
+   * Run this spec's version in shadow where the policy's production version applies, while it is
+   * not the production version; not part of the versioned content.
+   */
+  readonly shadow?: ShadowSpec;
 };
 
 export type AttachmentSpec = {
@@ -105,6 +127,36 @@ export type GuardrailSpec = {
   readonly config: Readonly<Record<string, unknown>>;
 };
 
+export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
+
+/** A Kubernetes label selector (`metav1.LabelSelector`): every part must match (AND). */
+export type LabelSelector = {
+  readonly matchLabels: Readonly<Record<string, string>>;
+  readonly matchExpressions: readonly {
+    readonly key: string;
+    readonly operator: SelectorOperator;
+    readonly values: readonly string[];
+  }[];
+};
+
+/** A namespace's labels, as the Namespace object carries them. */
+export type Labels = Readonly<Record<string, string>>;
+
+/**
+ * A floor of mandatory guardrails: in the namespaces it selects they apply to every request,
+ * whatever the attachments, and no policy's `remove` takes them out.
+ */
+export type FloorSpec = {
+  /** Guardrails, by the names proxies know (as policies reference them); sorted, unique. */
+  readonly guardrails: readonly string[];
+  /** Namespaces by name; `*` is every namespace. Sorted, unique. */
+  readonly namespaces: readonly string[];
+  /** Namespaces by their labels (Kubernetes mode: the Namespace objects' labels). */
+  readonly namespaceSelector?: LabelSelector;
+  readonly description?: string;
+};
+
 type ResourceBase<K extends Kind, S> = {
   readonly kind: K;
   readonly namespace: string;
@@ -120,7 +172,9 @@ type ResourceBase<K extends Kind, S> = {
 export type PolicyResource = ResourceBase<'Policy', PolicySpec>;
 export type AttachmentResource = ResourceBase<'PolicyAttachment', AttachmentSpec>;
 export type GuardrailResource = ResourceBase<'Guardrail', GuardrailSpec>;
-export type Resource = PolicyResource | AttachmentResource | GuardrailResource;
+/** Cluster-scoped: `namespace` is `CLUSTER_SCOPE`. */
+export type FloorResource = ResourceBase<'GuardrailFloor', FloorSpec>;
+export type Resource = PolicyResource | AttachmentResource | GuardrailResource | FloorResource;
 
 // ───────────────────────────── errors as values ─────────────────────────────
 
@@ -136,6 +190,8 @@ export const ISSUE_CODES = [
   'invalid_pipeline',
   'duplicate_object',
   'duplicate_name',
+  'invalid_floor',
+  'mandatory_guardrail',
 ] as const;
 export type IssueCode = (typeof ISSUE_CODES)[number];
 
@@ -239,9 +295,14 @@ export type MatchedPolicy = {
   readonly versions: readonly VersionRef[];
 };
 
+/** A guardrail that the floor of a namespace makes mandatory, and the floor that does. */
+export type FloorGuardrail = { readonly guardrail: string; readonly floor: string };
+
 export type Resolution = {
-  /** Sorted union of every matched policy's guardrails. */
+  /** Sorted union of every matched policy's guardrails and the namespace's floor. */
   readonly effectiveGuardrails: readonly string[];
   /** Ordered by attachment priority (higher first), then policy name. */
   readonly matchedPolicies: readonly MatchedPolicy[];
+  /** The namespace's mandatory guardrails (every request gets them), by guardrail then floor. */
+  readonly floor: readonly FloorGuardrail[];
 };

@@ -63,11 +63,11 @@ export function withReplaced(
   return out;
 }
 
-/** The name keys an object claims: a policy's or guardrail's proxy name, none for an attachment. */
+/** The name keys an object claims: a policy's or guardrail's proxy name, none for an attachment or a floor. */
 export function nameKeysOf(same: readonly Resource[]): string[] {
   const out: string[] = [];
   for (const r of same) {
-    if (r.kind === 'PolicyAttachment') continue;
+    if (r.kind === 'PolicyAttachment' || r.kind === 'GuardrailFloor') continue;
     const n = nameKey(r.kind, r.namespace, proxyNameOf(r));
     if (!out.includes(n)) out.push(n);
   }

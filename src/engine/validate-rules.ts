@@ -5,11 +5,13 @@
  */
 
 import { checkRegex, conditionPatterns } from './condition.ts';
+import { selectorNeedsLabels } from './label-selector.ts';
 import { policyNameOf, proxyNameOf } from './names.ts';
 import { describeOrigin } from './origin.ts';
 import { resourceKey } from './resource-key.ts';
 import type {
   AttachmentResource,
+  FloorResource,
   GuardrailResource,
   Issue,
   IssueCode,
@@ -33,7 +35,17 @@ export const CEL_MESSAGES = {
   noSelector:
     'an attachment needs scope "*" or at least one non-empty selector (teams, keys, models or tags)',
   webhookUrl: 'a webhook guardrail needs spec.config.url, the http:// or https:// endpoint to call',
+  floorNoNamespaces:
+    'a floor needs spec.namespaces (names, or "*" for every namespace) or spec.namespaceSelector',
+  selectorValues: 'In and NotIn need at least one value in values; Exists and DoesNotExist take none',
 } as const;
+
+/**
+ * Why a floor's selector cannot be read here: namespaces have no labels in directory mode and in
+ * the CLI, so a selector that reads labels would silently select nothing.
+ */
+const SELECTOR_WITHOUT_LABELS =
+  'namespaces have no labels here (directory mode and the CLI read no Namespace objects), so this selector would select nothing; list the namespaces in spec.namespaces instead (the selector works in Kubernetes mode)';
 
 /** One key's entry: its `duplicate_object` issues, then each declaration's own issues, in input order. */
 export function keyIssues(
@@ -63,6 +75,9 @@ export function keyIssues(
         break;
       case 'Guardrail':
         out.push(...guardrailIssues(r), ...(opts.checkGuardrailConfig?.(r) ?? []));
+        break;
+      case 'GuardrailFloor':
+        out.push(...floorIssues(r, opts.namespaceLabels === true));
         break;
     }
   }
@@ -128,9 +143,29 @@ export class Lookup {
   }
 }
 
+/**
+ * A floor's own checks: the twins of its CRD's CEL rules, and a selector that reads labels where
+ * namespaces have none (`labelsKnown` false: directory mode, the CLI).
+ */
+function floorIssues(f: FloorResource, labelsKnown: boolean): Issue[] {
+  const issues: Issue[] = [];
+  const selector = f.spec.namespaceSelector;
+  if (f.spec.namespaces.length === 0 && selector === undefined)
+    issues.push(error('invalid_floor', 'spec', CEL_MESSAGES.floorNoNamespaces));
+  selector?.matchExpressions.forEach((e, i) => {
+    if ((e.operator === 'In' || e.operator === 'NotIn') !== e.values.length > 0)
+      issues.push(
+        error('invalid_floor', `spec.namespaceSelector.matchExpressions[${i}]`, CEL_MESSAGES.selectorValues),
+      );
+  });
+  if (!labelsKnown && selector !== undefined && selectorNeedsLabels(selector))
+    issues.push(error('invalid_floor', 'spec.namespaceSelector', SELECTOR_WITHOUT_LABELS));
+  return issues;
+}
+
 /** `duplicate_name` when another object of the namespace claims the name proxies know `r` by. */
 function duplicateNameIssue(r: Resource, lookup: Lookup): Issue | undefined {
-  if (r.kind === 'PolicyAttachment') return undefined;
+  if (r.kind === 'PolicyAttachment' || r.kind === 'GuardrailFloor') return undefined;
   const name = proxyNameOf(r);
   const own = resourceKey(r);
   const others = lookup.claimants(nameKey(r.kind, r.namespace, name)).filter((k) => k !== own);
@@ -295,7 +330,7 @@ function duplicateIssue(r: Resource, others: readonly Resource[]): Issue {
   return error(
     'duplicate_object',
     'metadata.name',
-    `${r.kind} "${r.name}" in namespace "${r.namespace}" is also declared at ${where}; keep one declaration and rename or delete the others`,
+    `${r.kind} "${r.name}"${r.namespace === '' ? '' : ` in namespace "${r.namespace}"`} is also declared at ${where}; keep one declaration and rename or delete the others`,
   );
 }
 

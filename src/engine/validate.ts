@@ -23,6 +23,11 @@ export type ValidateOptions = {
   readonly maxDepth?: number;
   /** Type-specific checks of a Guardrail's `config` (the guardrails module knows them). */
   readonly checkGuardrailConfig?: (g: GuardrailResource) => Issue[];
+  /**
+   * Whether namespaces have labels here (Kubernetes mode). Without them, a floor whose selector
+   * reads labels is an error: it would silently select nothing.
+   */
+  readonly namespaceLabels?: boolean;
 };
 
 const DEFAULT_MAX_DEPTH = 100;

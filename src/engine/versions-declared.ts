@@ -1,7 +1,14 @@
 /** Declared policies (files, Kubernetes objects): the GitOps transitions (docs/gitops.md). */
 import { contentDigest, stableStringify } from './digest.ts';
 import { policyNameOf } from './names.ts';
-import type { Origin, PolicyHistory, PolicyResource, PolicyVersion, VersionStatus } from './types.ts';
+import type {
+  Origin,
+  PolicyContent,
+  PolicyHistory,
+  PolicyResource,
+  PolicyVersion,
+  VersionStatus,
+} from './types.ts';
 import { appendVersion, newVersion, promote, touched, withVersions } from './version-steps.ts';
 import { emptyHistory, isDeclared, latestVersion, type VersionEnv } from './versions.ts';
 
@@ -41,6 +48,20 @@ function versionWithDigest(history: PolicyHistory, digest: string): PolicyVersio
 }
 
 const ref = (v: PolicyVersion) => ({ versionNumber: v.versionNumber, policyId: v.policyId });
+
+/** A declared spec's versioned content: what is left without the fields that are not content. */
+function specContent(spec: PolicyResource['spec']): PolicyContent {
+  const { versionStatus: _stage, policyName: _named, shadow: _shadow, ...content } = spec;
+  return content;
+}
+
+/**
+ * The version of `history` that holds `resource`'s content (by digest; the one at the highest
+ * stage, then the newest), or undefined when it has none (an invalid spec, a history not stored).
+ */
+export function specVersion(history: PolicyHistory, resource: PolicyResource): PolicyVersion | undefined {
+  return versionWithDigest(history, contentDigest(specContent(resource.spec)));
+}
 
 /**
  * Moves `version` (already in `history`) to `target`: production promotes it (and
@@ -101,7 +122,8 @@ export function applyDeclared(
   resource: PolicyResource,
   env: VersionEnv,
 ): DeclaredResult {
-  const { versionStatus, policyName: _named, ...content } = resource.spec;
+  const versionStatus = resource.spec.versionStatus;
+  const content = specContent(resource.spec);
   const base = history ?? emptyHistory(resource.namespace, policyNameOf(resource), resource.origin);
   const changes: VersionChange[] = [];
   if (history !== undefined && !isDeclared(history)) changes.push({ kind: 'adopted', from: history.origin });

@@ -15,6 +15,7 @@ import {
   credentialHeaders,
   DECIDER_DEFAULTS,
   type Decide,
+  GuardrailRunners,
   type LitellmCall,
   litellmAnswer,
   type Phase,
@@ -23,6 +24,8 @@ import {
   parseLitellmRequest,
   type ResponseBlock,
   recordDecision,
+  SHADOW_RUNNER_DEFAULTS,
+  ShadowRunner,
   type WireAnswer,
 } from '../enforce/index.ts';
 import {
@@ -57,6 +60,10 @@ export type EnforceOptions = {
   readonly fetch?: typeof fetch;
   /** Worker threads for the guardrail checks (`--guardrail-workers`); none: on the event loop. */
   readonly guardrailPool?: CheckPool;
+  /** Shadow runs in flight at once (`--shadow-max-concurrent`); past it a due run is skipped and counted. */
+  readonly shadowMaxConcurrent: number;
+  /** In [0, 1): samples the calls shadows run on (tests pin it). */
+  readonly shadowRandom?: () => number;
 };
 
 export const ENFORCE_DEFAULTS: EnforceOptions = {
@@ -67,11 +74,20 @@ export const ENFORCE_DEFAULTS: EnforceOptions = {
   agentgatewayResponseBlock: 'reject',
   litellmTeamIdFallback: false,
   callCache: { maxEntries: CALL_CACHE_DEFAULTS.maxEntries, ttlMs: CALL_CACHE_DEFAULTS.ttlMs },
+  shadowMaxConcurrent: SHADOW_RUNNER_DEFAULTS.maxConcurrent,
 };
 
 export type EnforceDeps = Pick<
   ServerDeps,
-  'registry' | 'auth' | 'metrics' | 'log' | 'defaultNamespace' | 'bodyLimitBytes' | 'answers' | 'usage'
+  | 'registry'
+  | 'auth'
+  | 'metrics'
+  | 'log'
+  | 'defaultNamespace'
+  | 'bodyLimitBytes'
+  | 'answers'
+  | 'usage'
+  | 'shadows'
 >;
 
 /** The routes, keyed `POST <path>` as the fast-path table expects, and the decision they share. */
@@ -84,6 +100,8 @@ export type Enforcement = {
   readonly answers: AnswerCache<ResolveAnswer>;
   /** The decider's worker threads, for the pipeline test to share. */
   readonly guardrailPool?: CheckPool;
+  /** The shadow runs after each answer (when the server counts them: `deps.shadows`). */
+  readonly shadows?: ShadowRunner;
 };
 
 /** Optional on both proxies: a static header naming the namespace (config, never the client). */
@@ -95,6 +113,10 @@ export const LITELLM_PATH = '/litellm/beta/litellm_basic_guardrail_api';
 export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOptions> = {}): Enforcement {
   const opts: EnforceOptions = { ...ENFORCE_DEFAULTS, ...options };
   const answers = deps.answers ?? new AnswerCache<ResolveAnswer>();
+  const runners = new GuardrailRunners({
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.guardrailPool ? { pool: opts.guardrailPool } : {}),
+  });
   const decide = createDecider({
     answers,
     snapshot: () => deps.registry.snapshot(),
@@ -103,9 +125,23 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     deadlineMs: opts.decisionDeadlineMs,
     maxConcurrent: opts.maxConcurrentDecisions,
     baselineContext: opts.baselineContext,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    ...(opts.guardrailPool ? { pool: opts.guardrailPool } : {}),
+    runners,
   });
+  const shadows =
+    deps.shadows === undefined
+      ? undefined
+      : new ShadowRunner({
+          snapshot: () => deps.registry.snapshot(),
+          defaultNamespace: deps.defaultNamespace,
+          runners,
+          recorder: deps.shadows,
+          answers,
+          deadlineMs: opts.decisionDeadlineMs,
+          baselineContext: opts.baselineContext,
+          maxConcurrent: opts.shadowMaxConcurrent,
+          ...(opts.shadowRandom ? { random: opts.shadowRandom } : {}),
+          onError: (err) => deps.log.error({ err }, 'shadow run failed'),
+        });
   const models = new CallCache<string>(opts.callCache);
 
   const enforce = async (
@@ -115,12 +151,13 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     namespace: string | undefined,
     answer: (decision: Awaited<ReturnType<Decide>>) => WireAnswer,
   ): Promise<number> => {
-    const decision = await decide({
+    const input = {
       ...(namespace ? { namespace } : {}),
       context: call.context,
       phase: call.phase,
       messages: call.messages,
-    });
+    };
+    const decision = await decide(input);
     // What is logged and counted is bounded as the decision bounds it: callers choose these values.
     const event = {
       proxy,
@@ -133,6 +170,8 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     deps.usage?.record({ ...event, model: event.context.model ?? null });
     const { status, body } = answer(decision);
     sendJson(res, status, body);
+    // The answer is on its way: only now are the shadow runs of this call scheduled.
+    shadows?.after(input, decision);
     return status;
   };
 
@@ -182,6 +221,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     decide,
     answers,
     ...(opts.guardrailPool ? { guardrailPool: opts.guardrailPool } : {}),
+    ...(shadows ? { shadows } : {}),
   };
 }
 

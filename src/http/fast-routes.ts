@@ -8,11 +8,18 @@ import {
   type NamespaceView,
   type ResolveAnswer,
   type Snapshot,
+  shadowReport,
 } from '../registry/index.ts';
 import { HttpError, sendJson } from './errors.ts';
 import { selectNamespace } from './namespace.ts';
 import type { Access, ServerDeps } from './server.ts';
-import { contextFromQuery, toWireReconcileStatus, toWireResolution, toWireSnapshot } from './wire/index.ts';
+import {
+  contextFromQuery,
+  toWireReconcileStatus,
+  toWireResolution,
+  toWireShadowEntry,
+  toWireSnapshot,
+} from './wire/index.ts';
 
 export type FastRoute = {
   readonly name: string;
@@ -132,6 +139,7 @@ export function fastRoutes(deps: ServerDeps): Map<string, FastRoute> {
           ...(reconcile ? { reconcile: toWireReconcileStatus(reconcile) } : {}),
           objects: snapshot.statuses,
           unreadable_documents: snapshot.unreadable,
+          shadows: shadowReport(snapshot, deps.shadows?.stats() ?? [], []).shadows.map(toWireShadowEntry),
         });
       },
     },

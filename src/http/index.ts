@@ -15,4 +15,5 @@ export {
   toWirePipelineResult,
   toWireResolution,
   validatePipeline,
+  type WireShadowReport,
 } from './wire/index.ts';

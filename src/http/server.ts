@@ -3,7 +3,7 @@ import type { Logger, Metrics, RequestSeries } from '../observability/index.ts';
 import type { ControllerStatus } from '../reconcile/index.ts';
 import { AnswerCache, type Registry, type ResolveAnswer } from '../registry/index.ts';
 import type { Template } from '../templates/index.ts';
-import type { UsageRecorder } from '../usage/index.ts';
+import type { ShadowRecorder, UsageRecorder } from '../usage/index.ts';
 import type { Authenticator, Role } from './auth.ts';
 import { createEnforcement, type Enforcement } from './enforce-routes.ts';
 import { sendError, sendJson } from './errors.ts';
@@ -38,6 +38,8 @@ export type ServerDeps = {
   readonly writesRefused?: string;
   /** What enforcement decided, counted for the usage routes; enforcement records into it. */
   readonly usage?: UsageRecorder;
+  /** What shadow runs found (`GET /v1/shadow`); with it, enforcement runs the versions in shadow. */
+  readonly shadows?: ShadowRecorder;
   /** The policy templates `GET /policy/templates` lists (`--templates`); none when absent. */
   readonly templates?: readonly Template[];
 };

@@ -14,6 +14,18 @@ type UsageCount = {
   readonly value: number;
 };
 
+/** What shadow runs counted for one version since this process started, structurally. */
+type ShadowCount = {
+  readonly subject: { readonly namespace: string; readonly policy: string; readonly versionNumber: number };
+  readonly skipped: number;
+  readonly results: Readonly<Record<string, number>>;
+  readonly byGuardrail: readonly {
+    readonly guardrail: string;
+    readonly result: string;
+    readonly count: number;
+  }[];
+};
+
 /** What the object gauge reads of a status. */
 type ObjectStatusCounts = {
   readonly key: { readonly kind: string };
@@ -262,6 +274,52 @@ export class Metrics {
     this.objects.reset();
     for (const { kind, condition, status, n } of counts.values())
       this.objects.set({ kind, condition, status }, n);
+  }
+
+  /** Shadow runs per version in shadow and result: filled from `shadowsOf` when scraped. */
+  readonly shadowRuns = new Counter({
+    name: 'railyard_shadow_runs_total',
+    help: 'Shadow runs per policy version in shadow and result (agree, would_block, would_allow, mask_differs, error, cannot_decide); versions past the cap count as policy "other"',
+    labelNames: ['namespace', 'policy', 'version', 'result'] as const,
+    registers: [this.registry],
+    collect: () => this.#collectShadows(),
+  });
+  /** Differences by the guardrail that made them (`other` past the cap per version). */
+  readonly shadowDifferences = new Counter({
+    name: 'railyard_shadow_differences_total',
+    help: 'Shadow runs that decided otherwise than production, per version, result and the guardrail that made the difference ("" when none did)',
+    labelNames: ['namespace', 'policy', 'version', 'result', 'guardrail'] as const,
+    registers: [this.registry],
+  });
+  readonly shadowSkipped = new Counter({
+    name: 'railyard_shadow_skipped_total',
+    help: 'Shadow runs due by the sample rate that the concurrency cap skipped, per version',
+    labelNames: ['namespace', 'policy', 'version'] as const,
+    registers: [this.registry],
+  });
+  #shadows: () => Iterable<ShadowCount> = () => [];
+
+  /** Where the shadow counters read their counts (the shadow recorder's, since start). */
+  shadowsOf(counts: () => Iterable<ShadowCount>): void {
+    this.#shadows = counts;
+  }
+
+  #collectShadows(): void {
+    this.shadowRuns.reset();
+    this.shadowDifferences.reset();
+    this.shadowSkipped.reset();
+    for (const c of this.#shadows()) {
+      const base = {
+        namespace: c.subject.namespace,
+        policy: c.subject.policy,
+        version: String(c.subject.versionNumber),
+      };
+      for (const [result, n] of Object.entries(c.results))
+        if (n > 0) this.shadowRuns.inc({ ...base, result }, n);
+      for (const g of c.byGuardrail)
+        this.shadowDifferences.inc({ ...base, result: g.result, guardrail: g.guardrail }, g.count);
+      if (c.skipped > 0) this.shadowSkipped.inc(base, c.skipped);
+    }
   }
 
   readonly decisionsTotal = new Counter({

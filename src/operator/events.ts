@@ -201,7 +201,8 @@ export class EventRecorder {
           apiVersion: `${GROUP}/${VERSION}`,
           kind,
           name: meta.name,
-          namespace,
+          // A cluster-scoped object (a GuardrailFloor) has none; its Events live in `default`.
+          namespace: meta.namespace,
           uid: meta.uid,
           resourceVersion: meta.resourceVersion,
         },

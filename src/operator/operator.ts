@@ -25,7 +25,7 @@ import { KubernetesSource } from '../sources/kubernetes/index.ts';
 import { ClusterStore, DEFAULT_HISTORY_DRAFTS } from '../store/cluster/index.ts';
 import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
-import { StatusWriter } from './status-writer.ts';
+import { type ShadowCounts, StatusWriter } from './status-writer.ts';
 
 export const LEASE_NAME = 'railyard-leader';
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -49,6 +49,10 @@ export type OperatorConfig = {
   readonly backoff: Backoff;
   readonly log: Logger;
   readonly metrics: Metrics;
+  /** What shadow runs counted on this replica: the leader writes it on the policies in shadow. */
+  readonly shadowCounts?: () => readonly ShadowCounts[];
+  /** How often the leader refreshes the shadow counts on policy statuses (default 15 s). */
+  readonly shadowStatusEveryMs: number;
 };
 
 /** The pod's namespace from its service account, else `default`. */
@@ -74,6 +78,7 @@ export function operatorConfig(
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
     backoff: { initialMs: 500, maxMs: 10_000, jitter: 0.2 },
+    shadowStatusEveryMs: 15_000,
     ...o,
   };
 }
@@ -138,6 +143,7 @@ export class Operator {
       },
       onWriteError: (resource) => c.metrics.kubeWriteFailed('patch', resource),
       observer: c.metrics.workqueue('status', () => this.#status.metrics()),
+      ...(c.shadowCounts ? { shadowCounts: c.shadowCounts } : {}),
     });
     // Someone else may have written a status (an older leader, a person): compare it again.
     this.source.onObjectChange((key) => this.#status.enqueue(key));
@@ -201,6 +207,11 @@ export class Operator {
     this.#elector = elector;
     this.#campaignSince = Date.now();
     const health = setInterval(() => this.#trackHealth(), 1_000);
+    // Shadow counts move with traffic, not with passes: refresh the policies in shadow now and then.
+    const shadows = setInterval(
+      () => this.#status.enqueueWhere((s) => s.policy?.shadow !== undefined),
+      this.#c.shadowStatusEveryMs,
+    );
     const campaign = new AbortController();
     const elected = elector.run(campaign.signal);
     await new Promise<void>((resolve) => {
@@ -208,6 +219,7 @@ export class Operator {
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     clearInterval(health);
+    clearInterval(shadows);
     const released = await elector.release();
     campaign.abort();
     await elected;

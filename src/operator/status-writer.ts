@@ -9,7 +9,13 @@
  * retry with per-key backoff. The status matches the CRDs' status schema (crds/*.yaml).
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { type Key, type ObjectStatus, policyGuardrails, resourceKey } from '../engine/index.ts';
+import {
+  isClusterScoped,
+  type Key,
+  type ObjectStatus,
+  policyGuardrails,
+  resourceKey,
+} from '../engine/index.ts';
 import { FIELD_MANAGER, kubeError } from '../kube/index.ts';
 import { type QueueObserver, WorkQueue } from '../reconcile/index.ts';
 import type { Snapshot } from '../registry/index.ts';
@@ -34,6 +40,30 @@ export type KubeStatus = {
   readonly productionDigest?: string;
   readonly resolvedGuardrails?: readonly string[];
   readonly policyHasProduction?: boolean;
+  /** GuardrailFloor: how many namespaces it applies to now, the first of them, what they lack. */
+  readonly namespaceCount?: number;
+  readonly namespaces?: readonly string[];
+  readonly missingGuardrails?: readonly {
+    readonly namespace: string;
+    readonly guardrails: readonly string[];
+  }[];
+  /** Policy: the version `spec.shadow` names, and what its shadow runs found (this replica's counts). */
+  readonly shadow?: {
+    readonly version: number;
+    readonly policyId: string;
+    readonly sampleRate: number;
+    readonly running: boolean;
+    readonly runs: number;
+    readonly agreement?: number;
+    readonly state: string;
+  };
+};
+
+/** What shadow runs counted for one version, as the status reads it. */
+export type ShadowCounts = {
+  readonly subject: { readonly namespace: string; readonly policy: string; readonly policyId: string };
+  readonly runs: number;
+  readonly results: { readonly agree: number };
 };
 
 /** Every field of `KubeStatus`: a field the desired status lacks is removed (merge-patched to null). */
@@ -46,7 +76,14 @@ const OWNED_FIELDS = [
   'productionDigest',
   'resolvedGuardrails',
   'policyHasProduction',
+  'namespaceCount',
+  'namespaces',
+  'missingGuardrails',
+  'shadow',
 ] as const;
+
+/** The CRD's bound on the lists of a floor's status. */
+const MAX_FLOOR_ITEMS = 1024;
 
 /** Condition messages are capped by the CRD at 32768 characters. */
 const MAX_MESSAGE = 32_000;
@@ -61,6 +98,7 @@ export function desiredStatus(
   current: Readonly<Record<string, unknown>> | undefined,
   resolvedGuardrails: readonly string[],
   now: string,
+  shadowCounts?: ShadowCounts,
 ): KubeStatus {
   const before = new Map(
     (Array.isArray(current?.conditions) ? (current.conditions as KubeCondition[]) : []).map((c) => [
@@ -90,6 +128,39 @@ export function desiredStatus(
     ...(p?.productionDigest === undefined ? {} : { productionDigest: p.productionDigest }),
     ...(s.key.kind === 'Policy' ? { resolvedGuardrails: [...resolvedGuardrails] } : {}),
     ...(s.attachment ? { policyHasProduction: s.attachment.policyHasProduction } : {}),
+    ...(p?.shadow ? { shadow: shadowStatus(p.shadow, shadowCounts) } : {}),
+    ...(s.floor
+      ? {
+          namespaceCount: s.floor.namespaces.length,
+          namespaces: s.floor.namespaces.slice(0, MAX_FLOOR_ITEMS),
+          missingGuardrails: s.floor.missing.slice(0, MAX_FLOOR_ITEMS),
+        }
+      : {}),
+  };
+}
+
+/** A policy's shadow as its status shows it; the agreement rounded so that a status changes seldom. */
+function shadowStatus(
+  shadow: NonNullable<NonNullable<ObjectStatus['policy']>['shadow']>,
+  counts: ShadowCounts | undefined,
+): NonNullable<KubeStatus['shadow']> {
+  const runs = counts?.runs ?? 0;
+  const agreement =
+    runs > 0 ? Math.round(((counts?.results.agree ?? 0) / runs) * 10_000) / 10_000 : undefined;
+  const v = `v${shadow.versionNumber}`;
+  const state = !shadow.running
+    ? `${v} in production: shadow ended`
+    : agreement === undefined
+      ? `${v} no run yet`
+      : `${v} ${Number((agreement * 100).toFixed(2))}% of ${runs}`;
+  return {
+    version: shadow.versionNumber,
+    policyId: shadow.policyId,
+    sampleRate: shadow.sampleRate,
+    running: shadow.running,
+    runs,
+    ...(agreement === undefined ? {} : { agreement }),
+    state,
   };
 }
 
@@ -159,6 +230,8 @@ export type StatusWriterOptions = {
   /** Retry delays of one key: first and cap. */
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** What shadow runs counted on this replica, for the status of policies in shadow. */
+  readonly shadowCounts?: () => readonly ShadowCounts[];
 };
 
 export class StatusWriter {
@@ -206,6 +279,16 @@ export class StatusWriter {
     this.#seen = statuses;
   }
 
+  /**
+   * Enqueues every key whose status `only` keeps, to be compared again: for what moves without a
+   * pass (a shadow's counts). The comparison decides whether anything is written. No-op unless
+   * running.
+   */
+  enqueueWhere(only: (s: ObjectStatus) => boolean): void {
+    if (!this.#running()) return;
+    for (const [key, s] of this.#o.snapshot().statusByKey) if (only(s)) this.#queue.add(key);
+  }
+
   /** The object of `key` changed in the cache (its status, say): compare it again. No-op unless running. */
   enqueue(key: Key): void {
     if (this.#running()) this.#queue.add(resourceKey(key));
@@ -244,11 +327,24 @@ export class StatusWriter {
     const now = (this.#o.now ?? (() => new Date()))()
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z');
+    const shadow = s.policy?.shadow;
+    const counts =
+      shadow === undefined
+        ? undefined
+        : this.#o
+            .shadowCounts?.()
+            .find(
+              (c) =>
+                c.subject.namespace === s.key.namespace &&
+                c.subject.policy === s.policy?.policyName &&
+                c.subject.policyId === shadow.policyId,
+            );
     const desired = desiredStatus(
       s,
       current,
       resolvedGuardrailsOf(snapshot, s.key, s.policy?.policyName),
       now,
+      counts,
     );
     const patch = statusPatch(desired, current);
     return patch && { patch, desired, obj };
@@ -262,18 +358,18 @@ export class StatusWriter {
     if (!pending) return {};
     let answer: CustomObject;
     try {
-      answer = await this.#api.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace: s.key.namespace,
-          plural: PLURALS[s.key.kind],
-          name: s.key.name,
-          fieldManager: FIELD_MANAGER,
-          body: { status: pending.patch },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+      const target = {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURALS[s.key.kind],
+        name: s.key.name,
+        fieldManager: FIELD_MANAGER,
+        body: { status: pending.patch },
+      };
+      const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+      answer = isClusterScoped(s.key.kind)
+        ? await this.#api.patchClusterCustomObjectStatus(target, merge)
+        : await this.#api.patchNamespacedCustomObjectStatus({ ...target, namespace: s.key.namespace }, merge);
     } catch (e) {
       this.#o.onWriteError?.(`${PLURALS[s.key.kind]}/status`, e);
       if (kubeError(e).code === 404) return {}; // deleted meanwhile: nothing to report on

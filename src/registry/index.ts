@@ -12,6 +12,13 @@ export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts'
 export * as policyApi from './policy-api.ts';
 export { type PolicyCandidate, validatePolicies } from './policy-validate.ts';
 export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
+export {
+  type ShadowFilter,
+  type ShadowReport,
+  type ShadowReportEntry,
+  shadowReport,
+} from './shadow-report.ts';
+export { shadowView } from './shadow-view.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
 export {
   type AppliedGuardrails,

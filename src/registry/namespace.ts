@@ -6,7 +6,8 @@ export type NamespaceChoice =
   | { ok: false; requested: string; message: string };
 
 /**
- * The namespace a request is about: the one it names, else the only one served, else the
+ * The namespace a request is about: the one it names, else the only one with objects of its own
+ * (`Snapshot.soleNamespace`: a namespace a floor alone makes served does not count), else the
  * configured default. `view` is undefined when nothing is served yet; naming a namespace that is
  * not served is an error value. The server, enforcement and the CLI all choose through here.
  */
@@ -25,6 +26,12 @@ export function chooseNamespace(
       message: `namespace "${requested}" is not served here (served: ${served})`,
     };
   }
-  if (snapshot.namespaces.size === 1) return { ok: true, view: snapshot.namespaces.values().next().value };
+  const sole =
+    snapshot.soleNamespace !== undefined
+      ? snapshot.soleNamespace
+      : snapshot.namespaces.size === 1
+        ? (snapshot.namespaces.values().next().value ?? null)
+        : null;
+  if (sole !== null) return { ok: true, view: sole };
   return { ok: true, view: snapshot.namespaces.get(defaultNamespace) };
 }

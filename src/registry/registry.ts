@@ -1,18 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type {
   AttachmentRecord,
+  FloorResource,
   GuardrailSpec,
   Issue,
   PolicyHistory,
+  PolicyVersion,
   Resource,
+  Result,
+  ShadowTarget,
   VersionEnv,
 } from '../engine/index.ts';
 import {
   type DeclaredInput,
   type DeclaredState,
+  declaredShadow,
+  describeOrigin,
   emptyDeclaredState,
+  failure,
   guardrailNameOf,
   historyKey,
+  isDeclared,
+  policyNameOf,
   type ReconcileChange,
   reconcileDeclared,
 } from '../engine/index.ts';
@@ -55,6 +64,13 @@ export class Registry {
   #apiAttachments = new Map<string, AttachmentRecord>();
   #attachmentRecords = new WeakMap<Resource, AttachmentRecord>();
   #catalogEntries = new WeakMap<Resource, CatalogEntry>();
+  /** Shadows started through the API (directory mode), by history key: in memory only. */
+  #apiShadows = new Map<string, { readonly policyId: string; readonly sampleRate: number }>();
+  /** Each declared policy's shadow, while its resource and history are the same objects. */
+  #declaredShadows = new WeakMap<
+    Resource,
+    { readonly history: PolicyHistory | undefined; readonly target: ShadowTarget | undefined }
+  >();
   #snapshot: Snapshot = buildSnapshot(0, { histories: [], attachments: [], guardrails: [], statuses: [] });
   #writes: Promise<unknown> = Promise.resolve();
   #waiters = new Set<() => void>();
@@ -224,9 +240,28 @@ export class Registry {
   #nextSnapshot(declared: DeclaredState, apiAttachments: ReadonlyMap<string, AttachmentRecord>): Snapshot {
     const declaredAttachments: AttachmentRecord[] = [];
     const guardrails: CatalogEntry[] = [];
+    const floors: FloorResource[] = [];
+    const shadows: ShadowTarget[] = [];
     for (const res of declared.lastGood.values()) {
       if (res.kind === 'PolicyAttachment') declaredAttachments.push(this.#attachmentRecord(res));
       if (res.kind === 'Guardrail') guardrails.push(this.#catalogEntry(res));
+      if (res.kind === 'GuardrailFloor') floors.push(res);
+      if (res.kind === 'Policy' && res.spec.shadow !== undefined) {
+        const target = this.#declaredShadow(res, declared.histories);
+        if (target) shadows.push(target);
+      }
+    }
+    for (const [hk, s] of this.#apiShadows) {
+      const h = declared.histories.get(hk);
+      const version = h && apiShadowVersion(h, s.policyId);
+      if (h && version)
+        shadows.push({
+          namespace: h.namespace,
+          policy: h.name,
+          version,
+          sampleRate: s.sampleRate,
+          source: 'api',
+        });
     }
     return buildSnapshot(
       this.#snapshot.serial + 1,
@@ -236,9 +271,75 @@ export class Registry {
         guardrails,
         statuses: declared.statuses,
         unreadable: declared.unreadable.values(),
+        floors,
+        shadows,
+        ...(declared.namespaceLabels ? { namespaceLabels: declared.namespaceLabels } : {}),
       },
       this.#snapshot,
     );
+  }
+
+  #declaredShadow(
+    res: Extract<Resource, { kind: 'Policy' }>,
+    histories: ReadonlyMap<string, PolicyHistory>,
+  ): ShadowTarget | undefined {
+    const history = histories.get(historyKey(res.namespace, policyNameOf(res)));
+    const known = this.#declaredShadows.get(res);
+    if (known && known.history === history) return known.target;
+    const target = declaredShadow(res, history);
+    this.#declaredShadows.set(res, { history, target });
+    return target;
+  }
+
+  /**
+   * Starts (a sample rate) or ends (undefined) the shadow of an API-created policy version in
+   * `namespace`, then publishes. The version must not be in production; a declared policy's
+   * shadow is its `spec.shadow` (read_only here). One shadow per policy: a new one replaces it.
+   * Kept in memory: a restart ends API shadows (their counts stay in the usage data).
+   */
+  shadow(
+    namespace: string,
+    policyId: string,
+    sampleRate: number | undefined,
+  ): Promise<Result<{ readonly policy: string; readonly version: PolicyVersion }>> {
+    return this.#exclusive(async () => {
+      let found: { hk: string; history: PolicyHistory; version: PolicyVersion } | undefined;
+      for (const [hk, history] of this.#declared.histories) {
+        if (history.namespace !== namespace) continue;
+        const version = history.versions.find((v) => v.policyId === policyId);
+        if (version) found = { hk, history, version };
+      }
+      if (!found) return { ok: false, error: failure('not_found', `Policy version '${policyId}' not found`) };
+      const { hk, history, version } = found;
+      if (sampleRate === undefined) {
+        if (this.#apiShadows.get(hk)?.policyId !== policyId)
+          return {
+            ok: false,
+            error: failure('not_found', `Policy version '${policyId}' is not in shadow`),
+          };
+        this.#apiShadows.delete(hk);
+      } else {
+        if (isDeclared(history))
+          return {
+            ok: false,
+            error: failure(
+              'read_only',
+              `Policy '${history.name}' is declared (${describeWhere(history)}); put a version in shadow there with spec.shadow: {sampleRate: ${sampleRate}}`,
+            ),
+          };
+        if (version.status === 'production' || !history.active)
+          return {
+            ok: false,
+            error: failure(
+              'bad_request',
+              `Version ${version.versionNumber} of policy '${history.name}' is ${history.active ? 'in production' : 'deleted'}; a shadow runs a draft or published version beside production`,
+            ),
+          };
+        this.#apiShadows.set(hk, { policyId, sampleRate });
+      }
+      this.#publish();
+      return { ok: true, value: { policy: history.name, version } };
+    });
   }
 
   #swap(snapshot: Snapshot): void {
@@ -294,6 +395,15 @@ function checkGuardrailConfig(g: Extract<Resource, { kind: 'Guardrail' }>): Issu
   const compiled = compileGuardrail(guardrailNameOf(g), g.spec);
   return compiled.ok ? [] : compiled.issues;
 }
+
+/** An API shadow's version while it may run: still there, still a draft or published, history active. */
+function apiShadowVersion(history: PolicyHistory, policyId: string): PolicyVersion | undefined {
+  if (isDeclared(history) || !history.active) return undefined;
+  const version = history.versions.find((v) => v.policyId === policyId);
+  return version && version.status !== 'production' ? version : undefined;
+}
+
+const describeWhere = (h: PolicyHistory): string => describeOrigin(h.origin);
 
 function changedHistories(
   a: ReadonlyMap<string, PolicyHistory>,

@@ -4,11 +4,17 @@ import {
   type AttachmentRecord,
   buildPolicyIndex,
   byText,
+  type FloorGuardrail,
+  type FloorResource,
+  floorsByNamespace,
   type GuardrailSpec,
+  type Labels,
   type PolicyHistory,
   type PolicyIndex,
   productionVersion,
   resourceKey,
+  type ShadowTarget,
+  sameFloor,
   sameItems,
 } from '../engine/index.ts';
 
@@ -21,6 +27,10 @@ export type NamespaceView = {
   /** Declared and API-created attachments, sorted by id. */
   readonly attachments: readonly AttachmentRecord[];
   readonly guardrails: ReadonlyMap<string, GuardrailSpec>;
+  /** The namespace's floor: its mandatory guardrails and the floors that make them so (also in `index`). */
+  readonly floor: readonly FloorGuardrail[];
+  /** Versions in shadow here, by policy name; enforcement also runs them, off the request path. */
+  readonly shadows: readonly ShadowTarget[];
 };
 
 export type Snapshot = {
@@ -33,6 +43,13 @@ export type Snapshot = {
   /** This process's count of snapshots: orders snapshots locally (the revision does not). */
   readonly serial: number;
   readonly namespaces: ReadonlyMap<string, NamespaceView>;
+  /**
+   * The one namespace a request that names none is answered in, when there is one: the only
+   * namespace with objects of its own (a namespace served only because a floor selects it does
+   * not count), else the only namespace served; `null` when there are several (then the default
+   * namespace). Computed once per snapshot. Undefined in hand-built snapshots: see `chooseNamespace`.
+   */
+  readonly soleNamespace?: NamespaceView | null;
   /** Every declared object with its conditions, sorted by key (on first read). */
   readonly statuses: readonly ObjectStatus[];
   /**
@@ -56,13 +73,25 @@ export type SnapshotInput = {
   /** By `resourceKey`; the map is kept as it is (it must not change afterwards). */
   readonly statuses: ReadonlyMap<string, ObjectStatus> | Iterable<ObjectStatus>;
   readonly unreadable?: Iterable<RejectedDocument>;
+  /** The floors in force; the namespaces they select become served, with the floor alone if nothing else. */
+  readonly floors?: readonly FloorResource[];
+  /** The namespaces' labels (Kubernetes mode), for floor selectors. */
+  readonly namespaceLabels?: ReadonlyMap<string, Labels>;
+  /** Versions in shadow (declared with spec.shadow, or through the API). */
+  readonly shadows?: readonly ShadowTarget[];
 };
+
+const NO_FLOOR: readonly FloorGuardrail[] = Object.freeze([]);
+const NO_FLOORS: ReadonlyMap<string, readonly FloorGuardrail[]> = new Map();
+const NO_SHADOWS: ShadowTarget[] = [];
 
 /**
  * Groups the registry by namespace and builds each namespace's resolution index from the
- * production versions of its active policies. Namespaces whose inputs are identical (same
- * objects) to the previous snapshot's re-use its index; the others rebuild it incrementally from
- * the previous one (see `buildPolicyIndex`).
+ * production versions of its active policies and the namespace's floor (`floorsByNamespace` over
+ * the namespaces served and, in Kubernetes mode, those that exist; a namespace a floor selects is
+ * served even with nothing else in it). Namespaces whose inputs are identical (same objects, an
+ * equal floor) to the previous snapshot's re-use its index; the others rebuild it incrementally
+ * from the previous one (see `buildPolicyIndex`).
  */
 export function buildSnapshot(serial: number, input: SnapshotInput, previous?: Snapshot): Snapshot {
   const revision = new RevisionDigest();
@@ -90,18 +119,39 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
     group(g.namespace).guardrails.set(g.name, g.spec);
     revision.add(g, 'guardrail');
   }
+  const floors =
+    input.floors && input.floors.length > 0
+      ? floorsByNamespace(
+          input.floors,
+          [...groups.keys(), ...(input.namespaceLabels?.keys() ?? [])],
+          input.namespaceLabels,
+        )
+      : NO_FLOORS;
+  for (const ns of floors.keys()) group(ns);
+  const shadows = new Map<string, ShadowTarget[]>();
+  for (const t of input.shadows ?? []) {
+    const list = shadows.get(t.namespace);
+    if (list) list.push(t);
+    else shadows.set(t.namespace, [t]);
+  }
 
   const namespaces = new Map<string, NamespaceView>();
+  const owning: NamespaceView[] = [];
   for (const ns of [...groups.keys()].sort(byText)) {
     const g = groups.get(ns);
     if (!g) continue;
     const before = previous?.namespaces.get(ns);
     const histories = sortBy(g.histories, (h) => h.name, before?.histories);
     const attachments = sortBy(g.attachments, (a) => a.attachmentId, before?.attachments);
+    const computed = floors.get(ns) ?? NO_FLOOR;
+    const floor = before !== undefined && sameFloor(before.floor, computed) ? before.floor : computed;
+    // Each floor array belongs to one namespace (an equal one is re-used only for the same one).
+    if (floor.length > 0) revision.addText(floor, () => `floor\0${ns}\0${JSON.stringify(floor)}`);
     const unchanged =
       before !== undefined &&
       sameItems(before.histories, histories) &&
-      sameItems(before.attachments, attachments);
+      sameItems(before.attachments, attachments) &&
+      before.floor === floor;
     const index = unchanged
       ? before.index
       : buildPolicyIndex(
@@ -111,19 +161,38 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
               return production ? [{ version: production }] : [];
             }),
             attachments,
+            floor,
           },
           before?.index,
         );
-    namespaces.set(ns, { namespace: ns, index, histories, attachments, guardrails: g.guardrails });
+    const shadowed = (shadows.get(ns) ?? NO_SHADOWS).sort((a, b) => byText(a.policy, b.policy));
+    const view = {
+      namespace: ns,
+      index,
+      histories,
+      attachments,
+      guardrails: g.guardrails,
+      floor,
+      shadows: shadowed,
+    };
+    namespaces.set(ns, view);
+    if (histories.length > 0 || attachments.length > 0 || g.guardrails.size > 0) owning.push(view);
   }
   let byKey =
     input.statuses instanceof Map ? (input.statuses as ReadonlyMap<string, ObjectStatus>) : undefined;
   const statuses = [...(byKey ? byKey.values() : (input.statuses as Iterable<ObjectStatus>))];
   let sorted = false;
+  const sole =
+    owning.length === 1
+      ? (owning[0] as NamespaceView)
+      : owning.length === 0 && namespaces.size === 1
+        ? (namespaces.values().next().value as NamespaceView)
+        : null;
   return {
     revision: revision.value(),
     serial,
     namespaces,
+    soleNamespace: sole,
     // Sorting tens of thousands of statuses was most of a snapshot's cost, on the path from an
     // edit to its answer; the readers that want them (`/v1/status`, metrics scrapes, the CLI)
     // come later, and the first one sorts them once for this snapshot.
@@ -202,6 +271,16 @@ class RevisionDigest {
     let d = objectDigests.get(item);
     if (d === undefined) {
       d = digest48(`${kind}\0${JSON.stringify(item)}`);
+      objectDigests.set(item, d);
+    }
+    this.#sum = (this.#sum + d) % REVISION_MODULUS;
+  }
+
+  /** Adds a served fact described by `text` (a namespace's floor), digested once per `item`. */
+  addText(item: object, text: () => string): void {
+    let d = objectDigests.get(item);
+    if (d === undefined) {
+      d = digest48(text());
       objectDigests.set(item, d);
     }
     this.#sum = (this.#sum + d) % REVISION_MODULUS;

@@ -2,7 +2,9 @@ import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
+  CLUSTER_SCOPE,
   type Issue,
+  isClusterScoped,
   type Key,
   KINDS,
   type Kind,
@@ -202,5 +204,7 @@ function documentHead(value: unknown): Head {
 
 function keyFromHead(head: Head, defaultNamespace: string): Key | undefined {
   if (!head.name || !(KINDS as readonly string[]).includes(head.kind ?? '')) return undefined;
-  return { kind: head.kind as Kind, namespace: head.namespace ?? defaultNamespace, name: head.name };
+  const kind = head.kind as Kind;
+  const namespace = isClusterScoped(kind) ? CLUSTER_SCOPE : (head.namespace ?? defaultNamespace);
+  return { kind, namespace, name: head.name };
 }

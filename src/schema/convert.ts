@@ -2,17 +2,21 @@
  * CR documents ⇄ engine resources. Every default of the resources is applied here and nowhere
  * else: the CRDs carry none (Argo CD would show defaulted fields as drift).
  */
-import type {
-  AttachmentSpec,
-  Checked,
-  Condition,
-  GuardrailSpec,
-  Kind,
-  Origin,
-  Pipeline,
-  PipelineStep,
-  PolicySpec,
-  Resource,
+import {
+  type AttachmentSpec,
+  type Checked,
+  CLUSTER_SCOPE,
+  type Condition,
+  type FloorSpec,
+  type GuardrailSpec,
+  isClusterScoped,
+  type Kind,
+  type LabelSelector,
+  type Origin,
+  type Pipeline,
+  type PipelineStep,
+  type PolicySpec,
+  type Resource,
 } from '../engine/index.ts';
 
 export const API_VERSION = 'railyard.dev/v1alpha1';
@@ -52,7 +56,7 @@ export function toResource(
   defaultNamespace: string,
 ): Checked<Resource> {
   const base = {
-    namespace: doc.metadata.namespace ?? defaultNamespace,
+    namespace: isClusterScoped(doc.kind) ? CLUSTER_SCOPE : (doc.metadata.namespace ?? defaultNamespace),
     name: doc.metadata.name,
     origin,
     ...(typeof doc.metadata.generation === 'number' ? { generation: doc.metadata.generation } : {}),
@@ -66,7 +70,32 @@ export function toResource(
       return { ok: true, value: { kind: 'PolicyAttachment', ...base, spec: toAttachmentSpec(doc.spec) } };
     case 'Guardrail':
       return { ok: true, value: { kind: 'Guardrail', ...base, spec: toGuardrailSpec(doc.spec) } };
+    case 'GuardrailFloor':
+      return { ok: true, value: { kind: 'GuardrailFloor', ...base, spec: toFloorSpec(doc.spec) } };
   }
+}
+
+function toFloorSpec(s: Json): FloorSpec {
+  const selector = s.namespaceSelector as
+    | { matchLabels?: Record<string, string>; matchExpressions?: LabelSelector['matchExpressions'] }
+    | undefined;
+  return {
+    guardrails: sortedSet(s.guardrails as string[]),
+    namespaces: sortedSet(s.namespaces as string[] | undefined),
+    ...(selector === undefined
+      ? {}
+      : {
+          namespaceSelector: {
+            matchLabels: { ...(selector.matchLabels ?? {}) },
+            matchExpressions: (selector.matchExpressions ?? []).map((e) => ({
+              key: e.key,
+              operator: e.operator,
+              values: [...(e.values ?? [])],
+            })),
+          },
+        }),
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+  };
 }
 
 function toPolicySpec(s: Json): Checked<PolicySpec> {
@@ -94,6 +123,9 @@ function toPolicySpec(s: Json): Checked<PolicySpec> {
     ...(condition !== undefined ? { condition: toCondition(model) } : {}),
     ...(s.pipeline !== undefined ? { pipeline: toPipeline(s.pipeline as Json) } : {}),
     versionStatus: (s.versionStatus as PolicySpec['versionStatus'] | undefined) ?? DEFAULTS.versionStatus,
+    ...(s.shadow !== undefined
+      ? { shadow: { sampleRate: (s.shadow as { sampleRate: number }).sampleRate } }
+      : {}),
   };
   return { ok: true, value: spec };
 }
@@ -163,7 +195,9 @@ export function toDocument(resource: Resource): Json {
   return {
     apiVersion: API_VERSION,
     kind: resource.kind,
-    metadata: { name: resource.name, namespace: resource.namespace },
+    metadata: isClusterScoped(resource.kind)
+      ? { name: resource.name }
+      : { name: resource.name, namespace: resource.namespace },
     spec: specDocument(resource),
   };
 }
@@ -190,6 +224,24 @@ function specDocument(r: Resource): Json {
       return compact({
         ...rest,
         config: Object.keys(config).length > 0 ? structuredClone(config) : undefined,
+      });
+    }
+    case 'GuardrailFloor': {
+      const { namespaceSelector, ...rest } = r.spec;
+      return compact({
+        ...rest,
+        namespaceSelector:
+          namespaceSelector === undefined
+            ? undefined
+            : compact({
+                matchLabels:
+                  Object.keys(namespaceSelector.matchLabels).length > 0
+                    ? { ...namespaceSelector.matchLabels }
+                    : undefined,
+                matchExpressions: namespaceSelector.matchExpressions.map((e) =>
+                  compact({ key: e.key, operator: e.operator, values: e.values }),
+                ),
+              }),
       });
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The three CRDs in `crds/` are the one schema source. This module reads them once and compiles
+ * The CRDs in `crds/` are the one schema source. This module reads them once and compiles
  * one ajv validator per kind from `spec.versions[0].schema.openAPIV3Schema`, in the Kubernetes
  * dialect: `x-kubernetes-*` keywords are annotations, and unknown fields are rejected the way
  * kubectl's strict field validation does. CEL rules (`x-kubernetes-validations`) cannot run here;
@@ -15,6 +15,7 @@ const CRD_FILES: Readonly<Record<Kind, string>> = {
   Policy: 'policy.yaml',
   PolicyAttachment: 'policyattachment.yaml',
   Guardrail: 'guardrail.yaml',
+  GuardrailFloor: 'guardrailfloor.yaml',
 };
 
 /** Vendor keywords of the apiextensions dialect: annotations for ajv, meaningful to the API server. */

@@ -7,6 +7,7 @@ import type { ErrorObject } from 'ajv';
 import {
   type Checked,
   type Issue,
+  isClusterScoped,
   KINDS,
   type Kind,
   type Origin,
@@ -59,7 +60,7 @@ export function validateDocument(doc: unknown, origin: Origin, defaultNamespace:
     return fail([issue('kind', `must be one of ${KINDS.join(', ')} (got ${show(doc.kind)})`)]);
   }
   const kind = doc.kind as Kind;
-  const issues = [...metadataIssues(doc.metadata)];
+  const issues = [...metadataIssues(doc.metadata, kind)];
   const validate = schemaValidator(kind);
   const withoutStatus = Object.fromEntries(Object.entries(doc).filter(([k]) => k !== 'status'));
   if (!validate(withoutStatus)) issues.push(...dedupe((validate.errors ?? []).map(toIssue)));
@@ -67,7 +68,7 @@ export function validateDocument(doc: unknown, origin: Origin, defaultNamespace:
   return toResource(withoutStatus as SchemaValidDocument, origin, defaultNamespace);
 }
 
-function metadataIssues(metadata: unknown): Issue[] {
+function metadataIssues(metadata: unknown, kind: Kind): Issue[] {
   if (!isObject(metadata)) return [issue('metadata.name', 'required field is missing; add a name')];
   const issues: Issue[] = [];
   const { name, namespace } = metadata;
@@ -76,7 +77,14 @@ function metadataIssues(metadata: unknown): Issue[] {
   } else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     issues.push(issue('metadata.name', `${DNS_SUBDOMAIN_MESSAGE} (got ${show(name)})`));
   }
-  if (
+  if (namespace !== undefined && isClusterScoped(kind)) {
+    issues.push(
+      issue(
+        'metadata.namespace',
+        `a ${kind} is cluster-scoped: remove metadata.namespace (spec.namespaces and spec.namespaceSelector say where it applies)`,
+      ),
+    );
+  } else if (
     namespace !== undefined &&
     (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))
   ) {

@@ -9,4 +9,17 @@ export {
   UsageRecorder,
   type UsageSubject,
 } from './recorder.ts';
+export {
+  SHADOW_RESULTS,
+  SHADOW_VERDICTS,
+  type ShadowContext,
+  type ShadowDifference,
+  ShadowRecorder,
+  type ShadowRecorderOptions,
+  type ShadowResult,
+  type ShadowRun,
+  type ShadowStats,
+  type ShadowSubject,
+  type ShadowVerdict,
+} from './shadow-recorder.ts';
 export { UsageFile } from './usage-file.ts';

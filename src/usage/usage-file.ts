@@ -6,6 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { UsageRecorder } from './recorder.ts';
+import type { ShadowRecorder } from './shadow-recorder.ts';
 
 export type UsageFileOptions = {
   readonly path: string;
@@ -18,6 +19,7 @@ export type UsageFileOptions = {
 export class UsageFile {
   readonly #opts: UsageFileOptions;
   #recorder: UsageRecorder | undefined;
+  #shadows: ShadowRecorder | undefined;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
 
@@ -26,24 +28,32 @@ export class UsageFile {
   }
 
   /**
-   * Reads the file into `recorder` and saves its changes from then on. A missing file is a fresh
-   * start; an unreadable or corrupt one is reported (`onProblem`) and replaced at the next write.
+   * Reads the file into `recorder` (and what shadow runs found into `shadows`, kept in the same
+   * file under `shadows`) and saves their changes from then on. A missing file is a fresh start;
+   * an unreadable or corrupt one is reported (`onProblem`) and replaced at the next write.
    */
-  async attach(recorder: UsageRecorder): Promise<void> {
+  async attach(recorder: UsageRecorder, shadows?: ShadowRecorder): Promise<void> {
     this.#recorder = recorder;
+    this.#shadows = shadows;
     const text = await readFile(this.#opts.path, 'utf8').catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') this.#opts.onProblem(`cannot read ${this.#opts.path}; usage starts fresh`, e);
       return undefined;
     });
     if (text === undefined) return;
     let restored = false;
+    let parsed: { shadows?: unknown } | undefined;
     try {
-      restored = recorder.restore(JSON.parse(text));
+      parsed = JSON.parse(text) as { shadows?: unknown };
+      restored = recorder.restore(parsed);
     } catch {
       restored = false;
     }
     if (!restored)
       this.#opts.onProblem(`${this.#opts.path} is not a usage file this version reads; usage starts fresh`);
+    else if (shadows && parsed?.shadows !== undefined && !shadows.restore(parsed.shadows))
+      this.#opts.onProblem(
+        `${this.#opts.path}: its shadow counts are not what this version reads; they start fresh`,
+      );
   }
 
   /** Called on every change: schedules one write within `debounceMs`. No I/O here. */
@@ -73,7 +83,8 @@ export class UsageFile {
       const tmp = `${this.#opts.path}.${process.pid}.tmp`;
       try {
         await mkdir(dirname(this.#opts.path), { recursive: true });
-        await writeFile(tmp, JSON.stringify(recorder.state()));
+        const shadows = this.#shadows?.state();
+        await writeFile(tmp, JSON.stringify({ ...recorder.state(), ...(shadows ? { shadows } : {}) }));
         await rename(tmp, this.#opts.path);
       } catch (e) {
         this.#opts.onProblem(`cannot write ${this.#opts.path}`, e);

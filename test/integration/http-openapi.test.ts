@@ -246,6 +246,24 @@ describe('bodies match the document', () => {
       { version_status: 'draft' },
       400,
     );
+    await post('/policies/{policy_id}/shadow', { sample_rate: 0.5 }, 200, `/policies/${draftId}/shadow`);
+    await post('/policies/{policy_id}/shadow', { sample_rate: 1 }, 400, `/policies/${id}/shadow`);
+    await post('/policies/{policy_id}/shadow', { sample_rate: 2 }, 422, `/policies/${draftId}/shadow`);
+    await post('/policies/{policy_id}/shadow', { sample_rate: 1 }, 404, '/policies/nope/shadow');
+    await get('/v1/shadow', '/v1/shadow?policy=api-p&limit=5');
+    await get('/v1/shadow', '/v1/shadow?limit=9999', 422);
+    await check({
+      method: 'DELETE',
+      route: '/policies/{policy_id}/shadow',
+      path: `/policies/${draftId}/shadow`,
+      status: 200,
+    });
+    await check({
+      method: 'DELETE',
+      route: '/policies/{policy_id}/shadow',
+      path: `/policies/${draftId}/shadow`,
+      status: 404,
+    });
     await get('/policies/{policy_id}/resolved-guardrails', `/policies/${id}/resolved-guardrails`);
     await get('/policies/{policy_id}', `/policies/${id}`);
     await get('/policies/{policy_id}', '/policies/nope', 404);

@@ -91,6 +91,7 @@ describeKube('installing the CRDs as docs/kubernetes.md says', () => {
       'READY',
       'REASON',
       'DEGRADED',
+      'SHADOW',
       'AGE',
       'POLICYNAME',
       'INHERIT',

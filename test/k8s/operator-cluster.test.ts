@@ -75,8 +75,11 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
       [
         'ClusterRole/railyard',
+        'ClusterRole/railyard-floor-admin',
+        'ClusterRole/railyard-floor-viewer',
         'ClusterRole/railyard-reader',
         'ClusterRoleBinding/railyard',
+        'ClusterRoleBinding/railyard-floor-viewer',
         'Deployment/railyard',
         'Namespace/railyard',
         'PodDisruptionBudget/railyard',
@@ -91,8 +94,11 @@ describeKube('the operator under the manifests’ RBAC, with two replicas', () =
     };
     expect(JSON.stringify(role.rules)).not.toContain('*');
     expect(role.rules.flatMap((r) => r.resources)).not.toContain('secrets');
-    // No core-group rule cluster-wide: ConfigMaps and Leases are the Role's, in its namespace.
-    expect(role.rules.flatMap((r) => r.apiGroups)).not.toContain('');
+    // The one core-group rule cluster-wide reads Namespaces (floor selectors read their labels):
+    // ConfigMaps and Leases are the Role's, in its namespace.
+    expect(role.rules.filter((r) => r.apiGroups.includes(''))).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+    ]);
     // policy/v1 PodDisruptionBudget is served from Kubernetes 1.21; the test API server is 1.20.
     const applicable = rendered
       .split(/^---$/m)

@@ -83,6 +83,72 @@ function sortedKeys(value: unknown): Record<string, unknown> {
   return sort(value) as Record<string, unknown>;
 }
 
+describe('desiredStatus of a policy in shadow and of a floor', () => {
+  const inShadow = (running: boolean): ObjectStatus => {
+    const base = policyStatus(true);
+    return {
+      ...base,
+      policy: {
+        ...(base.policy as NonNullable<ObjectStatus['policy']>),
+        policyName: 'p',
+        shadow: { versionNumber: 3, policyId: 'id3', sampleRate: 0.5, running },
+      },
+    };
+  };
+  const counts = {
+    subject: { namespace: 'ns', policy: 'p', policyId: 'id3' },
+    runs: 12380,
+    results: { agree: 12339 },
+  };
+  const cases = [
+    {
+      note: 'runs counted: the agreement, rounded, and a one-line state for kubectl get',
+      status: inShadow(true),
+      counts,
+      want: {
+        version: 3,
+        policyId: 'id3',
+        sampleRate: 0.5,
+        running: true,
+        runs: 12380,
+        agreement: 0.9967,
+        state: 'v3 99.67% of 12380',
+      },
+    },
+    {
+      note: 'before the first run',
+      status: inShadow(true),
+      counts: undefined,
+      want: { version: 3, policyId: 'id3', sampleRate: 0.5, running: true, runs: 0, state: 'v3 no run yet' },
+    },
+    {
+      note: 'the version promoted: the shadow has ended',
+      status: inShadow(false),
+      counts,
+      want: expect.objectContaining({ running: false, state: 'v3 in production: shadow ended' }),
+    },
+  ];
+  for (const c of cases)
+    test(c.note, () => expect(desiredStatus(c.status, undefined, [], NOW, c.counts).shadow).toEqual(c.want));
+
+  test('a floor: where it applies and what it lacks', () => {
+    const floor: ObjectStatus = {
+      key: { kind: 'GuardrailFloor', namespace: '', name: 'f' },
+      origin: { kind: 'kubernetes', namespace: '', name: 'f' },
+      generation: 1,
+      issues: [],
+      conditions: [],
+      floor: { namespaces: ['a', 'b'], missing: [{ namespace: 'b', guardrails: ['pii'] }] },
+    };
+    expect(desiredStatus(floor, undefined, [], NOW)).toMatchObject({
+      namespaceCount: 2,
+      namespaces: ['a', 'b'],
+      missingGuardrails: [{ namespace: 'b', guardrails: ['pii'] }],
+    });
+    expect(desiredStatus(floor, undefined, [], NOW).resolvedGuardrails).toBeUndefined();
+  });
+});
+
 describe('statusPatch', () => {
   const desired = desiredStatus(policyStatus(false), undefined, [], NOW);
   const cases = [

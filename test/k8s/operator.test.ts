@@ -85,7 +85,9 @@ describeKube('railyard serve --kubernetes on a real API server', () => {
 
     const table = await kubectlOk(kube, ['get', 'policies']);
     const rows = table.trim().split('\n');
-    expect(rows[0]).toMatch(/^NAME\s+STAGE\s+LATEST\s+PRODUCTION\s+READY\s+REASON\s+DEGRADED\s+AGE$/);
+    expect(rows[0]).toMatch(
+      /^NAME\s+STAGE\s+LATEST\s+PRODUCTION\s+READY\s+REASON\s+DEGRADED\s+SHADOW\s+AGE$/,
+    );
     expect(rows.find((r) => r.startsWith('global-baseline '))).toMatch(
       /^global-baseline\s+1\s+1\s+True\s+InProduction\s+False\s/,
     );

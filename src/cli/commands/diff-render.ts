@@ -1,5 +1,5 @@
 /** The three renderings of a `DiffReport`: text for a terminal, JSON, and Markdown for a PR comment. */
-import { assertNever, contextLabel } from '../../engine/index.ts';
+import { assertNever, contextLabel, displayKey } from '../../engine/index.ts';
 import type { ObjectChange } from './diff-objects.ts';
 import type { DiffFormat, DiffReport } from './diff-report.ts';
 
@@ -21,7 +21,7 @@ export function renderDiff(report: DiffReport, format: DiffFormat, ns: string): 
 }
 
 function objectName(o: Pick<ObjectChange, 'kind' | 'namespace' | 'name'>, ns: string): string {
-  return o.namespace === ns ? `${o.kind}/${o.name}` : `${o.kind}/${o.namespace}/${o.name}`;
+  return displayKey(o, ns);
 }
 
 /** `1 added, 2 changed, 1 removed; 1 promotion, 1 new draft; 3 contexts lose guardrails, 1 gains`. */
@@ -37,6 +37,10 @@ export function summaryLine(r: DiffReport): string {
     `${losing} context${losing === 1 ? '' : 's'} lose${losing === 1 ? 's' : ''} guardrails, ${gaining} gain${gaining === 1 ? 's' : ''}`,
   ];
   if (r.invalid.length > 0) parts.push(`${r.invalid.length} invalid`);
+  if (r.ignoredRemovals.length > 0)
+    parts.push(
+      `${r.ignoredRemovals.length} removal${r.ignoredRemovals.length === 1 ? '' : 's'} of mandatory guardrails ignored`,
+    );
   return parts.join('; ');
 }
 
@@ -73,6 +77,10 @@ function renderText(r: DiffReport, ns: string): string {
     out.push('', 'Invalid in head (the base version keeps serving):');
     for (const o of r.invalid) out.push(`  ${o.object} (${o.at}): ${o.issues.join('; ')}`);
   }
+  if (r.ignoredRemovals.length > 0) {
+    out.push('', 'Removals with no effect (a GuardrailFloor makes these guardrails mandatory):');
+    for (const o of r.ignoredRemovals) out.push(`  ${o.object} (${o.at}): ${o.message}`);
+  }
   return `${out.join('\n')}\n`;
 }
 
@@ -90,6 +98,11 @@ function renderMarkdown(r: DiffReport, ns: string): string {
     for (const i of losing)
       out.push(`> ${code(contextLabel(i.context))} **loses** ${i.lost.map(code).join(', ')}  `);
     for (const o of r.invalid) out.push(`> **Invalid** ${code(o.object)}: ${o.issues.join('; ')}  `);
+    out.push('');
+  }
+  if (r.ignoredRemovals.length > 0) {
+    out.push('> [!NOTE]');
+    for (const o of r.ignoredRemovals) out.push(`> ${code(o.object)}: ${o.message}  `);
     out.push('');
   }
   out.push(`<details><summary>Objects (${r.objects.length})</summary>`, '');

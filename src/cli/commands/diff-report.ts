@@ -20,6 +20,12 @@ export type DiffReport = {
   readonly versions: readonly StageChange[];
   readonly blastRadius: readonly ContextImpact[];
   readonly invalid: readonly InvalidObject[];
+  /** Policies of the head side whose removal of a guardrail a floor makes mandatory has no effect. */
+  readonly ignoredRemovals: readonly {
+    readonly object: string;
+    readonly at: string;
+    readonly message: string;
+  }[];
   /** Contexts that lose a guardrail named by `--fail-on-removal`. */
   readonly violations: readonly {
     readonly namespace: string;

@@ -5,7 +5,7 @@
  * version) and the last-good rule for invalid objects are the server's own.
  */
 import { readFile } from 'node:fs/promises';
-import type { RequestContext, Resource } from '../../engine/index.ts';
+import type { Key, Labels, RequestContext, Resource } from '../../engine/index.ts';
 import { blastRadius, contextLabel, namedContexts, renderIssue } from '../../engine/index.ts';
 import { fromWireContext } from '../../http/index.ts';
 import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
@@ -15,7 +15,14 @@ import { renderDiff } from './diff-render.ts';
 import type { DiffFormat, DiffReport } from './diff-report.ts';
 import { diffVersions } from './diff-versions.ts';
 import { exportRevision, parseRange, repositoryRoot } from './git-tree.ts';
-import { DEFAULT_NAMESPACE, declaredInput, displayOrigin, missingPaths, newCliApp } from './load-state.ts';
+import {
+  DEFAULT_NAMESPACE,
+  declaredInput,
+  displayOrigin,
+  missingPaths,
+  newCliApp,
+  readNamespaceLabels,
+} from './load-state.ts';
 
 export type DiffSource =
   | {
@@ -37,6 +44,8 @@ export type DiffArgs = DiffSource & {
   readonly format: DiffFormat;
   readonly defaultNamespace?: string;
   readonly cwd: string;
+  /** `--namespace-labels`: see `readNamespaceLabels` (both sides). */
+  readonly namespaceLabelsFile?: string;
 };
 
 type Side = { readonly label: string; readonly files: readonly LoadedFile[]; readonly root: string };
@@ -53,11 +62,19 @@ export async function diffCommand(args: DiffArgs, io: Io): Promise<number> {
   if (args.extra.length > 0) return fail(`unexpected arguments: ${args.extra.join(' ')}`);
   const contexts = await readContexts(args.contextsFile);
   if (!contexts.ok) return fail(contexts.message);
+  const labels = await readNamespaceLabels(args.namespaceLabelsFile);
+  if (!labels.ok) return fail(labels.message);
   const ns = args.defaultNamespace ?? DEFAULT_NAMESPACE;
   const sides = await readSides(args, ns);
   if (!sides.ok) return fail(sides.message);
   try {
-    const report = await buildReport(sides.value.base, sides.value.head, contexts.value, args.failOnRemoval);
+    const report = await buildReport(
+      sides.value.base,
+      sides.value.head,
+      contexts.value,
+      args.failOnRemoval,
+      labels.value,
+    );
     io.stdout.write(renderDiff(report, args.format, ns));
     for (const v of report.violations)
       io.stderr.write(`railyard diff: [${v.namespace}] ${v.context} loses ${v.guardrail}\n`);
@@ -72,11 +89,12 @@ async function buildReport(
   head: Side,
   extraContexts: readonly RequestContext[],
   failOnRemoval: readonly string[],
+  namespaceLabels: ReadonlyMap<string, Labels> | undefined,
 ): Promise<DiffReport> {
   const app = await newCliApp();
-  await app.applyDeclared(declaredInput(base.files));
+  await app.applyDeclared(declaredInput(base.files, undefined, namespaceLabels));
   const before = app.snapshot();
-  const changes = await app.applyDeclared(declaredInput(head.files));
+  const changes = await app.applyDeclared(declaredInput(head.files, undefined, namespaceLabels));
   const after = app.snapshot();
 
   const resourcesOf = (s: Side): Resource[] => s.files.flatMap((f) => f.resources);
@@ -91,13 +109,20 @@ async function buildReport(
     namedContexts([...resourcesOf(base), ...resourcesOf(head)]),
     extraContexts,
   );
+  const objectOf = (k: Key) =>
+    k.namespace === '' ? `${k.kind}/${k.name}` : `${k.kind}/${k.namespace}/${k.name}`;
   const invalid = after.statuses
     .filter((s) => s.issues.some((i) => i.severity === 'error'))
     .map((s) => ({
-      object: `${s.key.kind}/${s.key.namespace}/${s.key.name}`,
+      object: objectOf(s.key),
       at: displayOrigin(head.root, s.origin),
       issues: s.issues.filter((i) => i.severity === 'error').map(renderIssue),
     }));
+  const ignoredRemovals = after.statuses.flatMap((s) =>
+    s.issues
+      .filter((i) => i.code === 'mandatory_guardrail')
+      .map((i) => ({ object: objectOf(s.key), at: displayOrigin(head.root, s.origin), message: i.message })),
+  );
   const watched = new Set(failOnRemoval);
   const violations = impacts.flatMap((impact) =>
     impact.lost
@@ -115,6 +140,7 @@ async function buildReport(
     versions: diffVersions(before, after, changes),
     blastRadius: impacts,
     invalid,
+    ignoredRemovals,
     violations,
   };
 }

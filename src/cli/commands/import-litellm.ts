@@ -22,7 +22,8 @@ export type ImportLitellmArgs = {
   readonly namespace?: string;
 };
 
-const FILES: Readonly<Record<Kind, string>> = {
+/** LiteLLM has no floors: the kinds an import writes. */
+const FILES: Readonly<Record<Exclude<Kind, 'GuardrailFloor'>, string>> = {
   Guardrail: 'guardrails.yaml',
   Policy: 'policies.yaml',
   PolicyAttachment: 'attachments.yaml',
@@ -62,7 +63,7 @@ export async function importLitellmCommand(args: ImportLitellmArgs, io: Io): Pro
   if (args.out === undefined) io.stdout.write(yaml(result.resources));
   else {
     await mkdir(args.out, { recursive: true });
-    for (const kind of Object.keys(FILES) as Kind[]) {
+    for (const kind of Object.keys(FILES) as (keyof typeof FILES)[]) {
       const resources = result.resources.filter((r) => r.kind === kind);
       if (resources.length > 0) await writeFile(join(args.out, FILES[kind]), yaml(resources));
     }

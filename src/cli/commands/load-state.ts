@@ -3,12 +3,18 @@
  * server's own reconcile (`Registry.applyDeclared` over an in-memory store), so that every answer comes
  * from the snapshot the server would serve for the same files.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { ReconcileChange } from '../../engine/index.ts';
-import { describeOrigin, type Origin, type Resource, type VersionStatus } from '../../engine/index.ts';
+import {
+  describeOrigin,
+  type Labels,
+  type Origin,
+  type Resource,
+  type VersionStatus,
+} from '../../engine/index.ts';
 import { Registry, type Snapshot } from '../../registry/index.ts';
-import { type LoadedFile, loadTree } from '../../resources/index.ts';
+import { type LoadedFile, loadTree, readDocuments } from '../../resources/index.ts';
 import { createMemoryStore } from '../../store/index.ts';
 
 /** Stages `--version-status` can preview as production. */
@@ -55,9 +61,45 @@ export async function missingPaths(paths: readonly string[]): Promise<string[]> 
  * version, its file's content, so this is "the newest version at or beyond that stage is in
  * production".
  */
-export function declaredInput(files: readonly LoadedFile[], preview?: PreviewStage) {
+export function declaredInput(
+  files: readonly LoadedFile[],
+  preview?: PreviewStage,
+  namespaceLabels?: ReadonlyMap<string, Labels>,
+) {
   const resources = files.flatMap((f) => f.resources).map((r) => promoted(r, preview));
-  return { resources, rejected: files.flatMap((f) => f.rejected) };
+  return {
+    resources,
+    rejected: files.flatMap((f) => f.rejected),
+    ...(namespaceLabels ? { namespaceLabels } : {}),
+  };
+}
+
+/**
+ * `--namespace-labels FILE`: the labels of the cluster's namespaces, a YAML or JSON mapping
+ * `namespace: {label: value}`, so that the CLI evaluates GuardrailFloor selectors as Kubernetes
+ * mode would (without it, namespaces have no labels and a selector that reads them is an error).
+ * Undefined when no file is given; an error message when it cannot be read.
+ */
+export async function readNamespaceLabels(
+  path: string | undefined,
+): Promise<{ ok: true; value: ReadonlyMap<string, Labels> | undefined } | { ok: false; message: string }> {
+  if (path === undefined) return { ok: true, value: undefined };
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  if (text === undefined) return { ok: false, message: `cannot read --namespace-labels file ${path}` };
+  const { documents, issues } = readDocuments(path, text);
+  if (issues[0]) return { ok: false, message: `${path}: ${issues[0].message}` };
+  const map = documents[0]?.value;
+  const isLabels = (v: unknown): v is Labels =>
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'string');
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || !Object.values(map).every(isLabels))
+    return {
+      ok: false,
+      message: `${path}: expected a mapping of namespace to its labels, e.g. {team-a: {railyard.dev/pii: required}}`,
+    };
+  return { ok: true, value: new Map(Object.entries(map as Record<string, Labels>)) };
 }
 
 function promoted(r: Resource, preview: PreviewStage | undefined): Resource {
@@ -76,11 +118,15 @@ export type CliState = {
 /** Reads the roots and reconciles them once into a fresh registry. */
 export async function loadState(
   roots: readonly string[],
-  opts: { readonly defaultNamespace: string; readonly preview?: PreviewStage },
+  opts: {
+    readonly defaultNamespace: string;
+    readonly preview?: PreviewStage;
+    readonly namespaceLabels?: ReadonlyMap<string, Labels>;
+  },
 ): Promise<CliState> {
   const files = await loadTree(roots, opts.defaultNamespace);
   const app = await newCliApp();
-  const changes = await app.applyDeclared(declaredInput(files, opts.preview));
+  const changes = await app.applyDeclared(declaredInput(files, opts.preview, opts.namespaceLabels));
   return { files, app, snapshot: app.snapshot(), changes };
 }
 

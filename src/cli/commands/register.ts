@@ -5,13 +5,14 @@
 import { type Command, Option } from 'commander';
 import { commaList } from '../../engine/index.ts';
 import type { Io } from '../io.ts';
-import { collect } from '../options.ts';
+import { collect, wholeNumber } from '../options.ts';
 import { diffCommand } from './diff.ts';
 import { DIFF_FORMATS, type DiffFormat } from './diff-report.ts';
 import { importLitellmCommand } from './import-litellm.ts';
 import { initCommand } from './init.ts';
 import { DEFAULT_NAMESPACE, PREVIEW_STAGES, type PreviewStage } from './load-state.ts';
 import { RESOLVE_FORMATS, type ResolveFormat, resolveCommand } from './resolve.ts';
+import { SHADOW_REPORT_FORMATS, type ShadowReportFormat, shadowReportCommand } from './shadow-report.ts';
 import { testCommand } from './test.ts';
 import { TEST_PIPELINE_FORMATS, type TestPipelineFormat, testPipelineCommand } from './test-pipeline.ts';
 import { VALIDATE_FORMATS, type ValidateFormat, validateCommand } from './validate.ts';
@@ -26,6 +27,12 @@ const previewOption = () =>
     'preview a promotion: policies whose versionStatus is at this stage or beyond count as production',
   ).choices(PREVIEW_STAGES);
 
+const namespaceLabelsOption = () =>
+  new Option(
+    '--namespace-labels <file>',
+    "YAML/JSON mapping of namespace to its labels, for GuardrailFloor selectors (as the cluster's Namespaces carry them)",
+  );
+
 const example = (lines: string) => `\nExample:\n${lines}\n`;
 
 export function registerCommands(program: Command, io: Io, setExitCode: (code: number) => void): void {
@@ -37,6 +44,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .argument('<paths...>', 'files or folders of Railyard YAML')
     .addOption(formatOption(VALIDATE_FORMATS))
     .addOption(defaultNamespaceOption())
+    .addOption(namespaceLabelsOption())
     .addHelpText(
       'after',
       example(
@@ -46,7 +54,13 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .action(async (paths: string[], o) => {
       setExitCode(
         await validateCommand(
-          { paths, format: o.format as ValidateFormat, defaultNamespace: o.defaultNamespace, cwd },
+          {
+            paths,
+            format: o.format as ValidateFormat,
+            defaultNamespace: o.defaultNamespace,
+            cwd,
+            ...(o.namespaceLabels === undefined ? {} : { namespaceLabelsFile: o.namespaceLabels }),
+          },
           io,
         ),
       );
@@ -65,6 +79,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .addOption(formatOption(RESOLVE_FORMATS))
     .addOption(previewOption())
     .addOption(defaultNamespaceOption())
+    .addOption(namespaceLabelsOption())
     .addHelpText(
       'after',
       example(
@@ -89,6 +104,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
             format: o.format as ResolveFormat,
             preview: o.versionStatus as PreviewStage | undefined,
             defaultNamespace: o.defaultNamespace,
+            ...(o.namespaceLabels === undefined ? {} : { namespaceLabelsFile: o.namespaceLabels }),
           },
           io,
         ),
@@ -104,6 +120,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
     .option('--fail-on-removal <guardrails...>', 'exit 1 if any context loses one of these guardrails')
     .addOption(formatOption(DIFF_FORMATS))
     .addOption(defaultNamespaceOption())
+    .addOption(namespaceLabelsOption())
     .addHelpText(
       'after',
       example(
@@ -124,6 +141,7 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
             format: o.format as DiffFormat,
             defaultNamespace: o.defaultNamespace,
             cwd,
+            ...(o.namespaceLabels === undefined ? {} : { namespaceLabelsFile: o.namespaceLabels }),
           },
           io,
         ),
@@ -181,6 +199,38 @@ export function registerCommands(program: Command, io: Io, setExitCode: (code: n
             format: o.format as TestPipelineFormat,
             preview: o.versionStatus as PreviewStage | undefined,
             defaultNamespace: o.defaultNamespace,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('shadow')
+    .description('Shadow runs of policy versions on live traffic')
+    .command('report')
+    .description('What the versions in shadow found: agreement with production, differences, by guardrail')
+    .option('--server <url>', 'the Railyard server (default $RAILYARD_URL, else http://127.0.0.1:8080)')
+    .option('--token <token>', 'a reader token (default $RAILYARD_TOKEN)')
+    .option('--namespace <ns>', 'only this namespace')
+    .option('--policy <name>', 'only this policy')
+    .option('--limit <n>', 'differing decisions to list', wholeNumber(0, 500), 20)
+    .addOption(formatOption(SHADOW_REPORT_FORMATS))
+    .addHelpText(
+      'after',
+      example('  railyard shadow report --server http://railyard.railyard.svc:8080 --token "$TOKEN"'),
+    )
+    .action(async (o) => {
+      const token = o.token ?? process.env.RAILYARD_TOKEN;
+      setExitCode(
+        await shadowReportCommand(
+          {
+            server: o.server ?? process.env.RAILYARD_URL ?? 'http://127.0.0.1:8080',
+            ...(token ? { token } : {}),
+            ...(o.namespace === undefined ? {} : { namespace: o.namespace }),
+            ...(o.policy === undefined ? {} : { policy: o.policy }),
+            limit: o.limit,
+            format: o.format as ShadowReportFormat,
           },
           io,
         ),

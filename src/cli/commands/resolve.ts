@@ -8,7 +8,14 @@ import type { Explanation, RequestContext, Resolution } from '../../engine/index
 import { toWireExplanation, toWireResolution } from '../../http/index.ts';
 import { answer } from '../../registry/index.ts';
 import type { Io } from '../io.ts';
-import { DEFAULT_NAMESPACE, invalidCount, loadState, missingPaths, type PreviewStage } from './load-state.ts';
+import {
+  DEFAULT_NAMESPACE,
+  invalidCount,
+  loadState,
+  missingPaths,
+  type PreviewStage,
+  readNamespaceLabels,
+} from './load-state.ts';
 
 export const RESOLVE_FORMATS = ['text', 'json'] as const;
 export type ResolveFormat = (typeof RESOLVE_FORMATS)[number];
@@ -22,6 +29,8 @@ export type ResolveArgs = {
   readonly format: ResolveFormat;
   readonly preview?: PreviewStage;
   readonly defaultNamespace?: string;
+  /** `--namespace-labels`: see `readNamespaceLabels`. */
+  readonly namespaceLabelsFile?: string;
 };
 
 /**
@@ -36,9 +45,12 @@ export async function resolveCommand(args: ResolveArgs, io: Io): Promise<number>
     return 2;
   }
   const defaultNamespace = args.defaultNamespace ?? DEFAULT_NAMESPACE;
+  const labels = await readNamespaceLabels(args.namespaceLabelsFile);
+  if (!labels.ok) return notServed(io, labels.message);
   const { snapshot } = await loadState(args.paths, {
     defaultNamespace,
     ...(args.preview ? { preview: args.preview } : {}),
+    ...(labels.value ? { namespaceLabels: labels.value } : {}),
   });
   const invalid = invalidCount(snapshot);
   if (invalid > 0) {
@@ -80,6 +92,10 @@ const names = (list: readonly string[]): string => (list.length > 0 ? list.join(
 /** The text form of a resolution: the guardrails, then each matched policy and the versions used. */
 function renderResolution(r: Resolution): string {
   const lines = [`effective guardrails: ${names(r.effectiveGuardrails)}`];
+  if (r.floor.length > 0)
+    lines.push(
+      `mandatory (floor): ${r.floor.map((e) => `${e.guardrail} (GuardrailFloor ${e.floor})`).join(', ')}`,
+    );
   if (r.matchedPolicies.length === 0) lines.push('matched policies: (none)');
   else lines.push('matched policies:');
   for (const m of r.matchedPolicies) {
@@ -109,8 +125,12 @@ function renderExplanation(e: Explanation): string {
       const condition = level.condition
         ? ` if model ~ ${JSON.stringify(level.condition.model)} (${level.conditionPassed ? 'yes' : 'no'})`
         : '';
+      const ignored =
+        level.ignoredRemovals.length > 0
+          ? ` (removal of ${level.ignoredRemovals.join(', ')} ignored: mandatory)`
+          : '';
       lines.push(
-        `  ${level.version.policyName} v${level.version.versionNumber}: +[${level.add.join(', ')}] -[${level.remove.join(', ')}]${condition}`,
+        `  ${level.version.policyName} v${level.version.versionNumber}: +[${level.add.join(', ')}] -[${level.remove.join(', ')}]${condition}${ignored}`,
       );
     }
     lines.push(`  → ${names(p.guardrails)}`);

@@ -4,10 +4,16 @@
  * field path and the message that says how to fix it.
  */
 
-import type { Issue } from '../../engine/index.ts';
-import { renderIssue } from '../../engine/index.ts';
+import type { Issue, Labels } from '../../engine/index.ts';
+import { displayKey, renderIssue } from '../../engine/index.ts';
 import type { Io } from '../io.ts';
-import { DEFAULT_NAMESPACE, displayPath, loadState, missingPaths } from './load-state.ts';
+import {
+  DEFAULT_NAMESPACE,
+  displayPath,
+  loadState,
+  missingPaths,
+  readNamespaceLabels,
+} from './load-state.ts';
 import { parsePolicyTest } from './policy-test.ts';
 
 export const VALIDATE_FORMATS = ['text', 'json', 'github'] as const;
@@ -19,6 +25,8 @@ export type ValidateArgs = {
   readonly defaultNamespace?: string;
   /** Paths in the report are relative to this folder. */
   readonly cwd: string;
+  /** `--namespace-labels`: see `readNamespaceLabels`. */
+  readonly namespaceLabelsFile?: string;
 };
 
 /** One problem, as every format reports it. */
@@ -43,19 +51,28 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
     io.stderr.write(`railyard validate: no such file or folder: ${missing.join(', ')}\n`);
     return 2;
   }
-  const problems = await collectProblems(args);
+  const labels = await readNamespaceLabels(args.namespaceLabelsFile);
+  if (!labels.ok) {
+    io.stderr.write(`railyard validate: ${labels.message}\n`);
+    return 2;
+  }
+  const problems = await collectProblems(args, labels.value);
   io.stdout.write(render(problems, args.format));
   return problems.some((p) => p.severity === 'error') ? 1 : 0;
 }
 
 /** Every problem of the tree, sorted by file, line and message. */
-export async function collectProblems(args: ValidateArgs): Promise<Problem[]> {
+export async function collectProblems(
+  args: ValidateArgs,
+  namespaceLabels?: ReadonlyMap<string, Labels>,
+): Promise<Problem[]> {
   const ns = args.defaultNamespace ?? DEFAULT_NAMESPACE;
-  const { files, snapshot } = await loadState(args.paths, { defaultNamespace: ns });
+  const { files, snapshot } = await loadState(args.paths, {
+    defaultNamespace: ns,
+    ...(namespaceLabels ? { namespaceLabels } : {}),
+  });
   const byPath = new Map(files.map((f) => [f.path, f]));
   const problems: Problem[] = [];
-  const objectName = (kind: string, namespace: string, name: string) =>
-    namespace === ns ? `${kind}/${name}` : `${kind}/${namespace}/${name}`;
 
   for (const status of snapshot.statuses) {
     const origin = status.origin;
@@ -67,7 +84,7 @@ export async function collectProblems(args: ValidateArgs): Promise<Problem[]> {
         code: issue.code,
         file: displayPath(args.cwd, origin.path),
         line: file?.locate(status.key, origin, issue.path) ?? origin.line,
-        object: objectName(status.key.kind, status.key.namespace, status.key.name),
+        object: displayKey(status.key, ns),
         path: issue.path,
         message: issue.message,
       });

@@ -6,6 +6,7 @@ import { registerLitellmPolicyRoutes } from './litellm-policy.ts';
 import { registerPipelineRoutes } from './pipeline.ts';
 import { registerPolicyCrudRoutes } from './policies.ts';
 import { registerResolveRoutes } from './resolve.ts';
+import { registerShadowRoutes } from './shadow.ts';
 import { registerUsageRoutes } from './usage.ts';
 
 /**
@@ -18,6 +19,7 @@ export function registerPolicyRoutes(api: Express, deps: ServerDeps): void {
   registerAttachmentRoutes(api, deps);
   registerLitellmPolicyRoutes(api, deps);
   registerUsageRoutes(api, deps);
+  registerShadowRoutes(api, deps);
   registerPolicyCrudRoutes(api, deps);
   const document = openApiDocument();
   api.get('/openapi.json', (_req, res) => {

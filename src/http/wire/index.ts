@@ -40,6 +40,12 @@ export {
   toWireValidation,
 } from './policy-config.ts';
 export { toWireExplanation, toWireResolution } from './resolution.ts';
+export {
+  SHADOW_START_REQUEST,
+  toWireShadowEntry,
+  toWireShadowReport,
+  type WireShadowReport,
+} from './shadow.ts';
 export { toWireSnapshot } from './snapshot.ts';
 export { toWireReconcileStatus } from './status.ts';
 export { toWireTemplate } from './template.ts';

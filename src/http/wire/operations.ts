@@ -35,6 +35,7 @@ import {
 import { POLICY_VALIDATE_REQUEST, POLICY_VALIDATION_RESPONSE } from './policy-config.ts';
 import { EXPLAIN_RESPONSE, POLICY_RESOLVE_RESPONSE } from './resolution.ts';
 import type { Schema } from './schema.ts';
+import { SHADOW_ENTRY, SHADOW_REPORT, SHADOW_START_REQUEST } from './shadow.ts';
 import { SNAPSHOT } from './snapshot.ts';
 import { STATUS } from './status.ts';
 import { POLICY_TEMPLATES_RESPONSE } from './template.ts';
@@ -235,6 +236,24 @@ export const OPERATIONS: readonly Operation[] = [
     response: STATUS,
   },
   {
+    method: 'get',
+    path: '/v1/shadow',
+    summary:
+      'Versions in shadow: how often each decided as production did, how it differed, by which guardrail',
+    access: 'reader',
+    query: [
+      { name: 'namespace', description: 'Only this namespace (default: every namespace)' },
+      { name: 'policy', description: 'Only this policy (the name proxies know)' },
+      {
+        name: 'limit',
+        description: 'Differing decisions to list, newest first: 0 to 500 (50)',
+        schema: { type: 'integer', minimum: 0, maximum: 500 },
+      },
+    ],
+    response: SHADOW_REPORT,
+    errors: [422],
+  },
+  {
     method: 'post',
     path: '/v1/explain',
     summary: 'Why a request context gets its guardrails',
@@ -325,6 +344,26 @@ export const OPERATIONS: readonly Operation[] = [
     body: POLICY_STATUS_REQUEST,
     response: POLICY_DB_RESPONSE,
     errors: [400, 404, 422],
+  },
+  {
+    method: 'post',
+    path: '/policies/{policy_id}/shadow',
+    summary:
+      'Run this draft or published version in shadow where its policy applies (API-created policies; directory mode)',
+    access: 'admin',
+    query: [NS],
+    body: SHADOW_START_REQUEST,
+    response: SHADOW_ENTRY,
+    errors: [400, 404, 422],
+  },
+  {
+    method: 'delete',
+    path: '/policies/{policy_id}/shadow',
+    summary: 'End the shadow of this version (its counts stay in the report)',
+    access: 'admin',
+    query: [NS],
+    response: MESSAGE_RESPONSE,
+    errors: [404],
   },
   {
     method: 'get',

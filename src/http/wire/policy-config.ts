@@ -106,6 +106,8 @@ const ERROR_TYPE: Readonly<Record<IssueCode, ErrorType>> = {
   invalid_pipeline: 'invalid_guardrail',
   duplicate_object: 'invalid_syntax',
   duplicate_name: 'invalid_syntax',
+  invalid_floor: 'invalid_syntax',
+  mandatory_guardrail: 'invalid_guardrail',
 };
 
 const VALIDATION_ERROR = object(

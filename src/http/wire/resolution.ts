@@ -6,6 +6,7 @@ import {
   ANCHORS,
   ATTACHMENT_VERDICTS,
   type Explanation,
+  type FloorGuardrail,
   type MatchedPolicy,
   type Resolution,
 } from '../../engine/index.ts';
@@ -23,7 +24,17 @@ import {
   STRINGS,
 } from './schema.ts';
 
+/** A mandatory guardrail of the namespace and the GuardrailFloor that makes it so. */
+export const FLOOR_GUARDRAILS = {
+  type: 'array',
+  items: object({ guardrail: STRING, floor_name: STRING }, ['guardrail', 'floor_name']),
+} as const;
+
+export const toWireFloor = (floor: readonly FloorGuardrail[]): FromSchema<typeof FLOOR_GUARDRAILS> =>
+  floor.map((e) => ({ guardrail: e.guardrail, floor_name: e.floor }));
+
 const RESOLUTION_FIELDS = {
+  /** Every matched policy's guardrails and the namespace's floor, sorted. */
   effective_guardrails: STRINGS,
   matched_policies: {
     type: 'array',
@@ -42,6 +53,8 @@ const RESOLUTION_FIELDS = {
     ),
   },
   revision: INTEGER,
+  /** The namespace's mandatory guardrails (in every answer, whatever matched), with their floors. */
+  floor: FLOOR_GUARDRAILS,
 } as const;
 
 export const POLICY_RESOLVE_RESPONSE = object(RESOLUTION_FIELDS, [
@@ -49,6 +62,7 @@ export const POLICY_RESOLVE_RESPONSE = object(RESOLUTION_FIELDS, [
   'matched_policies',
   'policy_versions',
   'revision',
+  'floor',
 ]);
 export type WireResolution = FromSchema<typeof POLICY_RESOLVE_RESPONSE>;
 
@@ -63,6 +77,7 @@ export function toWireResolution(r: Resolution, revision: number): WireResolutio
     })),
     policy_versions: r.matchedPolicies.flatMap(versionsOf),
     revision,
+    floor: toWireFloor(r.floor),
   };
 }
 
@@ -84,6 +99,8 @@ const CHAIN_LEVEL = object(
     digest: STRING,
     guardrails_add: STRINGS,
     guardrails_remove: STRINGS,
+    /** Removals with no effect: the namespace's floor makes these guardrails mandatory. */
+    guardrails_remove_ignored: STRINGS,
     condition: orNull(CONDITION),
     condition_passed: BOOLEAN,
   },
@@ -94,6 +111,7 @@ const CHAIN_LEVEL = object(
     'digest',
     'guardrails_add',
     'guardrails_remove',
+    'guardrails_remove_ignored',
     'condition',
     'condition_passed',
   ],
@@ -156,6 +174,7 @@ export const EXPLAIN_RESPONSE = object(
     'matched_policies',
     'policy_versions',
     'revision',
+    'floor',
     'attachments',
     'not_candidates',
     'policies',
@@ -190,6 +209,7 @@ export function toWireExplanation(e: Explanation, revision: number): FromSchema<
         digest: level.version.digest,
         guardrails_add: level.add,
         guardrails_remove: level.remove,
+        guardrails_remove_ignored: level.ignoredRemovals,
         condition: level.condition ? { model: level.condition.model ?? null } : null,
         condition_passed: level.conditionPassed,
       })),

@@ -10,6 +10,7 @@ import {
 import type { NamespaceView, Snapshot } from '../../registry/index.ts';
 import { POLICY_ATTACHMENT_DB_RESPONSE, toWireAttachment } from './attachment.ts';
 import { CONDITION, POLICY_DB_RESPONSE, toWirePolicy } from './policy.ts';
+import { FLOOR_GUARDRAILS, toWireFloor } from './resolution.ts';
 import {
   type FromSchema,
   INTEGER,
@@ -51,6 +52,11 @@ export const SNAPSHOT = object(
       ),
     },
     attachments: { type: 'array', items: POLICY_ATTACHMENT_DB_RESPONSE },
+    /**
+     * The namespace's mandatory guardrails: a proxy that evaluates locally adds them to every
+     * answer and ignores any chain level's removal of them.
+     */
+    floor: FLOOR_GUARDRAILS,
     guardrails: {
       type: 'object',
       additionalProperties: object(
@@ -63,7 +69,7 @@ export const SNAPSHOT = object(
       ),
     },
   },
-  ['revision', 'namespace', 'policies', 'resolved', 'attachments', 'guardrails'],
+  ['revision', 'namespace', 'policies', 'resolved', 'attachments', 'floor', 'guardrails'],
 );
 
 /** The body of `GET /v1/snapshot` for `view` (none: nothing is served yet). Deterministic. */
@@ -85,6 +91,7 @@ export function toWireSnapshot(
       ]),
     ),
     attachments: (view?.attachments ?? []).map(toWireAttachment),
+    floor: toWireFloor(view?.floor ?? []),
     guardrails: Object.fromEntries(
       [...(view?.guardrails ?? new Map())]
         .sort(([a], [b]) => byText(a, b))

@@ -2,6 +2,7 @@
 import type { ControllerStatus } from '../../reconcile/index.ts';
 import { ISSUE } from './common.ts';
 import { BOOLEAN, type FromSchema, INTEGER, NULLABLE_STRING, object, orNull, STRING } from './schema.ts';
+import { SHADOW_ENTRY } from './shadow.ts';
 
 /** Where an object was read from: a file and line, a Kubernetes object, or the API. */
 const ORIGIN = { type: 'object', required: ['kind'] } as const;
@@ -66,6 +67,8 @@ export const STATUS = object(
       },
     },
     reconcile: RECONCILE_STATUS,
+    /** Versions in shadow, and those shadow runs counted: each with its agreement so far. */
+    shadows: { type: 'array', items: SHADOW_ENTRY },
     unreadable_documents: {
       type: 'array',
       items: {
@@ -75,7 +78,7 @@ export const STATUS = object(
       },
     },
   },
-  ['revision', 'synced', 'objects', 'unreadable_documents'],
+  ['revision', 'synced', 'objects', 'unreadable_documents', 'shadows'],
 );
 
 const isoTime = (ms: number): string => new Date(ms).toISOString();

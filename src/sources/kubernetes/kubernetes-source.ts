@@ -1,20 +1,38 @@
 /**
- * The Kubernetes source: informers on the three railyard.dev kinds, in each watched namespace (or
- * all of them), as a `Source`: every informer event only says "something may have changed", and
- * `view()` then reads the latest state of every cache, never an event's delta, so repeats and
- * relists are harmless. A watch that fails keeps its cache (the last view) while it restarts.
+ * The Kubernetes source: informers on the namespaced railyard.dev kinds, in each watched
+ * namespace (or all of them), on the cluster-scoped GuardrailFloors, and on the Namespaces
+ * themselves (read-only: their labels are what floor selectors read), as a `Source`: every
+ * informer event only says "something may have changed", and `view()` then reads the latest state
+ * of every cache, never an event's delta, so repeats and relists are harmless. A watch that fails
+ * keeps its cache (the last view) while it restarts.
  *
  * An event that cannot change the view (same uid and generation as the object the last view
- * read, not being deleted: a status write, a label) does not call `changed`: the operator's own
- * status writes would otherwise each start a pass over everything. `onObjectChange` listeners
- * still hear of every event, with its key.
+ * read, not being deleted: a status write, a label; for a Namespace, labels of watched namespaces
+ * unchanged) does not call `changed`: the operator's own status writes would otherwise each start
+ * a pass over everything. `onObjectChange` listeners still hear of every railyard.dev object's
+ * event, with its key.
  *
- * The caches keep only what Railyard reads of an object (`slimObject`): 10,000 objects as the API
- * server sends them took most of the operator's heap in their managedFields alone.
+ * The caches keep only what Railyard reads of an object (`slimObject`, `slimNamespace`): 10,000
+ * objects as the API server sends them took most of the operator's heap in their managedFields
+ * alone.
  */
-import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { DeclaredInput, RejectedDocument } from '../../engine/index.ts';
-import { type Key, KINDS, type Kind, type Origin, type Resource } from '../../engine/index.ts';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Namespace,
+} from '@kubernetes/client-node';
+import type { DeclaredInput, Labels, RejectedDocument } from '../../engine/index.ts';
+import {
+  CLUSTER_SCOPE,
+  isClusterScoped,
+  type Key,
+  KINDS,
+  type Kind,
+  type Origin,
+  type Resource,
+} from '../../engine/index.ts';
 import { type InformerOptions, RestartingInformer } from '../../kube/index.ts';
 import { validateDocument } from '../../schema/index.ts';
 import type { Source, SourceTrouble } from '../source.ts';
@@ -25,6 +43,7 @@ export const PLURALS: Readonly<Record<Kind, string>> = {
   Policy: 'policies',
   PolicyAttachment: 'policyattachments',
   Guardrail: 'guardrails',
+  GuardrailFloor: 'guardrailfloors',
 };
 
 /** A railyard.dev object as the informers hold it. */
@@ -42,9 +61,14 @@ type Checked = { ok: true; resource: Resource } | { ok: false; rejected: Rejecte
 
 export class KubernetesSource implements Source {
   readonly #informers: { kind: Kind; informer: RestartingInformer<CustomObject> }[] = [];
+  /** Every Namespace, for the labels floor selectors read (only those watched are used). */
+  readonly #namespaces: RestartingInformer<V1Namespace>;
+  readonly #watched: ReadonlySet<string> | undefined;
+  /** The last labels map handed out: the same object while no namespace or label changed. */
+  #labels: { readonly signature: string; readonly map: ReadonlyMap<string, Labels> } | undefined;
   /** Validated documents by key, re-used while uid and generation are unchanged (stable identity). */
   #memo = new Map<string, Memo>();
-  readonly #everSynced = new Set<RestartingInformer<CustomObject>>();
+  readonly #everSynced = new Set<RestartingInformer<KubernetesObject>>();
   readonly #objectListeners = new Set<(key: Key) => void>();
   #unhealthySince: number | undefined;
 
@@ -52,8 +76,20 @@ export class KubernetesSource implements Source {
   constructor(o: KubernetesSourceOptions) {
     const api = o.kubeConfig.makeApiClient(CustomObjectsApi);
     const targets = o.namespaces.length === 0 ? [undefined] : o.namespaces;
+    this.#watched = o.namespaces.length === 0 ? undefined : new Set(o.namespaces);
     for (const kind of KINDS) {
       const plural = PLURALS[kind];
+      if (isClusterScoped(kind)) {
+        const informer = new RestartingInformer<CustomObject>({
+          ...o.informer,
+          transform: slimObject,
+          kubeConfig: o.kubeConfig,
+          path: `/apis/${GROUP}/${VERSION}/${plural}`,
+          list: () => api.listClusterCustomObject({ group: GROUP, version: VERSION, plural }),
+        });
+        this.#informers.push({ kind, informer });
+        continue;
+      }
       for (const namespace of targets) {
         const informer = new RestartingInformer<CustomObject>({
           ...o.informer,
@@ -75,6 +111,19 @@ export class KubernetesSource implements Source {
         this.#informers.push({ kind, informer });
       }
     }
+    const core = o.kubeConfig.makeApiClient(CoreV1Api);
+    this.#namespaces = new RestartingInformer<V1Namespace>({
+      ...(o.informer as Partial<InformerOptions<V1Namespace>> | undefined),
+      transform: slimNamespace,
+      kubeConfig: o.kubeConfig,
+      path: '/api/v1/namespaces',
+      list: () => core.listNamespace(),
+    });
+  }
+
+  /** Every informer: the railyard.dev kinds', then the Namespaces'. */
+  #all(): RestartingInformer<KubernetesObject>[] {
+    return [...this.#informers.map(({ informer }) => informer), this.#namespaces];
   }
 
   /** Starts every informer; resolves after each made its first attempt (failures keep retrying). */
@@ -82,18 +131,24 @@ export class KubernetesSource implements Source {
     for (const { kind, informer } of this.#informers) {
       informer.onChange((ref) => {
         this.#noteHealth(informer);
+        // A cluster-scoped object's ref has namespace '' (CLUSTER_SCOPE), as its key does.
         const key: Key = { kind, namespace: ref.namespace, name: ref.name };
         for (const cb of this.#objectListeners) cb(key);
         if (this.#viewChanges(key, informer.get(ref.name, ref.namespace))) changed();
       });
     }
-    await Promise.all(this.#informers.map(({ informer }) => informer.start(signal)));
-    for (const { informer } of this.#informers) this.#noteHealth(informer);
+    this.#namespaces.onChange(() => {
+      this.#noteHealth(this.#namespaces);
+      const before = this.#labels?.map;
+      if (this.#namespaceLabels() !== before) changed();
+    });
+    await Promise.all(this.#all().map((informer) => informer.start(signal)));
+    for (const informer of this.#all()) this.#noteHealth(informer);
     changed();
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
+    await Promise.all(this.#all().map((informer) => informer.stop()));
   }
 
   /**
@@ -120,42 +175,43 @@ export class KubernetesSource implements Source {
 
   /** True once every informer has listed at least once: the caches are a complete view. */
   synced(): boolean {
-    for (const { informer } of this.#informers) {
+    for (const informer of this.#all()) {
       this.#noteHealth(informer);
       if (!this.#everSynced.has(informer)) return false;
     }
     return true;
   }
 
-  #noteHealth(informer: RestartingInformer<CustomObject>): void {
+  #noteHealth(informer: RestartingInformer<KubernetesObject>): void {
     if (informer.healthy()) this.#everSynced.add(informer);
   }
 
   /** Since when an informer has not been listed and watching, with its last error; undefined while all are. */
   trouble(): SourceTrouble | undefined {
-    const failing = this.#informers.filter(({ informer }) => !informer.healthy());
+    const all = this.#all();
+    const failing = all.filter((informer) => !informer.healthy());
     if (failing.length === 0) {
       this.#unhealthySince = undefined;
       return undefined;
     }
     this.#unhealthySince ??= Date.now();
-    const first = failing[0]?.informer.stats().lastError;
+    const first = failing[0]?.stats().lastError;
     return {
       since: this.#unhealthySince,
-      message: `${failing.length} of ${this.#informers.length} watches of railyard.dev objects are restarting${first ? ` (last error: ${first.message})` : ''}; check that the API server is reachable and the CRDs are installed`,
+      message: `${failing.length} of ${all.length} watches of railyard.dev objects and Namespaces are restarting${first ? ` (last error: ${first.message})` : ''}; check that the API server is reachable and the CRDs are installed`,
     };
   }
 
   /** Restart count over every informer (`informer_restarts_total`). */
   restarts(): number {
-    return this.#informers.reduce((n, { informer }) => n + informer.stats().restarts, 0);
+    return this.#all().reduce((n, informer) => n + informer.stats().restarts, 0);
   }
 
   /** The cached object for `key`, or undefined. */
   object(key: Key): CustomObject | undefined {
     for (const { kind, informer } of this.#informers) {
       if (kind !== key.kind) continue;
-      const obj = informer.get(key.name, key.namespace);
+      const obj = isClusterScoped(kind) ? informer.get(key.name) : informer.get(key.name, key.namespace);
       if (obj) return obj;
     }
     return undefined;
@@ -172,24 +228,45 @@ export class KubernetesSource implements Source {
     const rejected: RejectedDocument[] = [];
     const memo = new Map<string, Memo>();
     for (const { kind, informer } of this.#informers) {
+      const cluster = isClusterScoped(kind);
       for (const obj of informer.list()) {
         const meta = obj.metadata ?? {};
-        if (meta.deletionTimestamp || !meta.name || !meta.namespace) continue;
-        const mk = `${kind}/${meta.namespace}/${meta.name}`;
+        if (meta.deletionTimestamp || !meta.name || (!cluster && !meta.namespace)) continue;
+        const namespace = cluster ? CLUSTER_SCOPE : (meta.namespace as string);
+        const mk = `${kind}/${namespace}/${meta.name}`;
         const uid = meta.uid ?? '';
         const generation = meta.generation;
         const before = this.#memo.get(mk);
         const checked =
           before && before.uid === uid && before.generation === generation
             ? before.doc
-            : check(kind, obj, meta.namespace, meta.name);
+            : check(kind, obj, namespace, meta.name);
         memo.set(mk, { uid, generation, doc: checked });
         if (checked.ok) resources.push(checked.resource);
         else rejected.push(checked.rejected);
       }
     }
     this.#memo = memo;
-    return { resources, rejected };
+    return { resources, rejected, namespaceLabels: this.#namespaceLabels() };
+  }
+
+  /**
+   * The labels of every watched namespace that exists (not being deleted), the same map object as
+   * last time when none changed: the pass then knows at a glance that floor selectors select what
+   * they did.
+   */
+  #namespaceLabels(): ReadonlyMap<string, Labels> {
+    const entries: [string, Labels][] = [];
+    for (const ns of this.#namespaces.list()) {
+      const name = ns.metadata?.name;
+      if (!name || ns.metadata?.deletionTimestamp) continue;
+      if (this.#watched && !this.#watched.has(name)) continue;
+      entries.push([name, { ...(ns.metadata?.labels ?? {}) }]);
+    }
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const signature = JSON.stringify(entries);
+    if (this.#labels?.signature !== signature) this.#labels = { signature, map: new Map(entries) };
+    return this.#labels.map;
   }
 }
 
@@ -226,13 +303,31 @@ export function slimObject(obj: CustomObject): CustomObject {
   };
 }
 
+/** What the cache keeps of a Namespace: its name, labels and whether it is being deleted. Pure. */
+export function slimNamespace(ns: V1Namespace): V1Namespace {
+  const m = ns.metadata ?? {};
+  return {
+    metadata: {
+      ...(m.name === undefined ? {} : { name: m.name }),
+      ...(m.uid === undefined ? {} : { uid: m.uid }),
+      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+      ...(m.labels === undefined ? {} : { labels: m.labels }),
+      ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
+    },
+  };
+}
+
 /** One cached object through the schema: only the fields a document has (the server adds the rest). */
 function check(kind: Kind, obj: CustomObject, namespace: string, name: string): Checked {
   const generation = obj.metadata?.generation;
   const doc = {
     apiVersion: obj.apiVersion ?? `${GROUP}/${VERSION}`,
     kind: obj.kind ?? kind,
-    metadata: { name, namespace, ...(generation === undefined ? {} : { generation }) },
+    metadata: {
+      name,
+      ...(isClusterScoped(kind) ? {} : { namespace }),
+      ...(generation === undefined ? {} : { generation }),
+    },
     spec: obj.spec,
   };
   const origin: Origin = { kind: 'kubernetes', namespace, name };

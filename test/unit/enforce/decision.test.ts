@@ -240,3 +240,78 @@ describe('createDecider with webhook guardrails', () => {
     });
   });
 });
+
+describe('createDecider with a guardrail floor', () => {
+  const floor = (guardrails: string, namespaces = '[default]') =>
+    `apiVersion: railyard.dev/v1alpha1\nkind: GuardrailFloor\nmetadata: {name: security}\nspec: {guardrails: ${guardrails}, namespaces: ${namespaces}}\n---\n`;
+  const floored = () =>
+    appFrom(
+      CATALOG +
+        floor('[words, email-mask]') +
+        policy(
+          'lenient',
+          '{guardrails: {add: [words]}, pipeline: {mode: pre_call, steps: [{guardrail: words, onFail: allow}]}}',
+          'teams: [p]',
+        ) +
+        policy('unmasked', '{guardrails: {add: [inject], remove: [email-mask]}}', 'teams: [u]'),
+    );
+  const decider = (registry: Registry) =>
+    createDecider({ snapshot: () => registry.snapshot(), synced: () => true, defaultNamespace: 'default' });
+
+  test('a pipeline step with onFail: allow does not neutralise the floor: it runs on its own and blocks', async () => {
+    const d = await decider(await floored())(base({ context: { teamAlias: 'p' }, messages: user('falcon') }));
+    expect(d.verdict).toEqual({
+      kind: 'block',
+      policy: 'floor:security',
+      guardrail: 'words',
+      message: "Blocked by guardrail floor 'security', guardrail 'words': Blocked keyword detected: KEYWORD",
+    });
+    expect(d.guardrails.map((g) => [g.guardrail, g.via, g.outcome])).toEqual([
+      ['words', 'pipeline:lenient', 'fail'],
+      ['email-mask', 'floor:security', 'pass'],
+      ['words', 'floor:security', 'fail'],
+    ]);
+  });
+
+  test("a team policy's removal of a floor guardrail has no effect: the mask still applies", async () => {
+    const d = await decider(await floored())(
+      base({ context: { teamAlias: 'u' }, messages: user('mail jane@example.com') }),
+    );
+    expect(d.verdict).toEqual({
+      kind: 'mask',
+      messages: [system, { role: 'user', content: 'mail [EMAIL]' }],
+    });
+  });
+
+  test('a request no policy matches gets the floor', async () => {
+    const d = await decider(await floored())(
+      base({ context: { teamAlias: 'nobody' }, messages: user('mail jane@example.com') }),
+    );
+    expect(d.verdict.kind).toBe('mask');
+    expect(d.policies).toEqual([]);
+  });
+
+  test('a floor guardrail missing from the catalog: cannot decide, naming the floor', async () => {
+    const app = await appFrom(CATALOG + floor('[pii-strict]'));
+    expect((await decider(app)(base({}))).verdict).toEqual({
+      kind: 'cannot_decide',
+      reason: `guardrail 'pii-strict' of GuardrailFloor 'security' is not in the guardrail catalog of namespace "default"`,
+    });
+  });
+
+  test('a namespace the floor does not select: the lenient pipeline lets the keyword through', async () => {
+    const app = await appFrom(
+      CATALOG +
+        floor('[words]', '[elsewhere]') +
+        policy(
+          'lenient',
+          '{guardrails: {add: [words]}, pipeline: {mode: pre_call, steps: [{guardrail: words, onFail: allow}]}}',
+          'teams: [p]',
+        ),
+    );
+    const d = await decider(app)(
+      base({ namespace: 'default', context: { teamAlias: 'p' }, messages: user('falcon') }),
+    );
+    expect(d.verdict).toEqual({ kind: 'allow' });
+  });
+});

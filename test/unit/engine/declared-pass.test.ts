@@ -9,7 +9,7 @@ import {
   reconcileDeclared,
   resourceKey,
 } from '../../../src/engine/index.ts';
-import { edit, random, randomResource, sameKeyVariant } from './random-resources.ts';
+import { edit, random, randomLabels, randomResource, sameKeyVariant } from './random-resources.ts';
 
 const origin = { kind: 'file', path: 'p.yaml', line: 1 } as const;
 const guardrail = (name: string): Resource => ({
@@ -428,9 +428,12 @@ function passBothWays(
 }
 
 describe('reconcileDeclared, incremental', () => {
-  for (const seed of [11, 12, 13, 14]) {
-    test(`a pass from the previous memo equals a pass without it over 150 random edits (seed ${seed})`, () => {
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    // Seeds 15 and 16 run where namespaces have labels (Kubernetes mode), which change now and then.
+    const withLabels = seed >= 15;
+    test(`a pass from the previous memo equals a pass without it over 150 random edits (seed ${seed}${withLabels ? ', namespace labels' : ''})`, () => {
       const rnd = random(seed);
+      let labels = withLabels ? randomLabels(rnd) : undefined;
       let resources: Resource[] = [];
       let incremental = emptyDeclaredState();
       let full = emptyDeclaredState();
@@ -440,7 +443,8 @@ describe('reconcileDeclared, incremental', () => {
           : [];
       for (let step = 0; step < 150; step++) {
         resources = edit(rnd, resources, step);
-        const input = { resources, rejected: [] };
+        if (labels && rnd() < 0.1) labels = randomLabels(rnd);
+        const input = { resources, rejected: [], ...(labels ? { namespaceLabels: labels } : {}) };
         const opts = () => ({ env: envFor(`s${step}`), checkGuardrailConfig: check });
         const { a, b } = passBothWays(incremental, full, input, opts, step);
         incremental = a.next;
@@ -473,4 +477,122 @@ describe('reconcileDeclared, incremental', () => {
       }
     });
   }
+});
+
+describe('reconcileDeclared with guardrail floors', () => {
+  const floor = (
+    name: string,
+    spec: Partial<Extract<Resource, { kind: 'GuardrailFloor' }>['spec']>,
+  ): Resource => ({
+    kind: 'GuardrailFloor',
+    namespace: '',
+    name,
+    origin,
+    spec: { guardrails: ['g-a'], namespaces: ['ns'], ...spec },
+  });
+  const removing = policy('team', ['g-b'], { guardrails: { add: ['g-b'], remove: ['g-a'] } });
+  const floorStatus = (s: DeclaredState, name: string) => s.statuses.get(`GuardrailFloor//${name}`);
+  const floorCondition = (s: DeclaredState, name: string, type: string) =>
+    floorStatus(s, name)?.conditions.find((c) => c.type === type);
+
+  test('a policy that removes a mandatory guardrail stays valid and says the removal has no effect', () => {
+    const { next } = pass(emptyDeclaredState(), { resources: [...catalog, floor('security', {}), removing] });
+    const issues = status(next, 'Policy', 'team')?.issues;
+    expect(issues).toEqual([
+      {
+        code: 'mandatory_guardrail',
+        severity: 'warning',
+        path: 'spec.guardrails.remove',
+        message: '`g-a` is mandatory in namespace ns (GuardrailFloor "security"): its removal has no effect',
+      },
+    ]);
+    expect(condition(next, 'Policy', 'team', 'Accepted')).toMatchObject({ status: 'True', reason: 'Valid' });
+    expect(condition(next, 'Policy', 'team', 'Accepted')?.message).toContain('its removal has no effect');
+    expect(condition(next, 'Policy', 'team', 'Ready')).toMatchObject({ status: 'True' });
+    expect(next.floors.get('ns')).toEqual([{ guardrail: 'g-a', floor: 'security' }]);
+  });
+
+  test('where the floor does not apply, the removal is not mentioned', () => {
+    const { next } = pass(emptyDeclaredState(), {
+      resources: [...catalog, floor('security', { namespaces: ['other'] }), removing],
+    });
+    expect(status(next, 'Policy', 'team')?.issues).toEqual([]);
+    expect(floorStatus(next, 'security')?.floor?.namespaces).toEqual(['other']);
+  });
+
+  test('a floor is Ready where every selected namespace with a catalog has its guardrails', () => {
+    const { next } = pass(emptyDeclaredState(), {
+      resources: [...catalog, floor('security', { namespaces: ['*'] }), removing],
+    });
+    const s = floorStatus(next, 'security');
+    expect(s?.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Accepted', 'True', 'Valid'],
+      ['Ready', 'True', 'Enforced'],
+    ]);
+    expect(s?.floor).toEqual({ namespaces: ['ns'], missing: [] });
+  });
+
+  test('a floor whose guardrail a selected namespace lacks is not Ready, and names it', () => {
+    const { next } = pass(emptyDeclaredState(), {
+      resources: [...catalog, floor('security', { guardrails: ['g-a', 'secrets'] })],
+    });
+    const s = floorStatus(next, 'security');
+    expect(s?.floor?.missing).toEqual([{ namespace: 'ns', guardrails: ['secrets'] }]);
+    const ready = s?.conditions.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'GuardrailNotFound' });
+    expect(ready?.message).toContain(
+      '"secrets" of this floor is not in the guardrail catalog of namespace "ns"',
+    );
+  });
+
+  test('a label selector is an error where namespaces have no labels, and selects by labels where they do', () => {
+    const selecting = floor('pci', {
+      namespaces: [],
+      namespaceSelector: { matchLabels: { pci: 'true' }, matchExpressions: [] },
+    });
+    const directory = pass(emptyDeclaredState(), { resources: [...catalog, selecting, removing] }).next;
+    expect(floorCondition(directory, 'pci', 'Accepted')).toMatchObject({ status: 'False' });
+    expect(floorStatus(directory, 'pci')?.issues[0]?.path).toBe('spec.namespaceSelector');
+    expect(directory.floors.size).toBe(0);
+    expect(status(directory, 'Policy', 'team')?.issues).toEqual([]);
+
+    const labels = new Map([
+      ['ns', { pci: 'true' }],
+      ['other', { pci: 'false' }],
+    ]);
+    const cluster = pass(emptyDeclaredState(), {
+      resources: [...catalog, selecting, removing],
+      namespaceLabels: labels,
+    }).next;
+    expect(floorCondition(cluster, 'pci', 'Accepted')).toMatchObject({ status: 'True' });
+    expect(floorStatus(cluster, 'pci')?.floor?.namespaces).toEqual(['ns']);
+    expect(status(cluster, 'Policy', 'team')?.issues.map((i) => i.code)).toEqual(['mandatory_guardrail']);
+  });
+
+  test('an invalid edit of a floor keeps its last good version in force', () => {
+    const first = pass(emptyDeclaredState(), {
+      resources: [...catalog, floor('security', {}), removing],
+    }).next;
+    const broken = floor('security', { namespaces: [] });
+    const { next } = pass(first, { resources: [...catalog, broken, removing] });
+    expect(floorCondition(next, 'security', 'Accepted')).toMatchObject({ status: 'False' });
+    expect(floorCondition(next, 'security', 'Ready')?.message).toContain(
+      'the last good version keeps serving',
+    );
+    expect(next.floors.get('ns')).toEqual([{ guardrail: 'g-a', floor: 'security' }]);
+    expect(status(next, 'Policy', 'team')?.issues.map((i) => i.code)).toEqual(['mandatory_guardrail']);
+  });
+
+  test('a floor deleted: the removal takes effect again and the warning goes', () => {
+    const first = pass(emptyDeclaredState(), {
+      resources: [...catalog, floor('security', {}), removing],
+    }).next;
+    const { next, changes } = pass(first, { resources: [...catalog, removing] });
+    expect(next.floors.size).toBe(0);
+    expect(status(next, 'Policy', 'team')?.issues).toEqual([]);
+    expect(changes).toContainEqual({
+      kind: 'removed',
+      key: { kind: 'GuardrailFloor', namespace: '', name: 'security' },
+    });
+  });
 });

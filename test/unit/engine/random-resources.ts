@@ -16,11 +16,17 @@ const NAMESPACES = ['a', 'b'];
 const POLICIES = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
 const GUARDRAILS = ['g0', 'g1', 'g2'];
 
-/** A random object from a small universe, so that names collide: parents, cycles, duplicates, catalogs. */
+const FLOORS = ['fl0', 'fl1'];
+
+/**
+ * A random object from a small universe, so that names collide: parents, cycles, duplicates,
+ * catalogs, and floors (cluster-scoped) that make some policies' removals mandatory.
+ */
 export function randomResource(rnd: () => number, line: number): Resource {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const namespace = pick(NAMESPACES);
   const origin = { kind: 'file', path: `f${Math.floor(rnd() * 4)}.yaml`, line } as const;
+  if (rnd() < 0.08) return randomFloor(rnd, pick, origin);
   const roll = rnd();
   if (roll < 0.55) {
     const add = GUARDRAILS.filter(() => rnd() < 0.4);
@@ -42,7 +48,9 @@ export function randomResource(rnd: () => number, line: number): Resource {
             }
           : {}),
         ...(rnd() < 0.1 ? { condition: { model: '(' } } : {}),
-        versionStatus: 'production',
+        // Sometimes a draft, sometimes in shadow (the status reports the version it names).
+        versionStatus: rnd() < 0.15 ? 'draft' : 'production',
+        ...(rnd() < 0.15 ? { shadow: { sampleRate: 0.5 } } : {}),
       },
     } as Resource;
   }
@@ -75,6 +83,49 @@ export function randomResource(rnd: () => number, line: number): Resource {
       config: rnd() < 0.5 ? { url: 'https://x' } : {},
     },
   } as Resource;
+}
+
+/**
+ * A floor over the namespaces by name, `*` or a label selector (an error where namespaces have no
+ * labels), sometimes with no namespaces at all (an error).
+ */
+function randomFloor(
+  rnd: () => number,
+  pick: <T>(xs: readonly T[]) => T,
+  origin: Resource['origin'],
+): Resource {
+  const roll = rnd();
+  const namespaces = roll < 0.45 ? NAMESPACES.filter(() => rnd() < 0.6) : roll < 0.7 ? ['*'] : [];
+  return {
+    kind: 'GuardrailFloor',
+    namespace: '',
+    name: pick(FLOORS),
+    origin,
+    spec: {
+      guardrails: [pick(GUARDRAILS), ...(rnd() < 0.3 ? [pick(GUARDRAILS)] : [])]
+        .filter((g, i, all) => all.indexOf(g) === i)
+        .sort(),
+      namespaces,
+      ...(roll >= 0.7 && rnd() < 0.8
+        ? {
+            namespaceSelector: {
+              matchLabels: rnd() < 0.5 ? { tier: pick(['prod', 'dev']) } : {},
+              matchExpressions: [],
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Labels for the namespaces of the universe (and one more), changing with `rnd`. */
+export function randomLabels(rnd: () => number): Map<string, Readonly<Record<string, string>>> {
+  return new Map(
+    [...NAMESPACES, 'c'].map((ns): [string, Readonly<Record<string, string>>] => [
+      ns,
+      rnd() < 0.5 ? { tier: rnd() < 0.5 ? 'prod' : 'dev' } : {},
+    ]),
+  );
 }
 
 /** One edit of the declared set: add, replace, remove or move an object. */

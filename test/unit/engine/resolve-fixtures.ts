@@ -1,6 +1,11 @@
 /** Terse builders of engine inputs for the resolution tests. */
 import { buildPolicyIndex, type PolicyIndex } from '../../../src/engine/index.ts';
-import type { AttachmentRecord, Condition, PolicyVersion } from '../../../src/engine/types.ts';
+import type {
+  AttachmentRecord,
+  Condition,
+  FloorGuardrail,
+  PolicyVersion,
+} from '../../../src/engine/types.ts';
 
 export type PolicySketch = {
   readonly inherit?: string;
@@ -66,9 +71,11 @@ export function attachmentRecord(a: AttachmentSketch): AttachmentRecord {
 export function indexOf(
   policies: Readonly<Record<string, PolicySketch>>,
   attachments: readonly AttachmentSketch[],
+  floor: readonly FloorGuardrail[] = [],
 ): PolicyIndex {
   return buildPolicyIndex({
     policies: Object.entries(policies).map(([name, p]) => ({ version: policyVersion(name, p) })),
     attachments: attachments.map(attachmentRecord),
+    floor,
   });
 }

@@ -9,6 +9,7 @@ import { resolve } from '../../../src/engine/resolve.ts';
 import type {
   AttachmentRecord,
   AttachmentSpec,
+  FloorGuardrail,
   PolicyVersion,
   RequestContext,
   Resolution,
@@ -65,8 +66,14 @@ const scenarioArb = fc
     policies: fc.uniqueArray(fc.tuple(fc.constantFrom(...NAMES), policyArb), { selector: ([n]) => n }),
     attachments: fc.array(attachmentArb, { maxLength: 12 }),
     contexts: fc.array(contextArb, { minLength: 1, maxLength: 5 }),
+    // A namespace's floor: mandatory guardrails (sometimes none), from one or two floors.
+    floor: fc.subarray(GUARDRAILS, { maxLength: 2 }),
+    floorNames: fc.constantFrom(['f1'], ['f1', 'f2']),
   })
   .map((s) => ({
+    floor: s.floor
+      .flatMap((guardrail) => s.floorNames.map((floor) => ({ guardrail, floor })))
+      .sort((a, b) => (a.guardrail < b.guardrail ? -1 : a.guardrail > b.guardrail ? 1 : 0)),
     versions: s.policies.map(([name, p]) => policyVersion(name, p)),
     attachments: s.attachments.map((a, i) =>
       attachmentRecord({ ...a, id: `a${String(i).padStart(2, '0')}` }),
@@ -133,7 +140,9 @@ function naiveResolve(
   versions: PolicyVersion[],
   attachments: AttachmentRecord[],
   ctx: RequestContext,
+  floor: readonly FloorGuardrail[] = [],
 ): Resolution {
+  const mandatory = new Set(floor.map((e) => e.guardrail));
   const byName = new Map(versions.map((v) => [v.policyName, v]));
   const ordered = [...attachments].sort(
     (a, b) =>
@@ -153,7 +162,7 @@ function naiveResolve(
     for (const level of chain) {
       if (!naiveCondition(level, ctx.model)) continue;
       for (const g of level.content.guardrails.add) set.add(g);
-      for (const g of level.content.guardrails.remove) set.delete(g);
+      for (const g of level.content.guardrails.remove) if (!mandatory.has(g)) set.delete(g);
     }
     matchedPolicies.push({
       policyName: v.policyName,
@@ -168,8 +177,10 @@ function naiveResolve(
       })),
     });
   }
-  const effectiveGuardrails = [...new Set(matchedPolicies.flatMap((m) => m.guardrailsAdded))].sort();
-  return { effectiveGuardrails, matchedPolicies };
+  const effectiveGuardrails = [
+    ...new Set([...matchedPolicies.flatMap((m) => m.guardrailsAdded), ...mandatory]),
+  ].sort();
+  return { effectiveGuardrails, matchedPolicies, floor };
 }
 
 const RUNS = { numRuns: 300 };
@@ -177,12 +188,24 @@ const RUNS = { numRuns: 300 };
 describe('resolve (properties)', () => {
   test('the indexed resolution equals a naive linear scan, first time and remembered', () => {
     fc.assert(
-      fc.property(scenarioArb, ({ versions, attachments, contexts }) => {
-        const index = buildPolicyIndex({ policies: versions.map((version) => ({ version })), attachments });
-        const want = contexts.map((ctx) => naiveResolve(versions, attachments, ctx));
+      fc.property(scenarioArb, ({ versions, attachments, contexts, floor }) => {
+        const index = buildPolicyIndex({
+          policies: versions.map((version) => ({ version })),
+          attachments,
+          floor,
+        });
+        const want = contexts.map((ctx) => naiveResolve(versions, attachments, ctx, floor));
         expect(contexts.map((ctx) => resolve(index, ctx))).toEqual(want);
         // Through the answer cache: the second pass answers from it, asked with equal copies of the contexts.
-        const view = { namespace: 'default', index, histories: [], attachments: [], guardrails: new Map() };
+        const view = {
+          namespace: 'default',
+          index,
+          histories: [],
+          attachments: [],
+          guardrails: new Map(),
+          floor: index.floor,
+          shadows: [],
+        };
         const snapshot = {
           revision: 1,
           serial: 1,
@@ -220,6 +243,23 @@ describe('resolve (properties)', () => {
         for (const ctx of s.contexts) {
           expect(JSON.stringify(resolve(shuffled, ctx))).toBe(JSON.stringify(resolve(original, ctx)));
         }
+      }),
+      RUNS,
+    );
+  });
+
+  test('an index rebuilt from the previous one with another floor answers as one built afresh', () => {
+    const twoFloors = fc.record({ a: scenarioArb, b: scenarioArb });
+    fc.assert(
+      fc.property(twoFloors, ({ a, b }) => {
+        const input = { policies: a.versions.map((version) => ({ version })), attachments: a.attachments };
+        const before = buildPolicyIndex({ ...input, floor: a.floor });
+        const rebuilt = buildPolicyIndex({ ...input, floor: b.floor }, before);
+        const fresh = buildPolicyIndex({ ...input, floor: b.floor });
+        for (const ctx of a.contexts) expect(resolve(rebuilt, ctx)).toEqual(resolve(fresh, ctx));
+        // And back: the floor of the first build is not left behind in the rebuilt one.
+        const back = buildPolicyIndex({ ...input, floor: a.floor }, rebuilt);
+        for (const ctx of a.contexts) expect(resolve(back, ctx)).toEqual(resolve(before, ctx));
       }),
       RUNS,
     );

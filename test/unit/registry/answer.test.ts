@@ -12,7 +12,15 @@ import { indexOf } from '../engine/resolve-fixtures.ts';
 
 /** A snapshot serving `index` as namespace `default`, with nothing else. */
 function snapshotOf(index: PolicyIndex, revision = 1): Snapshot {
-  const view = { namespace: 'default', index, histories: [], attachments: [], guardrails: new Map() };
+  const view = {
+    namespace: 'default',
+    index,
+    histories: [],
+    attachments: [],
+    guardrails: new Map(),
+    floor: index.floor,
+    shadows: [],
+  };
   return {
     revision,
     serial: revision,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Registry } from '../../../src/registry/index.ts';
+import { answer, chooseNamespace, Registry } from '../../../src/registry/index.ts';
 import { resourcesFromText } from '../../../src/resources/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
 
@@ -99,3 +99,59 @@ describe('the snapshot revision: a digest of what is served', () => {
     expect(r.snapshot().revision).not.toBe(first.revision);
   });
 });
+
+describe('namespaces a floor makes served', () => {
+  const yaml = (floorNamespaces: string) => `apiVersion: railyard.dev/v1alpha1
+kind: Policy
+metadata: {name: p, namespace: ai}
+spec: {guardrails: {add: [g]}}
+---
+apiVersion: railyard.dev/v1alpha1
+kind: PolicyAttachment
+metadata: {name: all, namespace: ai}
+spec: {policy: p, scope: "*"}
+---
+apiVersion: railyard.dev/v1alpha1
+kind: GuardrailFloor
+metadata: {name: f}
+spec: {guardrails: [pii], namespaces: ${floorNamespaces}}`;
+  const snapshotOf = async (floorNamespaces: string, labels?: Map<string, Record<string, string>>) => {
+    const app = new Registry({ store: createMemoryStore() });
+    await app.load();
+    const file = resourcesFromText('/t/x.yaml', yaml(floorNamespaces), 'default');
+    await app.applyDeclared({
+      resources: file.resources,
+      rejected: [],
+      ...(labels ? { namespaceLabels: labels } : {}),
+    });
+    return app.snapshot();
+  };
+
+  test('a namespace named by a floor is served with the floor alone', async () => {
+    const s = await snapshotOf('[sandbox]');
+    expect([...s.namespaces.keys()]).toEqual(['ai', 'sandbox']);
+    expect(resolveIn(s, 'sandbox')).toEqual(['pii']);
+  });
+
+  test('a request that names no namespace still goes to the only one with objects of its own', async () => {
+    const s = await snapshotOf('[sandbox]');
+    expect(chooseNamespace(s, undefined, 'default')).toMatchObject({ ok: true, view: { namespace: 'ai' } });
+    // Kubernetes mode, "*": every namespace that exists is served, the choice is the same.
+    const k = await snapshotOf(
+      '["*"]',
+      new Map([
+        ['ai', {}],
+        ['kube-system', {}],
+        ['team-b', {}],
+      ]),
+    );
+    expect([...k.namespaces.keys()]).toEqual(['ai', 'kube-system', 'team-b']);
+    expect(chooseNamespace(k, undefined, 'default')).toMatchObject({ ok: true, view: { namespace: 'ai' } });
+    expect(resolveIn(k, 'ai')).toEqual(['g', 'pii']);
+  });
+});
+
+function resolveIn(s: Awaited<ReturnType<Registry['snapshot']>>, ns: string): readonly string[] {
+  const a = answer('resolve', s, { namespace: ns, context: {} }, { defaultNamespace: 'default' });
+  return a.ok ? a.value.effectiveGuardrails : [];
+}

@@ -45,6 +45,8 @@ describe('every CEL rule of the CRDs is enforced in TypeScript with the same mes
   test('the CRDs have CEL rules to mirror', () =>
     expect(rules.map((r) => `${r.kind} ${r.path}`).sort()).toEqual([
       'Guardrail spec',
+      'GuardrailFloor spec',
+      'GuardrailFloor spec.namespaceSelector',
       'Policy spec',
       'PolicyAttachment spec',
       'PolicyAttachment spec',

@@ -55,10 +55,11 @@ function checkedCase(c: Case): Case {
 
 /** The case as a whole document, alone in its own namespace (so that cases never see each other). */
 function documentOf(c: Case, i: number): Record<string, unknown> {
+  const cluster = c.object.kind === 'GuardrailFloor'; // cluster-scoped: no namespace
   return {
     apiVersion: 'railyard.dev/v1alpha1',
     kind: c.object.kind,
-    metadata: { name: `case-${i}`, namespace: `case-${i}` },
+    metadata: cluster ? { name: `case-${i}` } : { name: `case-${i}`, namespace: `case-${i}` },
     spec: c.object.spec,
   };
 }

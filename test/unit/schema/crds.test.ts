@@ -47,12 +47,22 @@ const expectedNames = {
   Policy: { plural: 'policies', shortNames: ['rypol'] },
   PolicyAttachment: { plural: 'policyattachments', shortNames: ['ryatt'] },
   Guardrail: { plural: 'guardrails', shortNames: ['rygr'] },
+  GuardrailFloor: { plural: 'guardrailfloors', shortNames: ['floor'] },
+} as const;
+
+/** Cluster-scoped kinds: platform admins own them, namespace owners only read them. */
+const expectedScope = {
+  Policy: 'Namespaced',
+  PolicyAttachment: 'Namespaced',
+  Guardrail: 'Namespaced',
+  GuardrailFloor: 'Cluster',
 } as const;
 
 const expectedColumns = {
-  Policy: ['Stage', 'Latest', 'Production', 'Ready', 'Reason', 'Degraded', 'Age'],
+  Policy: ['Stage', 'Latest', 'Production', 'Ready', 'Reason', 'Degraded', 'Shadow', 'Age'],
   PolicyAttachment: ['Policy', 'Priority', 'Ready', 'Age'],
   Guardrail: ['Type', 'Mode', 'Failure', 'Ready', 'Age'],
+  GuardrailFloor: ['Guardrails', 'Namespaces', 'Ready', 'Age'],
 } as const;
 
 /** The extra columns of `kubectl get -o wide` (priority 1). */
@@ -60,6 +70,7 @@ const expectedWideColumns = {
   Policy: ['PolicyName', 'Inherit', 'Pipeline', 'Guardrails'],
   PolicyAttachment: ['Scope', 'Teams', 'Keys', 'Models', 'Tags', 'Reason'],
   Guardrail: ['GuardrailName', 'Reason', 'URL', 'Description'],
+  GuardrailFloor: ['Selected', 'Reason', 'Description'],
 } as const;
 
 /**
@@ -98,14 +109,14 @@ describe.each(KINDS)('CRD %s', (kind) => {
   const spec = crd.document.spec as CrdSpec;
   const version = spec.versions[0];
 
-  test('is an apiextensions.k8s.io/v1 CRD of railyard.dev, namespaced, in category railyard', () => {
+  test('is an apiextensions.k8s.io/v1 CRD of railyard.dev, of its scope, in category railyard', () => {
     expect(crd.document.apiVersion).toBe('apiextensions.k8s.io/v1');
     expect(crd.document.kind).toBe('CustomResourceDefinition');
     expect((crd.document.metadata as { name: string }).name).toBe(
       `${expectedNames[kind].plural}.railyard.dev`,
     );
     expect(spec.group).toBe('railyard.dev');
-    expect(spec.scope).toBe('Namespaced');
+    expect(spec.scope).toBe(expectedScope[kind]);
     expect(spec.names).toMatchObject({ kind, plural: expectedNames[kind].plural, categories: ['railyard'] });
     expect(spec.names.shortNames).toEqual(expectedNames[kind].shortNames);
   });
@@ -176,6 +187,11 @@ const statusFields = [
     note: 'PolicyAttachment status says whether its policy has a production version',
     kind: 'PolicyAttachment' as const,
     fields: ['policyHasProduction'],
+  },
+  {
+    note: 'GuardrailFloor status says where it applies and what it lacks there',
+    kind: 'GuardrailFloor' as const,
+    fields: ['namespaceCount', 'namespaces', 'missingGuardrails'],
   },
 ];
 for (const c of statusFields) {

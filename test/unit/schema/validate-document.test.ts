@@ -39,7 +39,7 @@ describe('schema errors name the field and say what to do', () => {
     {
       note: 'unknown kind',
       doc: { ...policy({}), kind: 'Polcy' },
-      want: ['kind: must be one of Policy, PolicyAttachment, Guardrail (got "Polcy")'],
+      want: ['kind: must be one of Policy, PolicyAttachment, Guardrail, GuardrailFloor (got "Polcy")'],
     },
     {
       note: 'missing name',
@@ -69,7 +69,7 @@ describe('schema errors name the field and say what to do', () => {
       note: 'unknown field in spec',
       doc: policy({ foo: 1 }),
       want: [
-        'spec.foo: unknown field; remove it (allowed here: policyName, description, inherit, guardrails, condition, pipeline, versionStatus)',
+        'spec.foo: unknown field; remove it (allowed here: policyName, description, inherit, guardrails, condition, pipeline, versionStatus, shadow)',
       ],
     },
     {

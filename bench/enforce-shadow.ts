@@ -1,0 +1,130 @@
+/**
+ * Enforcement with a shadow running: the pre-call decision of `enforce.ts` (LiteLLM's Generic
+ * Guardrail API, the 2 KB healthcare prompt) on two real `railyard serve` processes over
+ * `examples/`, one of them with a draft of healthcare-compliance (v2: one more guardrail) in
+ * shadow at a sample rate of 1, so every call is decided twice; and the bare baseline answering a
+ * constant body of the same size. Each run measures all three, one at a time, the others paused.
+ * The shadow's p99 has its target from the same run: within 10% of the one without.
+ */
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchmarkCall } from '../src/enforce/index.ts';
+import { LITELLM_PATH } from '../src/http/index.ts';
+import type { Cores } from './cpus.ts';
+import type { EnforceOptions } from './enforce.ts';
+import { latencyRows } from './http-resolve.ts';
+import { type PacedResult, type PacedSpec, runPacedLoad } from './paced-load.ts';
+import type { Row } from './report.ts';
+import { AUTH_HEADERS, alone, startBaseline, startServe, waitReady } from './servers.ts';
+
+const EXAMPLES = join(import.meta.dirname, '..', 'examples');
+const CORES: Cores = 'shared';
+
+/** healthcare-compliance edited into a draft with one more guardrail, in shadow on every call. */
+const inShadow = (text: string): string =>
+  text
+    .replace(
+      'add: [phi-detector, pii-mask, prompt-injection]',
+      'add: [phi-detector, pii-mask, prompt-injection, secrets-scan]',
+    )
+    .replace('  versionStatus: production\n', '  versionStatus: draft\n  shadow: {sampleRate: 1}\n');
+
+type ShadowReport = {
+  shadows: { active: boolean; runs: number; skipped: number; agreement: number | null }[];
+};
+
+export async function measureEnforceShadow(opts: EnforceOptions): Promise<Row[]> {
+  const body = JSON.stringify(benchmarkCall().litellm);
+  const plainDir = await mkdtemp(join(tmpdir(), 'railyard-bench-plain-'));
+  const shadowDir = await mkdtemp(join(tmpdir(), 'railyard-bench-shadow-'));
+  await cp(EXAMPLES, plainDir, { recursive: true });
+  await cp(EXAMPLES, shadowDir, { recursive: true });
+  const plain = await startServe(plainDir);
+  const shadowed = await startServe(shadowDir);
+  try {
+    await Promise.all([waitReady(plain.url), waitReady(shadowed.url)]);
+    // v1 is recorded in production first; the edit makes v2 a draft in shadow.
+    const file = join(shadowDir, 'healthcare.yaml');
+    const edited = inShadow(await readFile(file, 'utf8'));
+    if (!edited.includes('shadow:') || !edited.includes('secrets-scan'))
+      throw new Error('examples/healthcare.yaml changed: the shadow edit no longer applies');
+    await writeFile(file, edited);
+    const report = async (): Promise<ShadowReport> =>
+      (await fetch(`${shadowed.url}/v1/shadow`, { headers: AUTH_HEADERS })).json() as Promise<ShadowReport>;
+    const deadline = Date.now() + 10_000;
+    while (!(await report()).shadows[0]?.active) {
+      if (Date.now() > deadline) throw new Error('the draft did not go into shadow');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const first = await fetch(`${plain.url}${LITELLM_PATH}`, {
+      method: 'POST',
+      headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
+      body,
+    });
+    const answer = await first.text();
+    const baseline = await startBaseline(
+      answer,
+      await mkdtemp(join(tmpdir(), 'railyard-bench-shadow-base-')),
+    );
+    try {
+      const paced = (url: string, path: string): PacedSpec => ({
+        url,
+        method: 'POST',
+        paths: [path],
+        headers: AUTH_HEADERS,
+        body,
+        requestsPerSecond: opts.requestsPerSecond,
+        connections: opts.connections,
+        warmupSeconds: 1,
+        durationSeconds: opts.durationSeconds,
+      });
+      const latency = { bare: [] as PacedResult[], plain: [] as PacedResult[], shadow: [] as PacedResult[] };
+      for (let r = 0; r < opts.runs; r++) {
+        latency.bare.push(
+          await alone([plain, shadowed], () => runPacedLoad(paced(baseline.url, '/'), CORES)),
+        );
+        latency.plain.push(
+          await alone([baseline, shadowed], () => runPacedLoad(paced(plain.url, LITELLM_PATH), CORES)),
+        );
+        latency.shadow.push(
+          await alone([baseline, plain], () => runPacedLoad(paced(shadowed.url, LITELLM_PATH), CORES)),
+        );
+      }
+      const after = (await report()).shadows[0];
+      if (!after || after.runs === 0) throw new Error('no shadow run was counted');
+      const decisions = shadowed.logs.filter((l) => l.msg === 'decision');
+      if (decisions.some((l) => l.verdict !== 'mask')) throw new Error('a benchmark decision was not a mask');
+      const paceOf = {
+        rate: opts.requestsPerSecond,
+        connections: opts.connections,
+        cores: CORES,
+        durationSeconds: opts.durationSeconds,
+      };
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+      const withoutP99 = median(latency.plain.map((r) => r.latencyP99Ms));
+      const shadowRows = latencyRows(
+        'pre-call decision with a draft in shadow on every call (sample rate 1)',
+        latency.shadow,
+        paceOf,
+        Math.round(withoutP99 * 1.1 * 1000) / 1000,
+      ).map((row) => ({
+        ...row,
+        detail: `${row.detail}; ${after.runs.toLocaleString('en')} shadow runs counted (${after.skipped.toLocaleString('en')} skipped at the cap of 16), agreement ${after.agreement === null ? '-' : `${(after.agreement * 100).toFixed(2)}%`}; the p99 target is 1.1 × the p99 without a shadow in the same run`,
+      }));
+      return [
+        ...latencyRows('pre-call decision without a shadow (same tree, same call)', latency.plain, paceOf),
+        ...shadowRows,
+        ...latencyRows(
+          `bare node:http baseline beside the shadow rows, same POST, constant ${answer.length}-byte answer`,
+          latency.bare,
+          paceOf,
+        ),
+      ];
+    } finally {
+      await baseline.stop();
+    }
+  } finally {
+    await Promise.all([plain.stop(), shadowed.stop()]);
+  }
+}
