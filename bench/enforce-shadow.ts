@@ -9,8 +9,8 @@
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchmarkCall } from '../src/enforce/index.ts';
 import { LITELLM_PATH } from '../src/http/index.ts';
+import { benchmarkCall } from './benchmark-call.ts';
 import type { Cores } from './cpus.ts';
 import type { EnforceOptions } from './enforce.ts';
 import { latencyRows } from './http-resolve.ts';

@@ -9,8 +9,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchmarkCall } from '../src/enforce/index.ts';
 import { LITELLM_PATH } from '../src/http/index.ts';
+import { benchmarkCall } from './benchmark-call.ts';
 import type { Cores } from './cpus.ts';
 import { latencyRows } from './http-resolve.ts';
 import { type PacedResult, type PacedSpec, runPacedLoad } from './paced-load.ts';

@@ -7,11 +7,12 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { benchmarkCall, createDecider } from '../src/enforce/index.ts';
+import { createDecider } from '../src/enforce/index.ts';
 import { CheckPool } from '../src/guardrails/index.ts';
 import { Registry } from '../src/registry/index.ts';
 import { resourcesFromText } from '../src/resources/index.ts';
 import { createMemoryStore } from '../src/store/index.ts';
+import { benchmarkCall } from './benchmark-call.ts';
 import type { Row } from './report.ts';
 import { median, percentile } from './stats.ts';
 

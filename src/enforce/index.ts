@@ -5,7 +5,6 @@ export {
   credentialHeaders,
   parseAgentgatewayRequest,
 } from './agentgateway.ts';
-export { type BenchmarkCall, benchmarkCall } from './benchmark-input.ts';
 export { CALL_CACHE_DEFAULTS, CallCache, type CallCacheOptions } from './call-cache.ts';
 export {
   createDecider,

@@ -69,7 +69,3 @@ export function condition(
 ): StatusCondition {
   return { type, status: ok ? 'True' : 'False', reason, message };
 }
-
-export function isReady(status: ObjectStatus): boolean {
-  return status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-}

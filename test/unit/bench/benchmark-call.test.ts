@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { benchmarkCall } from '../../../bench/benchmark-call.ts';
 import {
   AGENTGATEWAY_HEADER_DEFAULTS,
-  benchmarkCall,
   parseAgentgatewayRequest,
   parseLitellmRequest,
 } from '../../../src/enforce/index.ts';

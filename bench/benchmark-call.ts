@@ -1,8 +1,8 @@
 /**
- * The benchmark hook: one realistic enforcement call with a 2 KB prompt, in the decision's form and
+ * One realistic enforcement call with a 2 KB prompt, in the decision's form and
  * in both proxies' wire forms, so a benchmark can time the decision alone or the whole route.
  */
-import type { DecisionInput } from './decision.ts';
+import type { DecisionInput } from '../src/enforce/index.ts';
 
 export type BenchmarkCall = {
   readonly decision: DecisionInput;
