@@ -71,7 +71,7 @@ export type KubernetesServeOptions = Partial<
 const WEDGED_AFTER_MS = 300_000;
 
 /** The `detail` of every HTTP API write in Kubernetes mode (a 405). */
-export const KUBERNETES_WRITES_REFUSED =
+const KUBERNETES_WRITES_REFUSED =
   'Kubernetes mode: policies, their versions and attachments are the Policy and PolicyAttachment objects of the cluster; change them with kubectl apply or your GitOps tool (Argo CD, Flux). This API only reads here.';
 
 /**

@@ -8,7 +8,7 @@ import type { RequestContext } from '../engine/index.ts';
 import type { Logger, Metrics } from '../observability/index.ts';
 import type { Decision, Phase } from './decision.ts';
 
-export const PROXIES = ['litellm', 'agentgateway'] as const;
+const PROXIES = ['litellm', 'agentgateway'] as const;
 export type ProxyName = (typeof PROXIES)[number];
 
 export type DecisionEvent = {
@@ -23,7 +23,7 @@ export type DecisionEvent = {
 const ms = (n: number): number => Math.round(n * 1000) / 1000;
 
 /** The log record of one decision; deterministic for a given event. */
-export function decisionRecord(e: DecisionEvent): Record<string, unknown> {
+function decisionRecord(e: DecisionEvent): Record<string, unknown> {
   const { verdict } = e.decision;
   return {
     proxy: e.proxy,

@@ -14,7 +14,7 @@ import type { NamespaceView } from '../registry/index.ts';
  * A guardrail that runs on its own, and why: `policy` names the matched policy that adds it, or
  * `floor:<name>` when the namespace's floor makes it mandatory (then `floor` is that floor's name).
  */
-export type Standalone = { readonly guardrail: string; readonly policy: string; readonly floor?: string };
+type Standalone = { readonly guardrail: string; readonly policy: string; readonly floor?: string };
 
 export type Plan = {
   readonly policies: readonly VersionRef[];

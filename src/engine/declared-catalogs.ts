@@ -78,7 +78,7 @@ export function editedCatalogs(
   return out ?? before;
 }
 
-export function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;

@@ -194,7 +194,7 @@ function readHistoryKey(key: Key, good: Resource | undefined): string | undefine
 const historyAt = (state: DeclaredState, hk: string | undefined): PolicyHistory | undefined =>
   hk === undefined ? undefined : state.histories.get(hk);
 
-export function reasonFor(errors: readonly Issue[]): string {
+function reasonFor(errors: readonly Issue[]): string {
   const code = errors[0]?.code ?? 'invalid_schema';
   return code
     .split('_')

@@ -12,7 +12,7 @@ import type { Issue } from './types.ts';
  * taken. `invalid`: the content fails the checks a file would get (unknown parent, cycle, bad
  * regex…). `unprocessable`: a request LiteLLM's body validator rejects.
  */
-export const ERROR_CODES = [
+const ERROR_CODES = [
   'not_found',
   'bad_request',
   'read_only',

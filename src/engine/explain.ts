@@ -17,9 +17,9 @@ export const ATTACHMENT_VERDICTS = [
   'condition_failed',
   'policy_missing',
 ] as const;
-export type AttachmentVerdict = (typeof ATTACHMENT_VERDICTS)[number];
+type AttachmentVerdict = (typeof ATTACHMENT_VERDICTS)[number];
 
-export type AttachmentExplanation = {
+type AttachmentExplanation = {
   readonly attachment: string;
   readonly policy: string;
   readonly priority: number;
@@ -32,7 +32,7 @@ export type AttachmentExplanation = {
   readonly reason?: string;
 };
 
-export type LevelExplanation = {
+type LevelExplanation = {
   readonly version: VersionRef;
   readonly add: readonly string[];
   readonly remove: readonly string[];
@@ -43,7 +43,7 @@ export type LevelExplanation = {
   readonly conditionPassed: boolean;
 };
 
-export type PolicyExplanation = {
+type PolicyExplanation = {
   readonly policyName: string;
   readonly attachment: string;
   readonly matchedVia: string;

@@ -2,14 +2,14 @@
 import type { PolicyIndex } from './index-types.ts';
 import type { AttachmentRecord, Condition, FloorGuardrail, VersionRef } from './types.ts';
 
-export type IndexEntryLevel = {
+type IndexEntryLevel = {
   readonly version: VersionRef;
   readonly add: readonly string[];
   readonly remove: readonly string[];
   readonly condition?: Condition;
 };
 
-export type IndexEntryPolicy = {
+type IndexEntryPolicy = {
   readonly name: string;
   /** Root first, ending with the policy itself. */
   readonly chain: readonly IndexEntryLevel[];

@@ -5,7 +5,7 @@ import type { Issue, Key, Origin } from './types.ts';
  * it needs valid and present. `Degraded` (policies): Railyard could not keep its record (the
  * history could not be stored), so what serves is older than what was declared.
  */
-export const CONDITION_TYPES = ['Accepted', 'Ready', 'Degraded'] as const;
+const CONDITION_TYPES = ['Accepted', 'Ready', 'Degraded'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** A Kubernetes-style condition; `lastTransitionTime` is added by whoever persists it. */
@@ -16,7 +16,7 @@ export type StatusCondition = {
   readonly message: string;
 };
 
-export type PolicyStatusDetail = {
+type PolicyStatusDetail = {
   /** The name proxies know the policy by (its history's name). */
   readonly policyName?: string;
   readonly latestVersion?: number;

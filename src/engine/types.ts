@@ -10,7 +10,7 @@ export type Kind = (typeof KINDS)[number];
  * The cluster-scoped kinds: their objects have no namespace, and their `namespace` is `''`
  * (`CLUSTER_SCOPE`) wherever a resource or key carries one.
  */
-export const CLUSTER_KINDS = ['GuardrailFloor'] as const satisfies readonly Kind[];
+const CLUSTER_KINDS = ['GuardrailFloor'] as const satisfies readonly Kind[];
 export const CLUSTER_SCOPE = '';
 
 export function isClusterScoped(kind: Kind): boolean {
@@ -45,7 +45,7 @@ export const GUARDRAIL_MODES = ['pre_call', 'during_call', 'post_call', 'logging
 export type GuardrailMode = (typeof GUARDRAIL_MODES)[number];
 
 export const FAILURE_POLICIES = ['closed', 'open'] as const;
-export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
+type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
 export function assertNever(x: never): never {
   throw new Error(`unhandled: ${String(x)}`);
@@ -89,7 +89,7 @@ export type Origin =
   | { readonly kind: 'api' };
 
 /** `spec.shadow`: run this spec's version beside production on a sample of live calls. */
-export type ShadowSpec = {
+type ShadowSpec = {
   /** The share of calls (0 to 1) on which the shadow version also runs. */
   readonly sampleRate: number;
 };
@@ -127,8 +127,8 @@ export type GuardrailSpec = {
   readonly config: Readonly<Record<string, unknown>>;
 };
 
-export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
-export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
 
 /** A Kubernetes label selector (`metav1.LabelSelector`): every part must match (AND). */
 export type LabelSelector = {
@@ -196,7 +196,7 @@ export const ISSUE_CODES = [
 export type IssueCode = (typeof ISSUE_CODES)[number];
 
 export const ISSUE_SEVERITIES = ['error', 'warning'] as const;
-export type IssueSeverity = (typeof ISSUE_SEVERITIES)[number];
+type IssueSeverity = (typeof ISSUE_SEVERITIES)[number];
 
 /**
  * One problem with one object, rendered the same way on a status condition, an HTTP error and the

@@ -334,7 +334,7 @@ function duplicateIssue(r: Resource, others: readonly Resource[]): Issue {
   );
 }
 
-export function error(code: IssueCode, path: string, message: string): Issue {
+function error(code: IssueCode, path: string, message: string): Issue {
   return { code, severity: 'error', path, message };
 }
 

@@ -20,7 +20,7 @@ export function readOnly(history: PolicyHistory): VersionResult {
 export const notFound = (policyId: string): VersionResult =>
   fail('not_found', `Policy with ID ${policyId} not found`);
 
-export function nextNumber(history: PolicyHistory): number {
+function nextNumber(history: PolicyHistory): number {
   return (latestVersion(history)?.versionNumber ?? 0) + 1;
 }
 

@@ -210,7 +210,7 @@ export function deleteVersion(history: PolicyHistory, policyId: string): Version
 
 // ───────────────────────────── compare ─────────────────────────────
 
-export type ComparedFields = {
+type ComparedFields = {
   readonly inherit: string;
   readonly description: string;
   readonly guardrailsAdd: readonly string[];

@@ -56,7 +56,7 @@ export function scanCheck(detect: Detector, action: MatchAction, label: string):
 }
 
 /** Non-overlapping spans in text order (see `scanCheck` for the tie-breaks). */
-export function selectSpans(spans: readonly Span[]): Span[] {
+function selectSpans(spans: readonly Span[]): Span[] {
   const ordered = spans
     .map((s, i) => ({ s, i }))
     .sort((a, b) => a.s.start - b.s.start || b.s.end - a.s.end || a.i - b.i);

@@ -11,7 +11,7 @@ import * as promptInjection from './prompt-injection.ts';
 import * as regex from './regex.ts';
 import * as secrets from './secrets.ts';
 
-export const CHECK_TYPES = ['pii', 'regex', 'keywords', 'prompt_injection', 'max_length', 'secrets'] as const;
+const CHECK_TYPES = ['pii', 'regex', 'keywords', 'prompt_injection', 'max_length', 'secrets'] as const;
 export type CheckType = (typeof CHECK_TYPES)[number];
 
 export const isCheckType = (type: GuardrailSpec['type']): type is CheckType =>

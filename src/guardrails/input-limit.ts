@@ -8,7 +8,7 @@
 import type { Check, CheckResult } from './check.ts';
 import type { ConfigReader } from './config.ts';
 
-export const SCANNING_TYPES = ['pii', 'regex', 'keywords', 'prompt_injection', 'secrets'] as const;
+const SCANNING_TYPES = ['pii', 'regex', 'keywords', 'prompt_injection', 'secrets'] as const;
 export type ScanningType = (typeof SCANNING_TYPES)[number];
 
 /**
@@ -17,7 +17,7 @@ export type ScanningType = (typeof SCANNING_TYPES)[number];
  * patterns, whose matching can cost more per character (many matches each scanning far ahead),
  * so it reads a quarter of that unless its config says otherwise.
  */
-export const MAX_INPUT_CHARS: Readonly<Record<ScanningType, number>> = {
+const MAX_INPUT_CHARS: Readonly<Record<ScanningType, number>> = {
   pii: 1 << 20,
   secrets: 1 << 20,
   keywords: 1 << 20,
@@ -26,7 +26,7 @@ export const MAX_INPUT_CHARS: Readonly<Record<ScanningType, number>> = {
 };
 
 /** The largest `maxInputChars` a config may set. */
-export const MAX_INPUT_CHARS_CEILING = 64 << 20;
+const MAX_INPUT_CHARS_CEILING = 64 << 20;
 
 /** The guardrail's `maxInputChars`, or its type's default. */
 export const readInputLimit = (read: ConfigReader, type: ScanningType): number =>

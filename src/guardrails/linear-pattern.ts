@@ -116,7 +116,7 @@ export class PatternSet {
 }
 
 /** The largest RE2 program a user pattern may compile to (`programSize`), and the longest source. */
-export const USER_PATTERN_LIMITS = { maxProgramSize: 2_000, maxSourceLength: 1_000 } as const;
+const USER_PATTERN_LIMITS = { maxProgramSize: 2_000, maxSourceLength: 1_000 } as const;
 
 /**
  * A user's pattern (RE2 syntax), or why it cannot be used: a syntax error, or a program larger than

@@ -25,7 +25,7 @@ function codePoints(text: string): number {
   return n;
 }
 
-export const approxTokens = (chars: number): number => Math.ceil(chars / 4);
+const approxTokens = (chars: number): number => Math.ceil(chars / 4);
 
 export function compile(config: Config): Checked<Check> {
   const read = new ConfigReader(config, ['maxChars', 'maxTokens']);

@@ -46,7 +46,7 @@ const SSN_DASHED = bounded('\\d-', '(\\d{3})-(\\d{2})-(\\d{4})', '\\d-');
 const SSN_SPACED = bounded('\\d-', '(\\d{3}) (\\d{2}) (\\d{4})', '\\d-');
 
 /** Areas 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
-export function isIssuableSsn(area: string, group: string, serial: string): boolean {
+function isIssuableSsn(area: string, group: string, serial: string): boolean {
   return area !== '000' && area !== '666' && area[0] !== '9' && group !== '00' && serial !== '0000';
 }
 

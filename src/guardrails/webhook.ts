@@ -25,7 +25,7 @@ import type { Checked, GuardrailVerdict, Message, PipelineData } from '../engine
 import type { Config } from './config.ts';
 import { ConfigReader } from './config.ts';
 
-export type WebhookRequest = {
+type WebhookRequest = {
   readonly guardrail: string;
   readonly mode: string;
   readonly data: PipelineData;
@@ -36,7 +36,7 @@ const DEFAULTS = { timeoutMs: 1000, maxConcurrent: 8 } as const;
 const MAX_TIMEOUT_MS = 60_000;
 const MAX_CONCURRENT = 256;
 /** The largest answer read; a larger one is an error. */
-export const MAX_ANSWER_BYTES = 1 << 20;
+const MAX_ANSWER_BYTES = 1 << 20;
 const MAX_DETAIL_CHARS = 1_000;
 
 export function compile(config: Config, fetchImpl: typeof fetch = fetch, name = ''): Checked<WebhookCall> {
@@ -203,7 +203,7 @@ const isMessage = (m: unknown): m is Message =>
  * The verdict in a 2xx body, or an `error` naming what is wrong with it; the body's own values
  * are quoted only when `expose` is set.
  */
-export function parseVerdict(body: string, expose = false): GuardrailVerdict {
+function parseVerdict(body: string, expose = false): GuardrailVerdict {
   let json: unknown;
   try {
     json = JSON.parse(body);

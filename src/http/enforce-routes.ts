@@ -66,7 +66,7 @@ export type EnforceOptions = {
   readonly shadowRandom?: () => number;
 };
 
-export const ENFORCE_DEFAULTS: EnforceOptions = {
+const ENFORCE_DEFAULTS: EnforceOptions = {
   decisionDeadlineMs: DECIDER_DEFAULTS.deadlineMs,
   maxConcurrentDecisions: DECIDER_DEFAULTS.maxConcurrent,
   baselineContext: DECIDER_DEFAULTS.baselineContext,
@@ -105,7 +105,7 @@ export type Enforcement = {
 };
 
 /** Optional on both proxies: a static header naming the namespace (config, never the client). */
-export const NAMESPACE_HEADER = 'x-railyard-namespace';
+const NAMESPACE_HEADER = 'x-railyard-namespace';
 
 export const LITELLM_PATH = '/litellm/beta/litellm_basic_guardrail_api';
 

@@ -1,13 +1,11 @@
-export { Authenticator, CLUSTER_ROLE_GRANTS, type Principal, type Role, type TokenVerifier } from './auth.ts';
+export { Authenticator, CLUSTER_ROLE_GRANTS, type TokenVerifier } from './auth.ts';
 export {
   createEnforcement,
-  type EnforceDeps,
-  type Enforcement,
   type EnforceOptions,
   LITELLM_PATH,
 } from './enforce-routes.ts';
 export { HttpError } from './errors.ts';
-export { createFastRouteServer, createHttpServer, type ServerDeps } from './server.ts';
+export { createFastRouteServer, createHttpServer } from './server.ts';
 export { loadTokens } from './tokens.ts';
 export {
   fromWireContext,

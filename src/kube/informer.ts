@@ -70,7 +70,7 @@ export type InformerOptions<T extends KubernetesObject> = Pick<
 > &
   Partial<InformerConfig<T>>;
 
-export function informerConfig<T extends KubernetesObject>(o: InformerOptions<T>): InformerConfig<T> {
+function informerConfig<T extends KubernetesObject>(o: InformerOptions<T>): InformerConfig<T> {
   return { ...DEFAULTS, ...o };
 }
 

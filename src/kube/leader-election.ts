@@ -81,7 +81,7 @@ const DEFAULTS = {
 } as const;
 
 /** Fills in client-go's defaults; leaves the caller's object alone. */
-export function leaderElectionConfig(
+function leaderElectionConfig(
   o: Pick<LeaderElectionConfig, 'namespace' | 'name'> & Partial<LeaderElectionConfig>,
 ): LeaderElectionConfig {
   return { identity: process.env.HOSTNAME || hostname(), ...DEFAULTS, ...o };

@@ -10,7 +10,7 @@ import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kuber
 import { FIELD_MANAGER, kubeError } from './client.ts';
 
 /** A role, and the verb on `policies.railyard.dev` that grants it. */
-export type RoleGrant<R extends string> = { readonly role: R; readonly verb: string };
+type RoleGrant<R extends string> = { readonly role: R; readonly verb: string };
 
 export type TokenReviewOptions<R extends string> = {
   readonly grants: readonly RoleGrant<R>[];

@@ -32,7 +32,7 @@ import { validatePipeline } from '../http/index.ts';
 import { DNS_SUBDOMAIN } from '../schema/index.ts';
 
 /** LiteLLM `litellm_params.guardrail` values that Railyard runs itself, and as which type. */
-export const LITELLM_BUILT_INS: Readonly<Record<string, GuardrailType>> = {
+const LITELLM_BUILT_INS: Readonly<Record<string, GuardrailType>> = {
   presidio: 'pii',
   'hide-secrets': 'secrets',
   hide_secrets: 'secrets',
@@ -52,7 +52,7 @@ const PRESIDIO_ENTITIES: Readonly<Record<string, string>> = {
 const POLICY_KEYS = ['description', 'inherit', 'guardrails', 'condition', 'pipeline'];
 const ATTACHMENT_KEYS = ['policy', 'scope', 'teams', 'keys', 'models', 'tags'];
 
-export type ImportNote = { readonly path: string; readonly message: string };
+type ImportNote = { readonly path: string; readonly message: string };
 
 export type ImportResult = {
   /** Guardrails, then policies, then attachments, each in config order. */

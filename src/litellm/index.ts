@@ -1,7 +1,1 @@
-export {
-  type ImportNote,
-  type ImportOptions,
-  type ImportResult,
-  importLitellmConfig,
-  LITELLM_BUILT_INS,
-} from './import.ts';
+export { importLitellmConfig } from './import.ts';

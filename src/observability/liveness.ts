@@ -10,7 +10,7 @@
  */
 
 /** One piece of work that must not run forever: how long the one in flight has run (ms, 0 when idle). */
-export type Watched = { readonly name: string; readonly busyFor: () => number; readonly limitMs: number };
+type Watched = { readonly name: string; readonly busyFor: () => number; readonly limitMs: number };
 
 export type LivenessOptions = {
   /** The event loop counts as stuck once a tick is this late (default 10 s). */

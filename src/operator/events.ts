@@ -22,7 +22,7 @@ import { FIELD_MANAGER, kubeError } from '../kube/index.ts';
 import { type CustomObject, GROUP, VERSION } from '../sources/kubernetes/index.ts';
 
 /** `reportingController` of every Event (`reportingComponent` in `kubectl get events -o wide`). */
-export const REPORTING_CONTROLLER = 'railyard';
+const REPORTING_CONTROLLER = 'railyard';
 
 /** Each reason with the `action` an events.k8s.io Event names: what was done, or failed. */
 const ACTIONS = {
@@ -38,8 +38,7 @@ const ACTIONS = {
   HistoryNotStored: 'StoreHistory',
   ReferenceNotFound: 'Validate',
 } as const;
-export const EVENT_REASONS = Object.keys(ACTIONS) as readonly EventReason[];
-export type EventReason = keyof typeof ACTIONS;
+type EventReason = keyof typeof ACTIONS;
 
 /** The Ready reasons that are a Warning: the object, or what it needs, is broken. */
 const WARNING_READY_REASONS: ReadonlySet<string> = new Set<EventReason>([

@@ -27,7 +27,7 @@ import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
 import { type ShadowCounts, StatusWriter } from './status-writer.ts';
 
-export const LEASE_NAME = 'railyard-leader';
+const LEASE_NAME = 'railyard-leader';
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export type OperatorConfig = {
@@ -56,7 +56,7 @@ export type OperatorConfig = {
 };
 
 /** The pod's namespace from its service account, else `default`. */
-export function podNamespace(): string {
+function podNamespace(): string {
   try {
     return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || 'default';
   } catch {
@@ -65,7 +65,7 @@ export function podNamespace(): string {
 }
 
 /** Fills in the defaults; leaves the caller's object alone. */
-export function operatorConfig(
+function operatorConfig(
   o: Pick<OperatorConfig, 'kubeConfig' | 'log' | 'metrics'> & Partial<OperatorConfig>,
 ): OperatorConfig {
   return {

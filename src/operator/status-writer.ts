@@ -21,7 +21,7 @@ import { type QueueObserver, WorkQueue } from '../reconcile/index.ts';
 import type { Snapshot } from '../registry/index.ts';
 import { type CustomObject, GROUP, PLURALS, VERSION } from '../sources/kubernetes/index.ts';
 
-export type KubeCondition = {
+type KubeCondition = {
   readonly type: string;
   readonly status: 'True' | 'False' | 'Unknown';
   readonly reason: string;
@@ -190,7 +190,7 @@ export function statusPatch(
  * arrays in order. Keys `have` holds beyond `want`'s are ignored: the API server (defaults) or
  * another writer added them, and a merge patch would not remove them either. Pure.
  */
-export function sameJson(want: unknown, have: unknown): boolean {
+function sameJson(want: unknown, have: unknown): boolean {
   if (want === have) return true;
   if (typeof want !== 'object' || want === null || typeof have !== 'object' || have === null) return false;
   if (Array.isArray(want)) {
@@ -206,7 +206,7 @@ export function sameJson(want: unknown, have: unknown): boolean {
  * The production chain's guardrails of a policy, from the snapshot being served; `policyName` is
  * the name proxies know it by (`spec.policyName`, else the object's name).
  */
-export function resolvedGuardrailsOf(snapshot: Snapshot, key: Key, policyName = key.name): readonly string[] {
+function resolvedGuardrailsOf(snapshot: Snapshot, key: Key, policyName = key.name): readonly string[] {
   if (key.kind !== 'Policy') return [];
   const view = snapshot.namespaces.get(key.namespace);
   return (view && policyGuardrails(view.index, policyName)) ?? [];

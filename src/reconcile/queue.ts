@@ -10,7 +10,7 @@
  */
 import { backoffDelay } from '../time/index.ts';
 
-export type Outcome = { readonly requeueAfterMs?: number };
+type Outcome = { readonly requeueAfterMs?: number };
 export type Handler = (key: string, signal: AbortSignal) => Promise<Outcome>;
 
 /** Cancels a timer. */

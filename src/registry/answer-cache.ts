@@ -7,7 +7,7 @@
 import type { RequestContext } from '../engine/index.ts';
 import type { Snapshot } from './snapshot.ts';
 
-export const ANSWER_CACHE_DEFAULTS = { maxBytes: 32 * 1024 * 1024 } as const;
+const ANSWER_CACHE_DEFAULTS = { maxBytes: 32 * 1024 * 1024 } as const;
 export type AnswerCacheOptions = {
   /** The estimated bytes of every entry together (key, value, and what adapters attach to it). */
   readonly maxBytes: number;

@@ -1,5 +1,4 @@
 export {
-  type Answer,
   type AnswerOptions,
   type AnswerRequest,
   answer,
@@ -7,13 +6,12 @@ export {
 } from './answer.ts';
 export { AnswerCache, answerKey } from './answer-cache.ts';
 export { type AttachmentImpact, estimateAttachmentImpact } from './attachment-impact.ts';
-export { chooseNamespace, type NamespaceChoice } from './namespace.ts';
+export { chooseNamespace } from './namespace.ts';
 export type { AttachmentInput, VersionEntry, WriteScope } from './policy-api.ts';
 export * as policyApi from './policy-api.ts';
 export { type PolicyCandidate, validatePolicies } from './policy-validate.ts';
-export { type ApiChange, type ApiState, Registry, type RegistryOptions } from './registry.ts';
+export { Registry } from './registry.ts';
 export {
-  type ShadowFilter,
   type ShadowReport,
   type ShadowReportEntry,
   shadowReport,
@@ -21,10 +19,6 @@ export {
 export { shadowView } from './shadow-view.ts';
 export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
 export {
-  type AppliedGuardrails,
   applyGuardrails,
-  type GuardrailSelection,
-  type PipelineTarget,
   runTestPipeline,
-  type TestPipelineOptions,
 } from './test-pipeline.ts';

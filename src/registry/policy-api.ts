@@ -14,7 +14,6 @@ export {
   listAttachments,
   listPolicies,
   listVersions,
-  type PolicyInfo,
   policyInfo,
   resolvedGuardrails,
 } from './policy-reads.ts';

@@ -1,5 +1,4 @@
 export {
-  CLI_KINDS,
   type ExtraDocument,
   type LoadedFile,
   listResourceFiles,
@@ -10,10 +9,7 @@ export {
 } from './load-tree.ts';
 export {
   oversizeIssue,
-  type ReadDocument,
-  type ReadIssue,
   readDocuments,
-  YAML_LIMIT_FLAGS,
   YAML_LIMITS,
   type YamlLimits,
 } from './read-documents.ts';

@@ -38,7 +38,7 @@ export type LoadedFile = {
 const RESOURCE_FILE = /\.(ya?ml|json)$/i;
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 /** Kinds of the railyard.dev group that are files for the CLI, not cluster resources. */
-export const CLI_KINDS = ['PolicyTest'] as const;
+const CLI_KINDS = ['PolicyTest'] as const;
 
 /**
  * Turns one file's text into resources. Documents of other API groups (a kustomization, a
@@ -105,7 +105,7 @@ function fromDocuments(
 }
 
 /** What a path that is neither a file nor a folder is, for the warning that it was skipped. */
-export function specialKind(info: Stats): string {
+function specialKind(info: Stats): string {
   if (info.isFIFO()) return 'a named pipe (FIFO)';
   if (info.isSocket()) return 'a socket';
   if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';

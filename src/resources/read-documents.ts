@@ -107,7 +107,7 @@ export const YAML_LIMITS: YamlLimits = {
 };
 
 /** The flag that sets each limit, for messages that say how to raise it. */
-export const YAML_LIMIT_FLAGS: Readonly<Record<keyof YamlLimits, string>> = {
+const YAML_LIMIT_FLAGS: Readonly<Record<keyof YamlLimits, string>> = {
   maxFileBytes: '--yaml-max-file-bytes',
   maxDocuments: '--yaml-max-documents',
   maxDepth: '--yaml-max-depth',

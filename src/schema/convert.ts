@@ -22,7 +22,7 @@ import {
 export const API_VERSION = 'railyard.dev/v1alpha1';
 
 /** The defaults of every optional field, in one place. Lists default to `[]`, `config` to `{}`. */
-export const DEFAULTS = {
+const DEFAULTS = {
   versionStatus: 'production',
   step: { onPass: 'allow', onFail: 'block', passData: false },
   priority: 0,
@@ -33,7 +33,7 @@ export const DEFAULTS = {
  * The check of `spec.condition.model`, Railyard's own: a field that is a string or a list has no
  * type in a structural schema, so the API server's CEL cannot read it (crds/policy.yaml says so).
  */
-export const MODEL_TYPE_MESSAGE =
+const MODEL_TYPE_MESSAGE =
   'condition.model must be a string or a list of strings (an exact model name or a full-match regex)';
 
 type Json = Record<string, unknown>;

@@ -107,7 +107,7 @@ function readCrd(kind: Kind): Crd {
  * A copy of the schema where every object node with `properties` (and without
  * `x-kubernetes-preserve-unknown-fields`) rejects other fields, as strict field validation does.
  */
-export function strictFields(node: SchemaNode): SchemaNode {
+function strictFields(node: SchemaNode): SchemaNode {
   const copy: Record<string, unknown> = { ...node };
   if (node.properties !== undefined) {
     copy.properties = Object.fromEntries(

@@ -1,3 +1,3 @@
 export { createLowdbStore, STORE_SCHEMA_VERSION } from './lowdb-store.ts';
 export { createMemoryStore } from './memory-store.ts';
-export { EMPTY_STATE, StoreConflict, StoreError, type StoreState, type VersionStore } from './types.ts';
+export { StoreConflict, StoreError, type StoreState, type VersionStore } from './types.ts';

@@ -3,5 +3,4 @@ export {
   SHIPPED_TEMPLATES,
   TEMPLATE_COMPLEXITIES,
   type Template,
-  templateOf,
 } from './templates.ts';

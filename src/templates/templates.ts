@@ -20,7 +20,7 @@ import { readDocuments, resourcesFromText } from '../resources/index.ts';
 export const SHIPPED_TEMPLATES = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 export const TEMPLATE_COMPLEXITIES = ['Low', 'Medium', 'High'] as const;
-export type TemplateComplexity = (typeof TEMPLATE_COMPLEXITIES)[number];
+type TemplateComplexity = (typeof TEMPLATE_COMPLEXITIES)[number];
 
 export type Template = {
   /** The file name without `.yaml`: what `railyard init --template` takes. */
@@ -59,7 +59,7 @@ export async function loadTemplates(dir: string): Promise<{ templates: Template[
 }
 
 /** One template file, or what is wrong with it. Pure. */
-export function templateOf(file: string, text: string): Template | { problem: string } {
+function templateOf(file: string, text: string): Template | { problem: string } {
   const loaded = resourcesFromText(file, text, 'default');
   const rejected = loaded.rejected.flatMap((r) => r.issues.map(renderIssue));
   if (rejected.length > 0) return { problem: `${file}: ${rejected.join('; ')}` };

@@ -6,7 +6,7 @@
  * announced through `onChange` (the file store debounces its write).
  */
 
-export const USAGE_OUTCOMES = ['calls', 'blocks', 'masks', 'errors', 'cannot_decide'] as const;
+const USAGE_OUTCOMES = ['calls', 'blocks', 'masks', 'errors', 'cannot_decide'] as const;
 export type UsageOutcome = (typeof USAGE_OUTCOMES)[number];
 const CALLS = 0;
 const BLOCKS = 1;
@@ -16,7 +16,7 @@ const UNDECIDED = 4;
 /** One count per outcome, in `USAGE_OUTCOMES` order. */
 export type Counts = number[];
 
-export const USAGE_SUBJECTS = ['policy', 'guardrail'] as const;
+const USAGE_SUBJECTS = ['policy', 'guardrail'] as const;
 export type UsageSubject = (typeof USAGE_SUBJECTS)[number];
 
 /** The name a label past the cap is counted under. */
@@ -73,7 +73,7 @@ export type UsageOptions = {
   readonly onChange?: () => void;
 };
 
-export const USAGE_DEFAULTS = {
+const USAGE_DEFAULTS = {
   bucketMs: 3_600_000,
   buckets: 168,
   maxNames: 500,

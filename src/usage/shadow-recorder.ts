@@ -36,7 +36,7 @@ export type ShadowSubject = {
 };
 
 /** The request context of a logged difference, as the decision logs name it. */
-export type ShadowContext = {
+type ShadowContext = {
   readonly team: string | null;
   readonly key: string | null;
   readonly model: string | null;
@@ -100,7 +100,7 @@ export type ShadowRecorderOptions = {
   readonly onChange?: () => void;
 };
 
-export const SHADOW_DEFAULTS = {
+const SHADOW_DEFAULTS = {
   maxSubjects: 64,
   maxGuardrails: 32,
   recent: 500,

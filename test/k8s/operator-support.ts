@@ -40,7 +40,7 @@ export function renderManifests(kube: KubeApiServer): Promise<string> {
 }
 
 /** Applies the namespace, ServiceAccount and RBAC of manifests/, as rendered by kustomize. */
-export async function installManifestsRbac(kube: KubeApiServer): Promise<void> {
+async function installManifestsRbac(kube: KubeApiServer): Promise<void> {
   const docs = (await renderManifests(kube))
     .split(/^---$/m)
     .filter((d) => RBAC_KINDS.has((load(d) as { kind?: string } | undefined)?.kind ?? ''));
@@ -62,7 +62,7 @@ export async function startKubeForOperator(extraTokens: readonly ExtraToken[] = 
 export const yamlDocs = (text: string) => loadAll(text) as { kind: string; metadata: { name: string } }[];
 
 /** Short leader-election timings (client-go's are 15 s / 10 s / 2 s). */
-export const FAST_LEASE = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
+const FAST_LEASE = ['--lease-duration', '3s', '--renew-deadline', '2s', '--retry-period', '500ms'];
 
 /** `kubectl …` that must succeed; returns stdout. */
 export async function kubectlOk(

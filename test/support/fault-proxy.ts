@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-export type RequestMatch = {
+type RequestMatch = {
   /** Exact method, or a pattern such as /^(PATCH|PUT)$/. */
   readonly method?: string | RegExp;
   /** Tested against the path with its query string, e.g. /\/configmaps/ or /\/status$/ . */
@@ -23,7 +23,7 @@ export type RequestMatch = {
   readonly watch?: boolean;
 };
 
-export type Fault =
+type Fault =
   /** Destroy the client connection without an answer. */
   | { readonly kind: 'drop' }
   /** Answer with this status and a Kubernetes `Status` body (e.g. 410 Gone, 500, 409 Conflict). */
@@ -33,20 +33,20 @@ export type Fault =
   /** Forward the request at once (it takes effect), but hold its answer back for `ms`. */
   | { readonly kind: 'delayAnswer'; readonly ms: number };
 
-export type FaultRule = {
+type FaultRule = {
   readonly match: RequestMatch;
   readonly fault: Fault;
   /** How many requests the rule applies to; default unlimited. */
   readonly times?: number;
 };
 
-export interface RuleHandle {
+interface RuleHandle {
   /** Requests this rule has decided so far. */
   hits(): number;
   remove(): void;
 }
 
-export type SeenRequest = { readonly method: string; readonly path: string; readonly fault?: Fault['kind'] };
+type SeenRequest = { readonly method: string; readonly path: string; readonly fault?: Fault['kind'] };
 
 export interface FaultProxy {
   /** `https://127.0.0.1:<port>`. */

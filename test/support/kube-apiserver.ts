@@ -19,7 +19,7 @@ import { afterAll, describe } from 'vitest';
 
 export type ExtraToken = { token: string; user: string; groups: readonly string[] };
 
-export type KubectlResult = { code: number; stdout: string; stderr: string };
+type KubectlResult = { code: number; stdout: string; stderr: string };
 
 export interface KubeApiServer {
   /** `https://127.0.0.1:<port>`; the serving certificate is self-signed. */
@@ -47,7 +47,7 @@ const READY_TIMEOUT_MS = 30_000;
 const KILL_GRACE_MS = 5_000;
 
 /** The envtest assets folder, or undefined when Kubernetes tests must be skipped. */
-export function kubeAssets(): string | undefined {
+function kubeAssets(): string | undefined {
   const dir = process.env.KUBEBUILDER_ASSETS;
   return dir ? dir : undefined;
 }

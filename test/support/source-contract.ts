@@ -9,7 +9,7 @@ import type { DeclaredInput, Key, Resource } from '../../src/engine/index.ts';
 import type { Source } from '../../src/sources/index.ts';
 import { eventually } from './railyard-process.ts';
 
-export type SourceHarness = {
+type SourceHarness = {
   readonly source: Source;
   /** Creates or replaces Guardrail `name` (type keywords, `config.words: [word]`). */
   put(name: string, word: string): Promise<void>;

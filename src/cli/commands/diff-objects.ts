@@ -5,7 +5,7 @@
 import { type Kind, type Origin, type Resource, resourceKey } from '../../engine/index.ts';
 import { toDocument } from '../../schema/index.ts';
 
-export type FieldChange = { readonly path: string; readonly before: unknown; readonly after: unknown };
+type FieldChange = { readonly path: string; readonly before: unknown; readonly after: unknown };
 
 export type ObjectChange = {
   readonly change: 'added' | 'removed' | 'changed';
@@ -69,7 +69,7 @@ const isScalarList = (v: unknown): boolean =>
  * Leaf differences of two JSON values under `path`. Mappings recurse by key; lists of scalars are
  * one leaf (shown whole, old → new); other lists recurse by index. Absent is `undefined`.
  */
-export function diffValues(path: string, a: unknown, b: unknown): FieldChange[] {
+function diffValues(path: string, a: unknown, b: unknown): FieldChange[] {
   if (isRecord(a) && isRecord(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     return keys.flatMap((k) => diffValues(`${path}.${k}`, a[k], b[k]));

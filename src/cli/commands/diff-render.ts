@@ -25,7 +25,7 @@ function objectName(o: Pick<ObjectChange, 'kind' | 'namespace' | 'name'>, ns: st
 }
 
 /** `1 added, 2 changed, 1 removed; 1 promotion, 1 new draft; 3 contexts lose guardrails, 1 gains`. */
-export function summaryLine(r: DiffReport): string {
+function summaryLine(r: DiffReport): string {
   const count = (change: ObjectChange['change']) => r.objects.filter((o) => o.change === change).length;
   const promotions = r.versions.filter((v) => v.changesProduction).length;
   const staged = r.versions.length - promotions;

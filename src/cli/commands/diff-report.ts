@@ -7,7 +7,7 @@ export const DIFF_FORMATS = ['text', 'json', 'markdown'] as const;
 export type DiffFormat = (typeof DIFF_FORMATS)[number];
 
 /** An object the head side declares but the reconcile refused: the base version keeps serving. */
-export type InvalidObject = {
+type InvalidObject = {
   readonly object: string;
   readonly at: string;
   readonly issues: readonly string[];

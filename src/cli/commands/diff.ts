@@ -24,7 +24,7 @@ import {
   readNamespaceLabels,
 } from './load-state.ts';
 
-export type DiffSource =
+type DiffSource =
   | {
       readonly source: 'folders';
       readonly base?: string;

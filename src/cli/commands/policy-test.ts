@@ -17,13 +17,9 @@ import type { Checked, Issue, Message, Origin, RequestContext, TerminalAction } 
 import type { ExtraDocument } from '../../resources/index.ts';
 import { parseMessages } from './messages.ts';
 
-export const TERMINAL_ACTIONS = [
-  'allow',
-  'block',
-  'modify_response',
-] as const satisfies readonly TerminalAction[];
+const TERMINAL_ACTIONS = ['allow', 'block', 'modify_response'] as const satisfies readonly TerminalAction[];
 
-export type ContextCase = {
+type ContextCase = {
   readonly kind: 'context';
   readonly name: string;
   /** Field path of the case inside its document, for its line. */
@@ -32,7 +28,7 @@ export type ContextCase = {
   readonly expect: { readonly guardrails?: readonly string[]; readonly policies?: readonly string[] };
 };
 
-export type PipelineCase = {
+type PipelineCase = {
   readonly kind: 'pipeline';
   readonly name: string;
   readonly path: string;

@@ -80,7 +80,7 @@ async function readMessages(
 }
 
 /** The text form: the terminal action, then one line per step. */
-export function renderPipelineResult(policy: string, r: PipelineResult): string {
+function renderPipelineResult(policy: string, r: PipelineResult): string {
   const lines = [`policy ${policy}: ${r.terminalAction}`];
   r.stepResults.forEach((s, i) => {
     const detail = s.errorDetail ? `  ${s.errorDetail}` : '';

@@ -30,7 +30,7 @@ export type ValidateArgs = {
 };
 
 /** One problem, as every format reports it. */
-export type Problem = {
+type Problem = {
   readonly severity: Issue['severity'];
   readonly code: Issue['code'];
   readonly file: string;
@@ -62,7 +62,7 @@ export async function validateCommand(args: ValidateArgs, io: Io): Promise<numbe
 }
 
 /** Every problem of the tree, sorted by file, line and message. */
-export async function collectProblems(
+async function collectProblems(
   args: ValidateArgs,
   namespaceLabels?: ReadonlyMap<string, Labels>,
 ): Promise<Problem[]> {

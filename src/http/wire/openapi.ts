@@ -48,7 +48,7 @@ import { POLICY_TEMPLATE } from './template.ts';
 import { USAGE_LOGS_RESPONSE, USAGE_OVERVIEW_RESPONSE } from './usage.ts';
 
 /** The named schemas, by the names LiteLLM's API gives them where it has one. */
-export const COMPONENTS: Readonly<Record<string, Schema>> = {
+const COMPONENTS: Readonly<Record<string, Schema>> = {
   Error: ERROR,
   Issue: ISSUE,
   Message: MESSAGE_RESPONSE,

@@ -41,7 +41,7 @@ import { STATUS } from './status.ts';
 import { POLICY_TEMPLATES_RESPONSE } from './template.ts';
 import { USAGE_LOGS_RESPONSE, USAGE_OVERVIEW_RESPONSE } from './usage.ts';
 
-export type Param = {
+type Param = {
   readonly name: string;
   readonly description: string;
   readonly required?: boolean;

@@ -304,7 +304,7 @@ export function slimObject(obj: CustomObject): CustomObject {
 }
 
 /** What the cache keeps of a Namespace: its name, labels and whether it is being deleted. Pure. */
-export function slimNamespace(ns: V1Namespace): V1Namespace {
+function slimNamespace(ns: V1Namespace): V1Namespace {
   const m = ns.metadata ?? {};
   return {
     metadata: {

@@ -42,13 +42,13 @@ import {
   fitHistory,
 } from './history-fit.ts';
 
-export const MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const STORE_KIND_LABEL = 'railyard.dev/store';
-export const STORE_SELECTOR = `${MANAGED_BY}=railyard,${STORE_KIND_LABEL}=history`;
-export const POLICY_NAMESPACE_LABEL = 'railyard.dev/policy-namespace';
-export const POLICY_LABEL = 'railyard.dev/policy';
-export const PRODUCTION_LABEL = 'railyard.dev/production-version';
-export const POLICY_NAME_ANNOTATION = 'railyard.dev/policy-name';
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+const STORE_KIND_LABEL = 'railyard.dev/store';
+const STORE_SELECTOR = `${MANAGED_BY}=railyard,${STORE_KIND_LABEL}=history`;
+const POLICY_NAMESPACE_LABEL = 'railyard.dev/policy-namespace';
+const POLICY_LABEL = 'railyard.dev/policy';
+const PRODUCTION_LABEL = 'railyard.dev/production-version';
+const POLICY_NAME_ANNOTATION = 'railyard.dev/policy-name';
 const HISTORY_KEY = 'history.json';
 const POLICY_PREFIX = 'railyard-policy-';
 

@@ -10,7 +10,7 @@ import type { Finding } from '../../../../src/engine/index.ts';
  * The answer of a check on the `content` strings of one phase. `texts`, when present, has one entry
  * per input text, in order: the rewritten (masked) content.
  */
-export type CheckResult =
+type CheckResult =
   | { readonly outcome: 'pass'; readonly texts?: readonly string[] }
   | {
       readonly outcome: 'fail';
@@ -57,7 +57,7 @@ export function scanCheck(detect: Detector, action: MatchAction, label: string):
 }
 
 /** Non-overlapping spans in text order (see `scanCheck` for the tie-breaks). */
-export function selectSpans(spans: readonly Span[]): Span[] {
+function selectSpans(spans: readonly Span[]): Span[] {
   const ordered = spans
     .map((s, i) => ({ s, i }))
     .sort((a, b) => a.s.start - b.s.start || b.s.end - a.s.end || a.i - b.i);

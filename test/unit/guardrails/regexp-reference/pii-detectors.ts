@@ -35,14 +35,14 @@ const PHONE_NANP =
 const SSN = /(?<![\d-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d-])/g;
 
 /** Areas 000, 666 and 900–999, group 00 and serial 0000 are never issued. */
-export function isIssuableSsn(area: string, group: string, serial: string): boolean {
+function isIssuableSsn(area: string, group: string, serial: string): boolean {
   return area !== '000' && area !== '666' && area[0] !== '9' && group !== '00' && serial !== '0000';
 }
 
 /** 13–19 digits, optionally grouped by spaces or dashes; not part of a `+` phone number. */
 const CARD = /(?<![\d+-])\d(?:[ -]?\d){12,18}(?!\d)/g;
 
-export function luhnValid(digits: string): boolean {
+function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = Number(digits[digits.length - 1 - i]);
@@ -72,7 +72,7 @@ const IBAN_START = /(?<![A-Za-z0-9])([A-Z]{2})\d{2}/g;
 const ALNUM = /^[A-Za-z0-9]$/;
 
 /** ISO 13616 check: the first four characters moved to the end, letters as 10–35, mod 97 is 1. */
-export function ibanChecksumValid(iban: string): boolean {
+function ibanChecksumValid(iban: string): boolean {
   let rest = 0;
   for (const c of iban.slice(4) + iban.slice(0, 4)) {
     const v = Number.parseInt(c, 36);
