@@ -21,6 +21,15 @@ import { applyDeclared, deactivateDeclared } from './versions-declared.ts';
 
 const keyOf = (r: Resource): Key => ({ kind: r.kind, namespace: r.namespace, name: r.name });
 
+/** An object's status before its conditions are computed (`withConditions`, after the pass). */
+const unconditioned = (res: Resource, issues: readonly Issue[]): ObjectStatus => ({
+  key: keyOf(res),
+  origin: res.origin,
+  generation: res.generation,
+  conditions: [],
+  issues,
+});
+
 /**
  * One level-based pass over everything a source declares: validate the whole set, record policy
  * versions for the valid objects, keep the last good version of the invalid ones, retire what
@@ -128,13 +137,7 @@ export function reconcileDeclared(
       if (!sameIssues(prev.statuses.get(k)?.issues, issues)) {
         changes.push({ kind: 'invalid', key: keyOf(res), origin: res.origin, issues: errors });
       }
-      statuses.set(k, {
-        key: keyOf(res),
-        origin: res.origin,
-        generation: res.generation,
-        conditions: [],
-        issues,
-      });
+      statuses.set(k, unconditioned(res, issues));
       continue;
     }
     lastGood.set(k, res);
@@ -157,13 +160,7 @@ export function reconcileDeclared(
         changes.push({ kind: 'not_stored', key: keyOf(res), message: fit.message });
       }
     }
-    statuses.set(k, {
-      key: keyOf(res),
-      origin: res.origin,
-      generation: res.generation,
-      conditions: [],
-      issues,
-    });
+    statuses.set(k, unconditioned(res, issues));
   }
 
   const unreadable = new Map<string, RejectedDocument>();
