@@ -138,7 +138,7 @@ describe('policy lifecycle through the HTTP API', () => {
         .map((p) => p.version_number),
     ).toEqual([2]);
 
-    // An attachment makes the policy visible to /v1/resolve; demotion makes it inactive (DESIGN 2).
+    // An attachment makes the policy visible to /v1/resolve; demotion makes it inactive.
     await ok('POST', '/policies/attachments', { policy_name: 'life', teams: ['life-team'] });
     expect(await resolveFor('life-team')).toEqual(['kw', 'pii', 'tox']);
     const demoted = await ok<Policy & { warning?: string }>('PUT', `/policies/${v2.policy_id}/status`, {
@@ -214,7 +214,7 @@ describe('policy lifecycle through the HTTP API', () => {
   });
 });
 
-describe('documented errors (reference 5.1)', () => {
+describe('documented errors (as LiteLLM documents them)', () => {
   let prod: Policy;
   let draft: Policy;
   beforeAll(async () => {

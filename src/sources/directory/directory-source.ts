@@ -1,7 +1,6 @@
-import type { Stats } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, relative, resolve, sep } from 'node:path';
+import type { FSWatcher } from 'chokidar';
 import {
   type DeclaredInput,
   describeOrigin,
@@ -20,6 +19,16 @@ import {
   type YamlLimits,
 } from '../../resources/index.ts';
 import type { Source, SourceTrouble } from '../source.ts';
+import {
+  type FileEntry,
+  type FileStamp,
+  held,
+  noteHeld,
+  sameIssues,
+  sameStamp,
+  stampOf,
+} from './file-entry.ts';
+import { watchRoots } from './watch-roots.ts';
 
 export type DirectorySourceOptions = {
   readonly dirs: readonly string[];
@@ -46,31 +55,6 @@ const FILE_EVENTS = new Set(['add', 'change', 'unlink']);
 /** Longer than chokidar's 50 ms per-path throttle of change events. */
 const SETTLE_MS = 80;
 const RESOURCE_FILE = /\.(ya?ml|json)$/i;
-const IGNORED = /(^|[/\\])(\.git|node_modules)([/\\]|$)/;
-
-type FileStamp = {
-  readonly mtimeMs: number;
-  readonly size: number;
-  readonly ino: number;
-  readonly real: string;
-  /** Not a regular file (a FIFO, a socket, a device): never opened. */
-  readonly special?: Stats;
-};
-
-/**
- * One file as read: its text, what it parsed to, and what it serves. `serving` is `loaded`'s
- * resources when the file read cleanly; when it did not (a syntax error, a limit, a document with
- * no kind or name, a file that cannot be opened), the objects it declared before and no longer
- * declares are kept in it too, at their last good version, until it reads cleanly again.
- */
-type FileEntry = {
-  readonly stamp: FileStamp;
-  readonly text: string | undefined;
-  readonly loaded: LoadedFile;
-  readonly serving: readonly Resource[];
-  /** It read empty while it still served objects: applied only if it still reads empty later. */
-  readonly emptied?: boolean;
-};
 
 /**
  * The embedded default source: every `*.yaml`/`*.yml`/`*.json` under one or more folders. It
@@ -114,7 +98,7 @@ export class DirectorySource implements Source {
   async start(changed: () => void, signal: AbortSignal): Promise<void> {
     this.#changed = changed;
     // Watch before the first read, so nothing written in between is missed.
-    this.#watchers = await this.#watch((event, path) => this.#schedule(event, path));
+    this.#watchers = await this.#watch();
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.#pending = 'all';
     await this.#drain();
@@ -132,7 +116,7 @@ export class DirectorySource implements Source {
       const old = this.#watchers;
       this.#watchers = [];
       await Promise.all(old.map((w) => w.close()));
-      if (!this.#stopped) this.#watchers = await this.#watch((event, path) => this.#schedule(event, path));
+      if (!this.#stopped) this.#watchers = await this.#watch();
       if (this.#stopped) await Promise.all(this.#watchers.map((w) => w.close()));
       this.#rewatching = undefined;
       this.#schedule('rescan', undefined);
@@ -423,6 +407,14 @@ export class DirectorySource implements Source {
     });
   }
 
+  #watch(): Promise<FSWatcher[]> {
+    return watchRoots(
+      this.#opts.dirs,
+      (event, path) => this.#schedule(event, path),
+      (e) => this.#opts.onError(asError(e)),
+    );
+  }
+
   /**
    * A file as callers see it in origins (errors, `definition_source`): relative to its watched
    * folder (prefixed with that folder's name when there are several), never the server's layout.
@@ -434,71 +426,7 @@ export class DirectorySource implements Source {
     const inside = relative(root, path).split(sep).join('/');
     return dirs.length === 1 ? inside : `${basename(root)}/${inside}`;
   }
-
-  /** Watches each root and the folder holding it, so swapping the root's own symlink is seen too. */
-  async #watch(onEvent: (event: string, path: string | undefined) => void): Promise<FSWatcher[]> {
-    const watchers: FSWatcher[] = [];
-    for (const root of this.#opts.dirs) {
-      const tree = watch(root, { ignoreInitial: true, followSymlinks: true, ignored: IGNORED });
-      tree.on('all', (event, path) => onEvent(event, path));
-      // Any event next to the root may be a swap of the root itself: rescan everything.
-      const parent = watch(dirname(root), {
-        ignoreInitial: true,
-        depth: 0,
-        followSymlinks: false,
-        ignored: IGNORED,
-      });
-      parent.on('all', (_event, path) => {
-        if (resolve(path) === root) onEvent('root', undefined);
-      });
-      for (const w of [tree, parent]) {
-        w.on('error', (e) => this.#opts.onError(asError(e)));
-        watchers.push(w);
-      }
-    }
-    await Promise.all(watchers.map((w) => new Promise<void>((ok) => w.once('ready', () => ok()))));
-    return watchers;
-  }
 }
-
-/** The identity of a regular or special file; undefined when it is gone or is a folder. */
-async function stampOf(path: string): Promise<FileStamp | undefined> {
-  try {
-    const [info, real] = await Promise.all([stat(path), realpath(path)]);
-    if (info.isDirectory()) return undefined;
-    const special = info.isFile() ? {} : { special: info };
-    return { mtimeMs: info.mtimeMs, size: info.size, ino: info.ino, real, ...special };
-  } catch {
-    return undefined; // deleted between the walk and the stat: the next scan drops it
-  }
-}
-
-const sameStamp = (a: FileStamp, b: FileStamp): boolean =>
-  a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino && a.real === b.real;
-
-/** The objects of `before` that `now` neither declares nor rejects under their key: still in force. */
-function held(before: readonly Resource[], now: LoadedFile): Resource[] {
-  const named = new Set([
-    ...now.resources.map((r) => resourceKey(r)),
-    ...now.rejected.flatMap((r) => (r.key ? [resourceKey(r.key)] : [])),
-  ]);
-  return before.filter((r) => !named.has(resourceKey(r)));
-}
-
-/** Says, on the file's own problems, that its last good objects keep serving. */
-function noteHeld(loaded: LoadedFile, count: number): LoadedFile {
-  if (count === 0) return loaded;
-  const note = `; the ${count === 1 ? 'object' : `${count} objects`} it declared before keep${count === 1 ? 's' : ''} serving until it reads cleanly`;
-  return {
-    ...loaded,
-    rejected: loaded.rejected.map((r) =>
-      r.key ? r : { ...r, issues: r.issues.map((i) => ({ ...i, message: `${i.message}${note}` })) },
-    ),
-  };
-}
-
-const sameIssues = (a: LoadedFile, b: LoadedFile): boolean =>
-  JSON.stringify(a.rejected) === JSON.stringify(b.rejected);
 
 /** The rejection of a second declaration of `kept`'s key, naming the declaration in force. */
 function duplicate(r: Resource, kept: Resource): RejectedDocument {

@@ -1,11 +1,10 @@
+export { ClusterStore, type ClusterStoreOptions } from './cluster-store.ts';
 export {
-  ClusterStore,
-  type ClusterStoreOptions,
   dataBytes,
   historyConfigMap,
   historyConfigMapName,
   policyLabelValue,
-} from './cluster-store.ts';
+} from './history-configmap.ts';
 export {
   DEFAULT_HISTORY_BYTES,
   DEFAULT_HISTORY_DRAFTS,

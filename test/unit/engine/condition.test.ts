@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { checkRegex, compileCondition } from '../../../src/engine/condition.ts';
 import type { Condition } from '../../../src/engine/types.ts';
 
-describe('compileCondition (reference 2.4)', () => {
+describe('compileCondition', () => {
   const cases: {
     note: string;
     condition: Condition | undefined;

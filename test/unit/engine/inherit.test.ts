@@ -12,7 +12,7 @@ const content = (inherit?: string): PolicyContent => ({
   guardrails: { add: [], remove: [] },
 });
 
-describe('inheritanceChain (reference 2.5)', () => {
+describe('inheritanceChain', () => {
   const cases: { note: string; parents: Record<string, string | undefined>; name: string; want: string[] }[] =
     [
       { note: 'no parent', parents: { a: undefined }, name: 'a', want: ['a'] },
@@ -50,7 +50,7 @@ const levels = (ls: Level[]): GuardrailLevel[] =>
     condition: compileCondition(l.model === undefined ? undefined : { model: l.model }),
   }));
 
-describe('resolvePolicyGuardrails (reference 2.6)', () => {
+describe('resolvePolicyGuardrails', () => {
   const base: Level = { add: ['pii', 'tox'] };
   const cases: { note: string; chain: Level[]; ctx?: RequestContext; want: string[] }[] = [
     { note: 'doc: base', chain: [base], want: ['pii', 'tox'] },

@@ -18,7 +18,7 @@ const spec = (s: Partial<AttachmentSpec>): AttachmentSpec => ({
   ...s,
 });
 
-describe('matchesPattern (reference 2.1)', () => {
+describe('matchesPattern', () => {
   const cases: { note: string; value: string | null | undefined; patterns: string[]; want: boolean }[] = [
     { note: 'null matches a literal *', value: null, patterns: ['x', '*'], want: true },
     { note: 'undefined matches a literal *', value: undefined, patterns: ['*'], want: true },
@@ -43,7 +43,7 @@ describe('matchesPattern (reference 2.1)', () => {
   for (const c of cases) test(c.note, () => expect(matchesPattern(c.value, c.patterns)).toBe(c.want));
 });
 
-describe('scopeMatches (reference 1.3, 2.2)', () => {
+describe('scopeMatches', () => {
   const cases: {
     note: string;
     spec: Partial<AttachmentSpec>;
@@ -115,7 +115,7 @@ describe('scopeMatches (reference 1.3, 2.2)', () => {
   }
 });
 
-describe('matchedVia (reference 2.3)', () => {
+describe('matchedVia', () => {
   const cases: { note: string; spec: Partial<AttachmentSpec>; ctx: RequestContext; want: string }[] = [
     { note: 'global', spec: { scope: '*', teams: ['eng'] }, ctx: { teamAlias: 'eng' }, want: 'scope:*' },
     {

@@ -29,7 +29,7 @@ function scripted(verdicts: Record<string, GuardrailVerdict | Error>) {
 const pass = { outcome: 'pass' } as const;
 const fail = (detail: string) => ({ outcome: 'fail', detail }) as const;
 
-describe('executePipeline (reference 2.8)', () => {
+describe('executePipeline', () => {
   const cases: {
     note: string;
     steps: PipelineStep[];

@@ -336,7 +336,7 @@ describe('setStatus', () => {
       want: ['v1:published', 'v2:production', 'v3:draft'],
     },
     {
-      note: 'production → published demotes: no production (DESIGN 2)',
+      note: 'production → published demotes: no production',
       version: 1,
       to: 'published',
       want: ['v1:published', 'v2:published', 'v3:draft'],

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { validatePipeline } from '../../../src/http/index.ts';
 
-describe('validatePipeline (the API body, reference 1.5)', () => {
+describe('validatePipeline (the API body)', () => {
   const ok = [
     {
       note: 'defaults filled in',

@@ -8,7 +8,7 @@ import { Registry } from '../../../src/registry/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
 import { REPO } from '../../support/railyard-process.ts';
 
-// ─────────── an independent reference of LiteLLM's rules (reference 2.1–2.6), over the raw config ───────────
+// ─────────── an independent model of LiteLLM's rules, over the raw config ───────────
 
 type Ctx = { team_alias?: string; key_alias?: string; model?: string; tags?: string[] };
 type LPolicy = {
