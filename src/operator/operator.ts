@@ -25,7 +25,8 @@ import { KubernetesSource } from '../sources/kubernetes/index.ts';
 import { ClusterStore, DEFAULT_HISTORY_DRAFTS } from '../store/cluster/index.ts';
 import type { Backoff } from '../time/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from './events.ts';
-import { type ShadowCounts, StatusWriter } from './status-writer.ts';
+import type { ShadowCounts } from './status-form.ts';
+import { StatusWriter } from './status-writer.ts';
 
 const LEASE_NAME = 'railyard-leader';
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';

@@ -5,7 +5,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, test, vi } from 'vitest';
 import type { ObjectStatus } from '../../src/engine/index.ts';
 import { EventRecorder, statusEvents, versionEvents } from '../../src/operator/events.ts';
-import { desiredStatus, StatusWriter, statusPatch } from '../../src/operator/status-writer.ts';
+import { desiredStatus, statusPatch } from '../../src/operator/status-form.ts';
+import { StatusWriter } from '../../src/operator/status-writer.ts';
 import type { Snapshot } from '../../src/registry/index.ts';
 import { slimObject } from '../../src/sources/kubernetes/kubernetes-source.ts';
 
