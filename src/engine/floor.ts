@@ -2,6 +2,7 @@
  * Guardrail floors: which namespaces each floor selects, and the mandatory guardrails of each
  * namespace. Pure and deterministic; the order of the floors given does not matter.
  */
+import { byText } from './compare.ts';
 import { matchesLabelSelector, selectorNeedsLabels } from './label-selector.ts';
 import type { FloorGuardrail, FloorResource, Labels } from './types.ts';
 
@@ -76,7 +77,6 @@ export function floorsByNamespace(
   return out;
 }
 
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byGuardrailThenFloor = (a: FloorGuardrail, b: FloorGuardrail): number =>
   byText(a.guardrail, b.guardrail) || byText(a.floor, b.floor);
 

@@ -25,6 +25,7 @@ import {
 } from '@kubernetes/client-node';
 import type { DeclaredInput, Labels, RejectedDocument } from '../../engine/index.ts';
 import {
+  byText,
   CLUSTER_SCOPE,
   isClusterScoped,
   type Key,
@@ -263,7 +264,7 @@ export class KubernetesSource implements Source {
       if (this.#watched && !this.#watched.has(name)) continue;
       entries.push([name, { ...(ns.metadata?.labels ?? {}) }]);
     }
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    entries.sort(([a], [b]) => byText(a, b));
     const signature = JSON.stringify(entries);
     if (this.#labels?.signature !== signature) this.#labels = { signature, map: new Map(entries) };
     return this.#labels.map;
