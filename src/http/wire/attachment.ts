@@ -1,7 +1,7 @@
 /** Attachments on the wire: `PolicyAttachmentDBResponse` and the create request. */
 import { type AttachmentRecord, describeOrigin } from '../../engine/index.ts';
 import type { AttachmentImpact } from '../../registry/index.ts';
-import { DEFINITION_LOCATIONS, definitionLocation } from './policy.ts';
+import { definitionLocation, PROVENANCE, PROVENANCE_REQUIRED } from './policy.ts';
 import {
   type FromSchema,
   INTEGER,
@@ -39,13 +39,7 @@ export const POLICY_ATTACHMENT_DB_RESPONSE = object(
     models: STRINGS,
     tags: STRINGS,
     priority: INTEGER,
-    created_at: STRING,
-    created_by: NULLABLE_STRING,
-    updated_at: STRING,
-    updated_by: NULLABLE_STRING,
-    policy_definition_location: { enum: DEFINITION_LOCATIONS },
-    definition_location: { enum: DEFINITION_LOCATIONS },
-    definition_source: STRING,
+    ...PROVENANCE,
     namespace: STRING,
   },
   [
@@ -57,13 +51,7 @@ export const POLICY_ATTACHMENT_DB_RESPONSE = object(
     'models',
     'tags',
     'priority',
-    'created_at',
-    'created_by',
-    'updated_at',
-    'updated_by',
-    'policy_definition_location',
-    'definition_location',
-    'definition_source',
+    ...PROVENANCE_REQUIRED,
     'namespace',
   ],
 );

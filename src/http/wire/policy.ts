@@ -39,6 +39,26 @@ export const DEFINITION_LOCATIONS = ['db', 'config'] as const;
 export const definitionLocation = (origin: Origin): (typeof DEFINITION_LOCATIONS)[number] =>
   origin.kind === 'api' ? 'db' : 'config';
 
+/** Who wrote a record and when, and where it is defined: the same fields on policies and attachments. */
+export const PROVENANCE = {
+  created_at: STRING,
+  created_by: NULLABLE_STRING,
+  updated_at: STRING,
+  updated_by: NULLABLE_STRING,
+  policy_definition_location: { enum: DEFINITION_LOCATIONS },
+  definition_location: { enum: DEFINITION_LOCATIONS },
+  definition_source: STRING,
+} as const;
+export const PROVENANCE_REQUIRED = [
+  'created_at',
+  'created_by',
+  'updated_at',
+  'updated_by',
+  'policy_definition_location',
+  'definition_location',
+  'definition_source',
+] as const;
+
 const MODEL_CONDITION = { anyOf: [STRING, STRINGS, { type: 'null' }] } as const;
 export const CONDITION = {
   type: 'object',
@@ -62,13 +82,7 @@ export const POLICY_DB_RESPONSE = object(
     guardrails_remove: STRINGS,
     condition: orNull(CONDITION),
     pipeline: orNull(GUARDRAIL_PIPELINE),
-    created_at: STRING,
-    created_by: NULLABLE_STRING,
-    updated_at: STRING,
-    updated_by: NULLABLE_STRING,
-    policy_definition_location: { enum: DEFINITION_LOCATIONS },
-    definition_location: { enum: DEFINITION_LOCATIONS },
-    definition_source: STRING,
+    ...PROVENANCE,
     digest: STRING,
     namespace: STRING,
     /** Set by a status change or delete that left the policy without a production version. */
@@ -89,13 +103,7 @@ export const POLICY_DB_RESPONSE = object(
     'guardrails_remove',
     'condition',
     'pipeline',
-    'created_at',
-    'created_by',
-    'updated_at',
-    'updated_by',
-    'policy_definition_location',
-    'definition_location',
-    'definition_source',
+    ...PROVENANCE_REQUIRED,
     'digest',
     'namespace',
   ],
