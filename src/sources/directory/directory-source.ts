@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, relative, resolve, sep } from 'node:path';
-import type { FSWatcher } from 'chokidar';
 import {
   type DeclaredInput,
   describeOrigin,
@@ -28,7 +27,7 @@ import {
   sameStamp,
   stampOf,
 } from './file-entry.ts';
-import { watchRoots } from './watch-roots.ts';
+import { type RootWatchers, watchRoots } from './watch-roots.ts';
 
 export type DirectorySourceOptions = {
   readonly dirs: readonly string[];
@@ -76,7 +75,7 @@ export class DirectorySource implements Source {
   readonly #files = new Map<string, FileEntry>();
   /** Problems already told to `onFileProblem`, by `path:line message`. */
   #told = new Set<string>();
-  #watchers: FSWatcher[] = [];
+  #watchers: RootWatchers | undefined;
   #rewatching: Promise<void> | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
   /** Paths named by file events since the last batch, or `all` when only a rescan will do. */
@@ -114,10 +113,10 @@ export class DirectorySource implements Source {
     if (this.#stopped || this.#rewatching) return;
     this.#rewatching = (async () => {
       const old = this.#watchers;
-      this.#watchers = [];
-      await Promise.all(old.map((w) => w.close()));
+      this.#watchers = undefined;
+      await old?.close();
       if (!this.#stopped) this.#watchers = await this.#watch();
-      if (this.#stopped) await Promise.all(this.#watchers.map((w) => w.close()));
+      if (this.#stopped) await this.#watchers?.close();
       this.#rewatching = undefined;
       this.#schedule('rescan', undefined);
     })().catch((e: unknown) => {
@@ -137,8 +136,8 @@ export class DirectorySource implements Source {
     this.#stopped = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    await Promise.all(this.#watchers.map((w) => w.close()));
-    this.#watchers = [];
+    await this.#watchers?.close();
+    this.#watchers = undefined;
     await this.#rewatching;
     await this.#reading;
   }
@@ -407,7 +406,7 @@ export class DirectorySource implements Source {
     });
   }
 
-  #watch(): Promise<FSWatcher[]> {
+  #watch(): Promise<RootWatchers> {
     return watchRoots(
       this.#opts.dirs,
       (event, path) => this.#schedule(event, path),
