@@ -23,6 +23,7 @@ import {
   type ResolveAnswer,
   type Snapshot,
 } from '../registry/index.ts';
+import type { CallVerdicts } from './call-verdicts.ts';
 import { planDecision } from './decision-plan.ts';
 import { runPlan } from './run-plan.ts';
 
@@ -144,7 +145,11 @@ export const DECIDER_DEFAULTS = {
   now: () => performance.now(),
 } as const;
 
-export type Decide = (input: DecisionInput) => Promise<Decision>;
+/**
+ * Decides one call. With `verdicts`, each guardrail's verdict is recorded there too, for the
+ * call's shadow runs to reuse.
+ */
+export type Decide = (input: DecisionInput, verdicts?: CallVerdicts) => Promise<Decision>;
 
 /**
  * Builds the decision function. A decision resolves the production policies of the context (the
@@ -173,7 +178,7 @@ export function createDecider(
   const runnerFor = (view: NamespaceView): RunGuardrail => runners.of(view);
   let inFlight = 0;
 
-  return async (input) => {
+  return async (input, verdicts) => {
     const started = opts.now();
     const done = (partial: Omit<Decision, 'durationMs'>): Decision => ({
       ...partial,
@@ -186,7 +191,9 @@ export function createDecider(
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), opts.deadlineMs);
     try {
-      return done(await decideOnce(input, opts, answering, runnerFor, deadline.signal, started));
+      const run = (view: NamespaceView): RunGuardrail =>
+        verdicts ? verdicts.recording(runnerFor(view), view.guardrails) : runnerFor(view);
+      return done(await decideOnce(input, opts, answering, run, deadline.signal, started));
     } catch (err) {
       return done(undecided(`internal error: ${err instanceof Error ? err.message : String(err)}`));
     } finally {

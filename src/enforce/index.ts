@@ -6,6 +6,7 @@ export {
   parseAgentgatewayRequest,
 } from './agentgateway.ts';
 export { CALL_CACHE_DEFAULTS, CallCache } from './call-cache.ts';
+export { CallVerdicts } from './call-verdicts.ts';
 export {
   createDecider,
   DECIDER_DEFAULTS,

@@ -19,6 +19,7 @@ import {
   shadowView,
 } from '../registry/index.ts';
 import type { ShadowRecorder, ShadowSubject, ShadowVerdict } from '../usage/index.ts';
+import type { CallVerdicts } from './call-verdicts.ts';
 import {
   type Decision,
   type DecisionInput,
@@ -62,6 +63,7 @@ export const SHADOW_RUNNER_DEFAULTS = {
 export class ShadowRunner {
   readonly #o: ShadowRunnerOptions;
   #inFlight = 0;
+  readonly #expected = new WeakMap<Snapshot, boolean>();
   #idle: (() => void)[] = [];
 
   constructor(
@@ -80,7 +82,7 @@ export class ShadowRunner {
    * version in shadow in the call's namespace whose policy applies to the call (in production or
    * in the shadow, itself or as a parent), sampled by its rate, within the cap. Never throws.
    */
-  after(call: DecisionInput, production: Decision): void {
+  after(call: DecisionInput, production: Decision, verdicts?: CallVerdicts): void {
     const ns = production.namespace;
     if (ns === null) return;
     const snapshot = this.#o.snapshot();
@@ -109,15 +111,32 @@ export class ShadowRunner {
         }
         this.#inFlight++;
         this.#o.defer(() => {
-          void this.#run(subject, view, shadowed, shadowResolution, input, production).finally(() => {
-            this.#inFlight--;
-            if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
-          });
+          void this.#run(subject, view, shadowed, shadowResolution, input, production, verdicts).finally(
+            () => {
+              this.#inFlight--;
+              if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
+            },
+          );
         });
       } catch (err) {
         this.#o.onError?.(err);
       }
     }
+  }
+
+  /**
+   * Whether a call answered now may have shadow runs: some namespace has a version in shadow.
+   * Read per call (to decide whether to record its verdicts), worked out once per snapshot.
+   */
+  expects(): boolean {
+    const snapshot = this.#o.snapshot();
+    let any = this.#expected.get(snapshot);
+    if (any === undefined) {
+      any = false;
+      for (const view of snapshot.namespaces.values()) if (view.shadows.length > 0) any = true;
+      this.#expected.set(snapshot, any);
+    }
+    return any;
   }
 
   /** Resolves once no shadow run is in flight (tests, shutdown). */
@@ -156,17 +175,25 @@ export class ShadowRunner {
     resolution: ReturnType<typeof resolve>,
     input: DecisionInput,
     production: Decision,
+    verdicts: CallVerdicts | undefined,
   ): Promise<void> {
     const started = this.#o.now();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.#o.deadlineMs);
     let shadow: Decision;
+    const run = this.#o.runners.of(view);
     try {
       const baseline = this.#o.baselineContext
         ? resolve(shadowed.index, { ...input.context, teamAlias: null, keyAlias: null })
         : undefined;
       const decided = await decideIn(
-        { view: shadowed, resolution, baseline, input, run: this.#o.runners.of(view) },
+        {
+          view: shadowed,
+          resolution,
+          baseline,
+          input,
+          run: verdicts ? verdicts.reusing(run, view.guardrails) : run,
+        },
         { deadlineMs: this.#o.deadlineMs, now: this.#o.now, deadline: deadline.signal, started },
       );
       shadow = { ...decided, durationMs: this.#o.now() - started };

@@ -111,33 +111,42 @@ function mayEndRun(text: string, start: number, end: number): boolean {
  * by single spaces; returned as is when nothing is joined.
  */
 function joinSpelledOut(text: string): string {
-  const starts: number[] = [];
-  for (let i = 0; i < text.length; ) {
-    starts.push(i);
-    const space = text.indexOf(' ', i);
-    i = space === -1 ? text.length : space + 1;
-  }
-  const words = starts.length;
-  const startOf = (w: number): number => starts[w] as number;
-  const endOf = (w: number): number => (w + 1 < words ? startOf(w + 1) - 1 : text.length);
-  const dropped: number[] = []; // offsets of the spaces removed
-  let w = 0;
-  while (w < words) {
-    if (mayBeginRun(text, startOf(w), endOf(w))) {
-      let r = w;
-      while (r + 1 < words && isSingle(text, startOf(r + 1), endOf(r + 1))) r++;
-      let last = -1;
-      if (r >= w + 1 && r + 1 < words && mayEndRun(text, startOf(r + 1), endOf(r + 1))) last = r + 1;
-      else if (r >= w + 2) last = r;
-      if (last !== -1) {
-        for (let k = w; k < last; k++) dropped.push(endOf(k));
-        w = last + 1;
+  const n = text.length;
+  const wordEnd = (start: number): number => {
+    const space = text.indexOf(' ', start);
+    return space === -1 ? n : space;
+  };
+  // Word bounds are found as the scan goes, never stored: this runs on every prompt, and an array
+  // of every word's offset was most of what a 2 KB prompt's check allocated.
+  let dropped: number[] | undefined; // offsets of the spaces removed
+  let start = 0;
+  while (start < n) {
+    const end = wordEnd(start);
+    if (mayBeginRun(text, start, end)) {
+      let singles = 0;
+      let runEnd = end; // the end of the last one-letter word after this one (or of this one)
+      while (runEnd < n) {
+        const nextEnd = wordEnd(runEnd + 1);
+        if (!isSingle(text, runEnd + 1, nextEnd)) break;
+        singles++;
+        runEnd = nextEnd;
+      }
+      let lastEnd = -1;
+      if (singles >= 1 && runEnd < n) {
+        const nextEnd = wordEnd(runEnd + 1);
+        if (mayEndRun(text, runEnd + 1, nextEnd)) lastEnd = nextEnd;
+      }
+      if (lastEnd === -1 && singles >= 2) lastEnd = runEnd;
+      if (lastEnd !== -1) {
+        dropped ??= [];
+        for (let at = end; at < lastEnd; at = wordEnd(at + 1)) dropped.push(at);
+        start = lastEnd + 1;
         continue;
       }
     }
-    w++;
+    start = end + 1;
   }
-  if (dropped.length === 0) return text;
+  if (dropped === undefined) return text;
   const parts: string[] = [];
   let from = 0;
   for (const at of dropped) {

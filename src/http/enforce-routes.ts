@@ -11,6 +11,7 @@ import {
   agentgatewayAnswer,
   CALL_CACHE_DEFAULTS,
   CallCache,
+  CallVerdicts,
   createDecider,
   credentialHeaders,
   DECIDER_DEFAULTS,
@@ -157,7 +158,9 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
       phase: call.phase,
       messages: call.messages,
     };
-    const decision = await decide(input);
+    // Production's verdicts are kept for the call's shadow runs only when there may be some.
+    const verdicts = shadows?.expects() ? new CallVerdicts() : undefined;
+    const decision = await decide(input, verdicts);
     // What is logged and counted is bounded as the decision bounds it: callers choose these values.
     const event = {
       proxy,
@@ -171,7 +174,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     const { status, body } = answer(decision);
     sendJson(res, status, body);
     // The answer is on its way: only now are the shadow runs of this call scheduled.
-    shadows?.after(input, decision);
+    shadows?.after(input, decision, verdicts);
     return status;
   };
 

@@ -5,13 +5,16 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
+  CallVerdicts,
   compareDecisions,
+  createDecider,
   type Decision,
   GuardrailRunners,
   maskDigest,
   ShadowRunner,
   type Verdict,
 } from '../../../src/enforce/index.ts';
+import type { NamespaceView } from '../../../src/registry/index.ts';
 import { ShadowRecorder } from '../../../src/usage/index.ts';
 import { appFrom, guardrail, policy } from './fixtures.ts';
 
@@ -150,16 +153,28 @@ const shadowed = (rate: number) =>
     return app;
   });
 
+/** The real runners, counting the guardrails they are asked to run. */
+class CountingRunners extends GuardrailRunners {
+  readonly asked: string[] = [];
+  override of(view: NamespaceView) {
+    const run = super.of(view);
+    return ((name, ...rest) => {
+      this.asked.push(name);
+      return run(name, ...rest);
+    }) as typeof run;
+  }
+}
+
 function runnerOver(
   app: Awaited<ReturnType<typeof shadowed>>,
-  o: { random?: () => number; maxConcurrent?: number } = {},
+  o: { random?: () => number; maxConcurrent?: number; runners?: GuardrailRunners } = {},
 ) {
   const recorder = new ShadowRecorder();
   const deferred: (() => void)[] = [];
   const runner = new ShadowRunner({
     snapshot: () => app.snapshot(),
     defaultNamespace: 'default',
-    runners: new GuardrailRunners(),
+    runners: o.runners ?? new GuardrailRunners(),
     recorder,
     deadlineMs: 2000,
     baselineContext: false,
@@ -228,5 +243,38 @@ describe('ShadowRunner', () => {
     runner.after(input('support', 'falcon'), { ...productionAllow, namespace: null });
     expect(deferred).toHaveLength(0);
     expect(recorder.stats()).toEqual([]);
+  });
+
+  test('a guardrail production already ran on the same messages is not run again: only the new one is', async () => {
+    const app = await shadowed(1);
+    const runners = new CountingRunners();
+    const decide = createDecider({
+      snapshot: () => app.snapshot(),
+      synced: () => true,
+      defaultNamespace: 'default',
+      runners,
+    });
+    const { recorder, runner, flush } = runnerOver(app, { runners });
+    expect(runner.expects()).toBe(true);
+    const call = input('support', 'falcon from jane@example.com');
+    const verdicts = new CallVerdicts();
+    const production = await decide(call, verdicts);
+    expect(production.verdict.kind).toBe('mask');
+    expect(runners.asked).toEqual(['pii-mask']);
+    runner.after(call, production, verdicts);
+    await flush();
+    // v2 adds `words` after pii-mask: pii-mask's verdict is production's; words runs on its output.
+    expect(runners.asked).toEqual(['pii-mask', 'words']);
+    expect(recorder.stats()[0]?.results).toMatchObject({ would_block: 1 });
+    // Without production's verdicts the shadow asks both.
+    runner.after(call, production);
+    await flush();
+    expect(runners.asked).toEqual(['pii-mask', 'words', 'pii-mask', 'words']);
+    expect(recorder.stats()[0]?.results).toMatchObject({ would_block: 2 });
+  });
+
+  test('with no version in shadow anywhere, calls record no verdicts', async () => {
+    const app = await appFrom(CATALOG + policy('other', '{guardrails: {add: [words]}}', 'teams: [other]'));
+    expect(runnerOver(app).runner.expects()).toBe(false);
   });
 });
