@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { LITELLM_PATH } from '../src/http/index.ts';
 import { benchmarkCall } from './benchmark-call.ts';
 import type { Cores } from './cpus.ts';
+import { pacedPost } from './enforce.ts';
 import { latencyRows } from './http-resolve.ts';
-import { type PacedResult, type PacedSpec, runPacedLoad } from './paced-load.ts';
+import { type PacedResult, runPacedLoad } from './paced-load.ts';
 import type { Row } from './report.ts';
 import { AUTH_HEADERS, alone, startBaseline, startServe, waitReady } from './servers.ts';
 import { median } from './stats.ts';
@@ -69,17 +70,7 @@ export async function measureEnforceHeavy(opts: EnforceHeavyOptions): Promise<Ro
     const baseline = await startBaseline(answer, await mkdtemp(join(tmpdir(), 'railyard-bench-heavy-')));
     const heavyCounts = new Map<number, number>();
     try {
-      const paced = (url: string, path: string): PacedSpec => ({
-        url,
-        method: 'POST',
-        paths: [path],
-        headers: AUTH_HEADERS,
-        body: small,
-        requestsPerSecond: opts.requestsPerSecond,
-        connections: opts.connections,
-        warmupSeconds: 1,
-        durationSeconds: opts.durationSeconds,
-      });
+      const paced = pacedPost(opts, small);
       const underLoad = async (url: string, path: string): Promise<PacedResult> => {
         const stop = new AbortController();
         const load = backgroundLoad(`${url}${path}`, heavy, HEAVY_CLIENTS, stop.signal);

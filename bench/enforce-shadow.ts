@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { LITELLM_PATH } from '../src/http/index.ts';
 import { benchmarkCall } from './benchmark-call.ts';
 import type { Cores } from './cpus.ts';
-import type { EnforceOptions } from './enforce.ts';
+import { type EnforceOptions, pacedPost } from './enforce.ts';
 import { latencyRows } from './http-resolve.ts';
-import { type PacedResult, type PacedSpec, runPacedLoad } from './paced-load.ts';
+import { type PacedResult, runPacedLoad } from './paced-load.ts';
 import type { Row } from './report.ts';
 import { AUTH_HEADERS, alone, startBaseline, startServe, waitReady } from './servers.ts';
 
@@ -68,17 +68,7 @@ export async function measureEnforceShadow(opts: EnforceOptions): Promise<Row[]>
       await mkdtemp(join(tmpdir(), 'railyard-bench-shadow-base-')),
     );
     try {
-      const paced = (url: string, path: string): PacedSpec => ({
-        url,
-        method: 'POST',
-        paths: [path],
-        headers: AUTH_HEADERS,
-        body,
-        requestsPerSecond: opts.requestsPerSecond,
-        connections: opts.connections,
-        warmupSeconds: 1,
-        durationSeconds: opts.durationSeconds,
-      });
+      const paced = pacedPost(opts, body);
       const latency = { bare: [] as PacedResult[], plain: [] as PacedResult[], shadow: [] as PacedResult[] };
       for (let r = 0; r < opts.runs; r++) {
         latency.bare.push(

@@ -24,6 +24,21 @@ export type EnforceOptions = {
   readonly connections: number;
 };
 
+/** The paced POST of `body` to `path` of `url`, as every enforcement row sends it (after 1 s of warm-up). */
+export const pacedPost =
+  (opts: Omit<EnforceOptions, 'runs'>, body: string) =>
+  (url: string, path: string): PacedSpec => ({
+    url,
+    method: 'POST',
+    paths: [path],
+    headers: AUTH_HEADERS,
+    body,
+    requestsPerSecond: opts.requestsPerSecond,
+    connections: opts.connections,
+    warmupSeconds: 1,
+    durationSeconds: opts.durationSeconds,
+  });
+
 const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 /** 500 req/s keeps the generator mostly idle: sharing the cores gives the steadier figure (see `cpus.ts`). */
 const CORES: Cores = 'shared';
@@ -43,17 +58,7 @@ export async function measureEnforce(opts: EnforceOptions): Promise<Row[]> {
       throw new Error(`the benchmark call was not masked: ${first.status} ${answer.slice(0, 200)}`);
     const baseline = await startBaseline(answer, await mkdtemp(join(tmpdir(), 'railyard-bench-enforce-')));
     try {
-      const paced = (url: string, path: string): PacedSpec => ({
-        url,
-        method: 'POST',
-        paths: [path],
-        headers: AUTH_HEADERS,
-        body,
-        requestsPerSecond: opts.requestsPerSecond,
-        connections: opts.connections,
-        warmupSeconds: 1,
-        durationSeconds: opts.durationSeconds,
-      });
+      const paced = pacedPost(opts, body);
       const latency = { bare: [] as PacedResult[], railyard: [] as PacedResult[] };
       for (let r = 0; r < opts.runs; r++) {
         latency.bare.push(await alone([railyard], () => runPacedLoad(paced(baseline.url, '/'), CORES)));
