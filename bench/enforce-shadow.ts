@@ -1,9 +1,9 @@
 /**
  * Enforcement with a shadow running: the pre-call decision of `enforce.ts` (LiteLLM's Generic
  * Guardrail API, the 2 KB healthcare prompt) on two real `railyard serve` processes over
- * `examples/`, one of them with a draft of healthcare-compliance (v2: one more guardrail) in
- * shadow at a sample rate of 1, so every call is decided twice; and the bare baseline answering a
- * constant body of the same size. Each run measures all three, one at a time, the others paused.
+ * `examples/` with the same draft of healthcare-compliance (v2: one more guardrail), in shadow at
+ * a sample rate of 1 on one of them, so every call there is decided twice; and the bare baseline
+ * answering a constant body of the same size. Each run measures all three, one at a time, the others paused.
  * The shadow's p99 has its target from the same run: within 10% of the one without.
  */
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -20,15 +20,23 @@ import { AUTH_HEADERS, alone, startBaseline, startServe, waitReady } from './ser
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples');
 const CORES: Cores = 'shared';
+/** Calls sent to each server, one at a time, before the first measured window. */
+const WARM_UP_CALLS = 2_000;
 
-/** healthcare-compliance edited into a draft with one more guardrail, in shadow on every call. */
-const inShadow = (text: string): string =>
+/**
+ * healthcare-compliance edited into a draft with one more guardrail, in shadow on every call or
+ * not at all: both servers record the same versions, and only the shadow differs between them.
+ */
+const asDraft = (text: string, shadow: boolean): string =>
   text
     .replace(
       'add: [phi-detector, pii-mask, prompt-injection]',
       'add: [phi-detector, pii-mask, prompt-injection, secrets-scan]',
     )
-    .replace('  versionStatus: production\n', '  versionStatus: draft\n  shadow: {sampleRate: 1}\n');
+    .replace(
+      '  versionStatus: production\n',
+      `  versionStatus: draft\n${shadow ? '  shadow: {sampleRate: 1}\n' : ''}`,
+    );
 
 type ShadowReport = {
   shadows: { active: boolean; runs: number; skipped: number; agreement: number | null }[];
@@ -44,25 +52,42 @@ export async function measureEnforceShadow(opts: EnforceOptions): Promise<Row[]>
   const shadowed = await startServe(shadowDir);
   try {
     await Promise.all([waitReady(plain.url), waitReady(shadowed.url)]);
-    // v1 is recorded in production first; the edit makes v2 a draft in shadow.
-    const file = join(shadowDir, 'healthcare.yaml');
-    const edited = inShadow(await readFile(file, 'utf8'));
+    // v1 is recorded in production first; the edit makes v2 a draft on both, in shadow on one.
+    const original = await readFile(join(shadowDir, 'healthcare.yaml'), 'utf8');
+    const edited = asDraft(original, true);
     if (!edited.includes('shadow:') || !edited.includes('secrets-scan'))
       throw new Error('examples/healthcare.yaml changed: the shadow edit no longer applies');
-    await writeFile(file, edited);
+    await writeFile(join(plainDir, 'healthcare.yaml'), asDraft(original, false));
+    await writeFile(join(shadowDir, 'healthcare.yaml'), edited);
     const report = async (): Promise<ShadowReport> =>
       (await fetch(`${shadowed.url}/v1/shadow`, { headers: AUTH_HEADERS })).json() as Promise<ShadowReport>;
+    type Status = { objects: { key: { name: string }; policy?: { latestVersion?: number } }[] };
+    const draftRecorded = async (): Promise<boolean> => {
+      const status = (await (
+        await fetch(`${plain.url}/v1/status`, { headers: AUTH_HEADERS })
+      ).json()) as Status;
+      return status.objects.some(
+        (o) => o.key.name === 'healthcare-compliance' && o.policy?.latestVersion === 2,
+      );
+    };
     const deadline = Date.now() + 10_000;
-    while (!(await report()).shadows[0]?.active) {
-      if (Date.now() > deadline) throw new Error('the draft did not go into shadow');
+    while (!(await report()).shadows[0]?.active || !(await draftRecorded())) {
+      if (Date.now() > deadline) throw new Error('the draft was not recorded on both, or not put in shadow');
       await new Promise((r) => setTimeout(r, 20));
     }
-    const first = await fetch(`${plain.url}${LITELLM_PATH}`, {
-      method: 'POST',
-      headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
-      body,
-    });
-    const answer = await first.text();
+    const call = async (url: string): Promise<string> =>
+      (
+        await fetch(`${url}${LITELLM_PATH}`, {
+          method: 'POST',
+          headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
+          body,
+        })
+      ).text();
+    const answer = await call(plain.url);
+    // What a shadow does once (its namespace's index built with the draft in production, the
+    // draft's new guardrail compiled) and the collections it brings happen here, before any
+    // window: the rows compare the cost per call.
+    for (let i = 0; i < WARM_UP_CALLS; i++) await Promise.all([call(plain.url), call(shadowed.url)]);
     const baseline = await startBaseline(
       answer,
       await mkdtemp(join(tmpdir(), 'railyard-bench-shadow-base-')),

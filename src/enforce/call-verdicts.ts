@@ -2,9 +2,8 @@
  * The guardrail verdicts of one call, so that its shadow runs ask a guardrail again only where
  * something differs. A version in shadow usually differs from production by a guardrail or a step:
  * every other guardrail it runs is the same spec on the same messages, whose verdict production has
- * already. Reusing it halves what a shadow run costs (its checks are most of it, and their garbage
- * is what lengthens the tail of every request), and a webhook guardrail is not called twice for one
- * call.
+ * already. Reusing it saves those checks (on the benchmark call, about 40% of what a shadow run
+ * allocated), and a webhook guardrail is not called twice for one call.
  */
 import type { GuardrailSpec, Message, PipelineData, PipelineMode, RunGuardrail } from '../engine/index.ts';
 
