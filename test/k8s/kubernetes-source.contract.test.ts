@@ -1,5 +1,5 @@
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { kubeConfigFrom, kubeError } from '../../src/kube/index.ts';
 import { KubernetesSource } from '../../src/sources/kubernetes/index.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
@@ -86,6 +86,18 @@ describeKube('KubernetesSource on a real API server', () => {
         putRejected: async (name) => {
           await apply('Policy', name, { guardrails: { add: ['alpha'] }, condition: { model: 42 } });
           return { kind: 'Policy', namespace, name };
+        },
+        putUnreadable: {
+          impossible: 'the API server stores only documents it has parsed',
+          refused: async (name) => {
+            const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/guardrails`;
+            const broken = `{"apiVersion": "${GROUP}/${VERSION}", "kind": "Guardrail", "metadata": {"name": "${name}"`;
+            const { code, stderr } = await kube.kubectl(['create', '--raw', path, '-f', '-'], {
+              input: broken,
+            });
+            expect(code).not.toBe(0);
+            expect(stderr).toMatch(/BadRequest.*json parse error/);
+          },
         },
         outage: {
           interrupt: async () => {
