@@ -65,6 +65,15 @@ export const NULLABLE_STRINGS = { type: ['array', 'null'], items: STRING } as co
 /** `schema` or `null`. */
 export const orNull = <const S extends Schema>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
 
+/** An object schema of these properties; `required` lists those always present. */
+function objectOf<
+  const P extends Record<string, Schema>,
+  const R extends readonly (keyof P & string)[],
+  const A extends boolean,
+>(properties: P, required: R | undefined, additionalProperties: A) {
+  return { type: 'object', properties, required: (required ?? []) as R, additionalProperties } as const;
+}
+
 /**
  * An object of these properties that takes other properties too and ignores them, as LiteLLM's
  * request models do (a script may send a GET answer back as a body); the known ones are checked.
@@ -73,12 +82,7 @@ export function lenientObject<
   const P extends Record<string, Schema>,
   const R extends readonly (keyof P & string)[] = [],
 >(properties: P, required?: R) {
-  return {
-    type: 'object',
-    properties,
-    required: (required ?? []) as R,
-    additionalProperties: true,
-  } as const;
+  return objectOf(properties, required, true);
 }
 
 /** An object of exactly these properties; `required` lists those always present. */
@@ -86,10 +90,5 @@ export function object<
   const P extends Record<string, Schema>,
   const R extends readonly (keyof P & string)[] = [],
 >(properties: P, required?: R) {
-  return {
-    type: 'object',
-    properties,
-    required: (required ?? []) as R,
-    additionalProperties: false,
-  } as const;
+  return objectOf(properties, required, false);
 }
