@@ -9,7 +9,7 @@
  * counted. What a run finds is counted by the shadow recorder, never with message text.
  */
 import type { RequestContext } from '../engine/index.ts';
-import { boundEnforcedContext, resolve } from '../engine/index.ts';
+import { resolve } from '../engine/index.ts';
 import {
   type AnswerCache,
   answer,
@@ -80,18 +80,16 @@ export class ShadowRunner {
   /**
    * Schedules the shadow runs due for a call production has answered with `production`: for each
    * version in shadow in the call's namespace whose policy applies to the call (in production or
-   * in the shadow, itself or as a parent), sampled by its rate, within the cap. Never throws.
+   * in the shadow, itself or as a parent), sampled by its rate, within the cap. `input.context`
+   * is bounded by the caller (`boundEnforcedContext`): the log of differing decisions keeps it.
+   * Never throws.
    */
-  after(call: DecisionInput, production: Decision, verdicts?: CallVerdicts): void {
+  after(input: DecisionInput, production: Decision, verdicts?: CallVerdicts): void {
     const ns = production.namespace;
     if (ns === null) return;
     const snapshot = this.#o.snapshot();
     const view = snapshot.namespaces.get(ns);
     if (view === undefined || view.shadows.length === 0) return;
-    // Bounded and copied as production's decision bounds it: the difference log keeps the context.
-    const { context, overflow } = boundEnforcedContext(call.context);
-    if (overflow) return;
-    const input = { ...call, context };
     for (const target of view.shadows) {
       try {
         const shadowed = shadowView(view, target);

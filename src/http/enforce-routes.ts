@@ -161,11 +161,13 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     // Production's verdicts are kept for the call's shadow runs only when there may be some.
     const verdicts = shadows?.expects() ? new CallVerdicts() : undefined;
     const decision = await decide(input, verdicts);
-    // What is logged and counted is bounded as the decision bounds it: callers choose these values.
+    // What is logged, counted and kept by shadow runs is bounded as the decision bounds it:
+    // callers choose these values.
+    const context = boundEnforcedContext(call.context).context;
     const event = {
       proxy,
       phase: call.phase,
-      context: boundEnforcedContext(call.context).context,
+      context,
       ...(call.callId ? { callId: boundContextValue(call.callId) } : {}),
       decision,
     };
@@ -174,7 +176,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     const { status, body } = answer(decision);
     sendJson(res, status, body);
     // The answer is on its way: only now are the shadow runs of this call scheduled.
-    shadows?.after(input, decision, verdicts);
+    shadows?.after({ ...input, context }, decision, verdicts);
     return status;
   };
 
