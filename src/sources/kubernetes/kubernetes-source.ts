@@ -34,7 +34,7 @@ import {
   type Origin,
   type Resource,
 } from '../../engine/index.ts';
-import { type InformerOptions, RestartingInformer } from '../../kube/index.ts';
+import { type InformerOptions, pickMetadata, RestartingInformer } from '../../kube/index.ts';
 import { validateDocument } from '../../schema/index.ts';
 import type { Source, SourceTrouble } from '../source.ts';
 
@@ -290,13 +290,15 @@ export function slimObject(obj: CustomObject): CustomObject {
     ...(obj.apiVersion === undefined ? {} : { apiVersion: obj.apiVersion }),
     ...(obj.kind === undefined ? {} : { kind: obj.kind }),
     metadata: {
-      ...(m.name === undefined ? {} : { name: m.name }),
-      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
-      ...(m.uid === undefined ? {} : { uid: m.uid }),
-      ...(m.generation === undefined ? {} : { generation: m.generation }),
-      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
-      ...(m.creationTimestamp === undefined ? {} : { creationTimestamp: m.creationTimestamp }),
-      ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
+      ...pickMetadata(m, [
+        'name',
+        'namespace',
+        'uid',
+        'generation',
+        'resourceVersion',
+        'creationTimestamp',
+        'deletionTimestamp',
+      ]),
       ...(written?.time === undefined ? {} : { managedFields: [{ time: written.time }] }),
     },
     ...(obj.spec === undefined ? {} : { spec: obj.spec }),
@@ -306,15 +308,8 @@ export function slimObject(obj: CustomObject): CustomObject {
 
 /** What the cache keeps of a Namespace: its name, labels and whether it is being deleted. Pure. */
 function slimNamespace(ns: V1Namespace): V1Namespace {
-  const m = ns.metadata ?? {};
   return {
-    metadata: {
-      ...(m.name === undefined ? {} : { name: m.name }),
-      ...(m.uid === undefined ? {} : { uid: m.uid }),
-      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
-      ...(m.labels === undefined ? {} : { labels: m.labels }),
-      ...(m.deletionTimestamp === undefined ? {} : { deletionTimestamp: m.deletionTimestamp }),
-    },
+    metadata: pickMetadata(ns.metadata, ['name', 'uid', 'resourceVersion', 'labels', 'deletionTimestamp']),
   };
 }
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { PolicyHistory } from '../../engine/index.ts';
 import { productionVersion } from '../../engine/index.ts';
+import { pickMetadata } from '../../kube/index.ts';
 
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
 const STORE_KIND_LABEL = 'railyard.dev/store';
@@ -93,14 +94,8 @@ export const fingerprint = (labels: Record<string, string>, data: Record<string,
 
 /** What the cache keeps of a history ConfigMap: its name, namespace, resourceVersion, labels and data. Pure. */
 export function slimConfigMap(cm: V1ConfigMap): V1ConfigMap {
-  const m = cm.metadata ?? {};
   return {
-    metadata: {
-      ...(m.name === undefined ? {} : { name: m.name }),
-      ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
-      ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
-      ...(m.labels === undefined ? {} : { labels: m.labels }),
-    },
+    metadata: pickMetadata(cm.metadata, ['name', 'namespace', 'resourceVersion', 'labels']),
     ...(cm.data === undefined ? {} : { data: cm.data }),
   };
 }
