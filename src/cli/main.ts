@@ -64,7 +64,7 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
     .option('--enforce-baseline-context', 'also enforce the guardrails of the context without team and key')
     .option(
       '--shadow-max-concurrent <n>',
-      'shadow runs in flight at once; past it a due run is skipped and counted',
+      "sampled calls in the shadow thread's hands at once; past it a call's shadow runs are skipped and counted",
       wholeNumber(1, 100_000),
       16,
     )

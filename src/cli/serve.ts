@@ -225,7 +225,7 @@ export async function serveCommand(opts: ServeOptions, io: Io, signal: AbortSign
         }),
     ),
   );
-  await enforcement.shadows?.idle();
+  await enforcement.shadows?.close();
   await usageFile?.flush();
   await guardrailPool?.destroy();
   log.info('stopped');

@@ -20,4 +20,6 @@ export {
 export { type ProxyName, recordDecision } from './decision-log.ts';
 export { type LitellmCall, litellmAnswer, parseLitellmRequest, type WireAnswer } from './litellm.ts';
 export { compareDecisions, maskDigest } from './shadow-compare.ts';
-export { SHADOW_RUNNER_DEFAULTS, ShadowRunner } from './shadow-runner.ts';
+export { SHADOW_DISPATCH_DEFAULTS, ShadowDispatcher } from './shadow-dispatch.ts';
+export { ShadowRunner } from './shadow-runner.ts';
+export { ShadowThread } from './shadow-thread.ts';

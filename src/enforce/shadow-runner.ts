@@ -1,24 +1,22 @@
 /**
- * Shadow runs: after production's answer is sent, the versions in shadow of the call's namespace
- * also decide the same call, each in the namespace as it would serve with that version in
- * production, through the same decision code, guardrail runners and worker pool (large contents
- * are checked there, as production's are). They never delay
- * or change the answer: `after` is called once the answer is written, and the runs themselves
- * start on a later turn of the event loop. Bounded: each version runs on its sample rate's share
- * of the calls it applies to, and past `maxConcurrent` runs in flight a due run is skipped and
- * counted. What a run finds is counted by the shadow recorder, never with message text.
+ * Shadow runs, the deciding side: for a call production has answered, each version in shadow that
+ * was sampled for it decides the same call, in the namespace as it would serve with that version
+ * in production, through the same decision code and guardrail runners, wherever its policy takes
+ * part in the call (in production or in the shadow, itself or as a parent). What a run finds is
+ * counted by the recorder, never with message text. In `railyard serve` this runs on the shadow
+ * thread (`shadow-worker.ts`), fed by `ShadowDispatcher`: never on the event loop that answers.
  */
 import type { RequestContext } from '../engine/index.ts';
 import { resolve } from '../engine/index.ts';
 import {
-  type AnswerCache,
+  AnswerCache,
   answer,
   type NamespaceView,
   type ResolveAnswer,
   type Snapshot,
   shadowView,
 } from '../registry/index.ts';
-import type { ShadowRecorder, ShadowSubject, ShadowVerdict } from '../usage/index.ts';
+import type { ShadowRun, ShadowSubject, ShadowVerdict } from '../usage/index.ts';
 import type { CallVerdicts } from './call-verdicts.ts';
 import {
   type Decision,
@@ -29,118 +27,73 @@ import {
 } from './decision.ts';
 import { compareDecisions } from './shadow-compare.ts';
 
+/** One answered call and the versions in shadow sampled for it. */
+export type ShadowCall = {
+  /** `input.context` is bounded by the caller (`boundEnforcedContext`): the log of differences keeps it. */
+  readonly input: DecisionInput;
+  /** Production's decision; its namespace is the one the shadows run in. */
+  readonly production: Decision;
+  /** The versions in shadow sampled for this call, by policy name. */
+  readonly policies: readonly string[];
+  /** Production's guardrail verdicts, re-used wherever the shadow asks the same. */
+  readonly verdicts?: CallVerdicts | undefined;
+};
+
 export type ShadowRunnerOptions = {
   readonly snapshot: () => Snapshot;
   readonly defaultNamespace: string;
-  /** Production's runners: shadow runs check through the same compiled guardrails and pool. */
   readonly runners: GuardrailRunners;
-  readonly recorder: ShadowRecorder;
+  readonly recorder: { record(run: ShadowRun): void };
   /** Budget of one shadow run, as of a production decision. */
   readonly deadlineMs: number;
   /** As production's `baselineContext`. */
   readonly baselineContext: boolean;
-  /** Shadow runs in flight at once; past it a due run is skipped (and counted). */
-  readonly maxConcurrent: number;
-  /** Where production's resolve answers come from (they are cached there already). */
-  readonly answers?: AnswerCache<ResolveAnswer>;
-  /** In [0, 1): decides which calls are sampled. */
-  readonly random: () => number;
   /** Milliseconds from any fixed origin. */
-  readonly now: () => number;
-  /** Runs work on a later turn of the event loop (after the answer has gone). */
-  readonly defer: (work: () => void) => void;
+  readonly now?: () => number;
   /** A shadow run that failed for a bug (it is counted as cannot_decide). */
   readonly onError?: (error: unknown) => void;
 };
 
-export const SHADOW_RUNNER_DEFAULTS = {
-  maxConcurrent: 16,
-  random: Math.random,
-  now: () => performance.now(),
-  defer: (work: () => void) => void setImmediate(work),
-} as const;
+/** The subject a version in shadow is counted under. */
+export const shadowSubject = (target: NamespaceView['shadows'][number]): ShadowSubject => ({
+  namespace: target.namespace,
+  policy: target.policy,
+  policyId: target.version.policyId,
+  versionNumber: target.version.versionNumber,
+});
 
 export class ShadowRunner {
   readonly #o: ShadowRunnerOptions;
-  #inFlight = 0;
-  readonly #expected = new WeakMap<Snapshot, boolean>();
-  #idle: (() => void)[] = [];
+  readonly #now: () => number;
+  /** Production's resolve answers, for telling whether a policy takes part in a call. */
+  readonly #answers = new AnswerCache<ResolveAnswer>();
 
-  constructor(
-    options: Partial<ShadowRunnerOptions> & Omit<ShadowRunnerOptions, keyof typeof SHADOW_RUNNER_DEFAULTS>,
-  ) {
-    this.#o = { ...SHADOW_RUNNER_DEFAULTS, ...options };
+  constructor(options: ShadowRunnerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => performance.now());
   }
 
-  /** Shadow runs in flight now. */
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
-  /**
-   * Schedules the shadow runs due for a call production has answered with `production`: for each
-   * version in shadow in the call's namespace whose policy applies to the call (in production or
-   * in the shadow, itself or as a parent), sampled by its rate, within the cap. `input.context`
-   * is bounded by the caller (`boundEnforcedContext`): the log of differing decisions keeps it.
-   * Never throws.
-   */
-  after(input: DecisionInput, production: Decision, verdicts?: CallVerdicts): void {
-    const ns = production.namespace;
+  /** Runs the call's sampled versions in shadow; resolves once all have been counted. Never rejects. */
+  async run(call: ShadowCall): Promise<void> {
+    const ns = call.production.namespace;
     if (ns === null) return;
     const snapshot = this.#o.snapshot();
     const view = snapshot.namespaces.get(ns);
-    if (view === undefined || view.shadows.length === 0) return;
+    if (view === undefined) return;
+    const runs: Promise<void>[] = [];
     for (const target of view.shadows) {
+      if (!call.policies.includes(target.policy)) continue;
       try {
         const shadowed = shadowView(view, target);
-        const shadowResolution = resolve(shadowed.index, input.context);
-        if (!this.#applies(snapshot, view, target.policy, input.context, shadowResolution.matchedPolicies))
+        const resolution = resolve(shadowed.index, call.input.context);
+        if (!this.#applies(snapshot, view, target.policy, call.input.context, resolution.matchedPolicies))
           continue;
-        if (this.#o.random() >= target.sampleRate) continue;
-        const subject: ShadowSubject = {
-          namespace: ns,
-          policy: target.policy,
-          policyId: target.version.policyId,
-          versionNumber: target.version.versionNumber,
-        };
-        if (this.#inFlight >= this.#o.maxConcurrent) {
-          this.#o.recorder.skipped(subject);
-          continue;
-        }
-        this.#inFlight++;
-        this.#o.defer(() => {
-          void this.#run(subject, view, shadowed, shadowResolution, input, production, verdicts).finally(
-            () => {
-              this.#inFlight--;
-              if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
-            },
-          );
-        });
+        runs.push(this.#run(shadowSubject(target), view, shadowed, resolution, call));
       } catch (err) {
         this.#o.onError?.(err);
       }
     }
-  }
-
-  /**
-   * Whether a call answered now may have shadow runs: some namespace has a version in shadow.
-   * Read per call (to decide whether to record its verdicts), worked out once per snapshot.
-   */
-  expects(): boolean {
-    const snapshot = this.#o.snapshot();
-    let any = this.#expected.get(snapshot);
-    if (any === undefined) {
-      any = false;
-      for (const view of snapshot.namespaces.values()) if (view.shadows.length > 0) any = true;
-      this.#expected.set(snapshot, any);
-    }
-    return any;
-  }
-
-  /** Resolves once no shadow run is in flight (tests, shutdown). */
-  idle(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve();
-    return new Promise((ok) => this.#idle.push(ok));
+    await Promise.all(runs);
   }
 
   /** Whether the policy takes part in the call: matched, or a parent of a matched one, on either side. */
@@ -158,10 +111,7 @@ export class ShadowRunner {
       'resolve',
       snapshot,
       { namespace: view.namespace, context },
-      {
-        defaultNamespace: this.#o.defaultNamespace,
-        ...(this.#o.answers ? { cache: this.#o.answers } : {}),
-      },
+      { defaultNamespace: this.#o.defaultNamespace, cache: this.#answers },
     );
     return production.ok && uses(production.value.matchedPolicies);
   }
@@ -171,11 +121,10 @@ export class ShadowRunner {
     view: NamespaceView,
     shadowed: NamespaceView,
     resolution: ReturnType<typeof resolve>,
-    input: DecisionInput,
-    production: Decision,
-    verdicts: CallVerdicts | undefined,
+    call: ShadowCall,
   ): Promise<void> {
-    const started = this.#o.now();
+    const { input, production, verdicts } = call;
+    const started = this.#now();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.#o.deadlineMs);
     let shadow: Decision;
@@ -192,9 +141,9 @@ export class ShadowRunner {
           input,
           run: verdicts ? verdicts.reusing(run, view.guardrails) : run,
         },
-        { deadlineMs: this.#o.deadlineMs, now: this.#o.now, deadline: deadline.signal, started },
+        { deadlineMs: this.#o.deadlineMs, now: this.#now, deadline: deadline.signal, started },
       );
-      shadow = { ...decided, durationMs: this.#o.now() - started };
+      shadow = { ...decided, durationMs: this.#now() - started };
     } catch (err) {
       this.#o.onError?.(err);
       shadow = {
@@ -203,7 +152,7 @@ export class ShadowRunner {
         policies: [],
         guardrails: [],
         external: [],
-        durationMs: this.#o.now() - started,
+        durationMs: this.#now() - started,
       };
     } finally {
       clearTimeout(timer);

@@ -25,8 +25,9 @@ import {
   parseLitellmRequest,
   type ResponseBlock,
   recordDecision,
-  SHADOW_RUNNER_DEFAULTS,
-  ShadowRunner,
+  SHADOW_DISPATCH_DEFAULTS,
+  ShadowDispatcher,
+  ShadowThread,
   type WireAnswer,
 } from '../enforce/index.ts';
 import {
@@ -57,11 +58,11 @@ export type EnforceOptions = {
   readonly litellmTeamIdFallback: boolean;
   /** Pre-call models remembered by `litellm_call_id`. */
   readonly callCache: { readonly maxEntries: number; readonly ttlMs: number };
-  /** The HTTP client of `webhook` guardrails. */
+  /** The HTTP client of `webhook` guardrails (production's; shadow runs, on their thread, use `fetch`). */
   readonly fetch?: typeof fetch;
   /** Worker threads for the guardrail checks (`--guardrail-workers`); none: on the event loop. */
   readonly guardrailPool?: CheckPool;
-  /** Shadow runs in flight at once (`--shadow-max-concurrent`); past it a due run is skipped and counted. */
+  /** Shadowed calls in flight at once (`--shadow-max-concurrent`); past it a sampled call's runs are skipped and counted. */
   readonly shadowMaxConcurrent: number;
   /** In [0, 1): samples the calls shadows run on (tests pin it). */
   readonly shadowRandom?: () => number;
@@ -75,7 +76,7 @@ const ENFORCE_DEFAULTS: EnforceOptions = {
   agentgatewayResponseBlock: 'reject',
   litellmTeamIdFallback: false,
   callCache: { maxEntries: CALL_CACHE_DEFAULTS.maxEntries, ttlMs: CALL_CACHE_DEFAULTS.ttlMs },
-  shadowMaxConcurrent: SHADOW_RUNNER_DEFAULTS.maxConcurrent,
+  shadowMaxConcurrent: SHADOW_DISPATCH_DEFAULTS.maxConcurrent,
 };
 
 export type EnforceDeps = Pick<
@@ -101,8 +102,8 @@ export type Enforcement = {
   readonly answers: AnswerCache<ResolveAnswer>;
   /** The decider's worker threads, for the pipeline test to share. */
   readonly guardrailPool?: CheckPool;
-  /** The shadow runs after each answer (when the server counts them: `deps.shadows`). */
-  readonly shadows?: ShadowRunner;
+  /** The shadow runs after each answer (when the server counts them: `deps.shadows`); `close` stops their thread. */
+  readonly shadows?: ShadowDispatcher;
 };
 
 /** Optional on both proxies: a static header naming the namespace (config, never the client). */
@@ -128,20 +129,22 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
     baselineContext: opts.baselineContext,
     runners,
   });
+  const recorder = deps.shadows;
   const shadows =
-    deps.shadows === undefined
+    recorder === undefined
       ? undefined
-      : new ShadowRunner({
+      : new ShadowDispatcher({
           snapshot: () => deps.registry.snapshot(),
-          defaultNamespace: deps.defaultNamespace,
-          runners,
-          recorder: deps.shadows,
-          answers,
-          deadlineMs: opts.decisionDeadlineMs,
-          baselineContext: opts.baselineContext,
+          recorder,
+          executor: new ShadowThread({
+            defaultNamespace: deps.defaultNamespace,
+            deadlineMs: opts.decisionDeadlineMs,
+            baselineContext: opts.baselineContext,
+            recorder,
+            onError: (err) => deps.log.error({ err }, 'shadow run failed'),
+          }),
           maxConcurrent: opts.shadowMaxConcurrent,
           ...(opts.shadowRandom ? { random: opts.shadowRandom } : {}),
-          onError: (err) => deps.log.error({ err }, 'shadow run failed'),
         });
   const models = new CallCache<string>(opts.callCache);
 

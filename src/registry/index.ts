@@ -17,7 +17,7 @@ export {
   shadowReport,
 } from './shadow-report.ts';
 export { shadowView } from './shadow-view.ts';
-export { buildSnapshot, type NamespaceView, type Snapshot } from './snapshot.ts';
+export { buildSnapshot, type NamespaceView, namespaceIndex, type Snapshot } from './snapshot.ts';
 export {
   applyGuardrails,
   runTestPipeline,

@@ -4,14 +4,8 @@
  * same attachments, floor and guardrail catalog. Built on first use and kept beside the served
  * index it came from, so a snapshot swap costs nothing for shadows nobody runs.
  */
-import {
-  buildPolicyIndex,
-  type PolicyIndex,
-  type PolicyVersion,
-  productionVersion,
-  type ShadowTarget,
-} from '../engine/index.ts';
-import type { NamespaceView } from './snapshot.ts';
+import type { PolicyIndex, PolicyVersion, ShadowTarget } from '../engine/index.ts';
+import { type NamespaceView, namespaceIndex } from './snapshot.ts';
 
 const built = new WeakMap<PolicyIndex, WeakMap<PolicyVersion, PolicyIndex>>();
 
@@ -24,14 +18,7 @@ export function shadowView(view: NamespaceView, target: ShadowTarget): Namespace
   }
   let index = byVersion.get(target.version);
   if (index === undefined) {
-    const policies: { version: PolicyVersion }[] = [];
-    for (const h of view.histories) {
-      if (h.name === target.policy) continue;
-      const production = h.active ? productionVersion(h) : undefined;
-      if (production) policies.push({ version: production });
-    }
-    policies.push({ version: target.version });
-    index = buildPolicyIndex({ policies, attachments: view.attachments, floor: view.floor }, view.index);
+    index = namespaceIndex(view, view.index, target);
     byVersion.set(target.version, index);
   }
   return { ...view, index };

@@ -11,6 +11,7 @@ import {
   type Labels,
   type PolicyHistory,
   type PolicyIndex,
+  type PolicyVersion,
   productionVersion,
   resourceKey,
   type ShadowTarget,
@@ -152,19 +153,7 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
       sameItems(before.histories, histories) &&
       sameItems(before.attachments, attachments) &&
       before.floor === floor;
-    const index = unchanged
-      ? before.index
-      : buildPolicyIndex(
-          {
-            policies: histories.flatMap((h) => {
-              const production = h.active ? productionVersion(h) : undefined;
-              return production ? [{ version: production }] : [];
-            }),
-            attachments,
-            floor,
-          },
-          before?.index,
-        );
+    const index = unchanged ? before.index : namespaceIndex({ histories, attachments, floor }, before?.index);
     const shadowed = (shadows.get(ns) ?? NO_SHADOWS).sort((a, b) => byText(a.policy, b.policy));
     const view = {
       namespace: ns,
@@ -207,6 +196,26 @@ export function buildSnapshot(serial: number, input: SnapshotInput, previous?: S
     },
     unreadable: [...(input.unreadable ?? [])],
   };
+}
+
+/**
+ * A namespace's resolution index: the production versions of its active policies (with
+ * `replacing`'s version in place of its policy's, for a shadow), its attachments and its floor;
+ * built incrementally from `previous`, an index of the same namespace, when given.
+ */
+export function namespaceIndex(
+  parts: Pick<NamespaceView, 'histories' | 'attachments' | 'floor'>,
+  previous?: PolicyIndex,
+  replacing?: ShadowTarget,
+): PolicyIndex {
+  const policies: { version: PolicyVersion }[] = [];
+  for (const h of parts.histories) {
+    if (h.name === replacing?.policy) continue;
+    const production = h.active ? productionVersion(h) : undefined;
+    if (production) policies.push({ version: production });
+  }
+  if (replacing) policies.push({ version: replacing.version });
+  return buildPolicyIndex({ policies, attachments: parts.attachments, floor: parts.floor }, previous);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Registry } from '../../../src/registry/index.ts';
+import { GuardrailRunners } from '../../../src/enforce/index.ts';
+import { type NamespaceView, Registry } from '../../../src/registry/index.ts';
 import { resourcesFromText } from '../../../src/resources/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
 
@@ -21,3 +22,41 @@ export const guardrail = (name: string, spec: string): string =>
 export const policy = (name: string, spec: string, attach: string): string =>
   `apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: ${name}}\nspec: ${spec}\n---\n` +
   `apiVersion: railyard.dev/v1alpha1\nkind: PolicyAttachment\nmetadata: {name: ${name}-at}\nspec: {policy: ${name}, ${attach}}\n---\n`;
+
+/**
+ * Policy `support` (attached to team `support`) over `catalog`, v1 in production adding the
+ * `production` guardrails, then edited into a draft v2 adding `draft`, in shadow at `rate`; policy
+ * `other` (team `other`) adds `words`.
+ */
+export async function appWithShadow(o: {
+  catalog: string;
+  production: string;
+  draft: string;
+  rate: number;
+}): Promise<Registry> {
+  const tree = (support: string) =>
+    o.catalog +
+    `apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: support}\nspec: ${support}\n---\n` +
+    `apiVersion: railyard.dev/v1alpha1\nkind: PolicyAttachment\nmetadata: {name: support}\nspec: {policy: support, teams: [support]}\n---\n` +
+    policy('other', '{guardrails: {add: [words]}}', 'teams: [other]');
+  const app = await appFrom(tree(`{guardrails: {add: ${o.production}}}`));
+  const file = resourcesFromText(
+    'inline.yaml',
+    tree(`{guardrails: {add: ${o.draft}}, versionStatus: draft, shadow: {sampleRate: ${o.rate}}}`),
+    'default',
+  );
+  await app.applyDeclared({ resources: file.resources, rejected: file.rejected });
+  return app;
+}
+
+/** The real runners, counting the guardrails they are asked to run. */
+export class CountingRunners extends GuardrailRunners {
+  readonly asked: string[] = [];
+  override of(view: NamespaceView) {
+    const run = super.of(view);
+    return ((name, ...rest) => {
+      this.asked.push(name);
+      return run(name, ...rest);
+    }) as typeof run;
+  }
+}

@@ -11,12 +11,12 @@ import {
   type Decision,
   GuardrailRunners,
   maskDigest,
+  ShadowDispatcher,
   ShadowRunner,
   type Verdict,
 } from '../../../src/enforce/index.ts';
-import type { NamespaceView } from '../../../src/registry/index.ts';
 import { ShadowRecorder } from '../../../src/usage/index.ts';
-import { appFrom, guardrail, policy } from './fixtures.ts';
+import { appFrom, appWithShadow, CountingRunners, guardrail, policy } from './fixtures.ts';
 
 const decision = (verdict: Verdict, guardrails: Decision['guardrails'] = []): Decision => ({
   verdict,
@@ -133,57 +133,40 @@ const CATALOG =
 
 /** v1 (production) masks; the draft adds `words`, in shadow at `rate`. */
 const shadowed = (rate: number) =>
-  appFrom(
-    CATALOG +
-      `apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: support}\nspec: {guardrails: {add: [pii-mask]}}\n---\n` +
-      `apiVersion: railyard.dev/v1alpha1\nkind: PolicyAttachment\nmetadata: {name: support}\nspec: {policy: support, teams: [support]}\n---\n` +
-      policy('other', '{guardrails: {add: [words]}}', 'teams: [other]'),
-  ).then(async (app) => {
-    // The same policy edited into a draft in shadow: v2.
-    const { resourcesFromText } = await import('../../../src/resources/index.ts');
-    const file = resourcesFromText(
-      'inline.yaml',
-      CATALOG +
-        `apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: support}\nspec: {guardrails: {add: [pii-mask, words]}, versionStatus: draft, shadow: {sampleRate: ${rate}}}\n---\n` +
-        `apiVersion: railyard.dev/v1alpha1\nkind: PolicyAttachment\nmetadata: {name: support}\nspec: {policy: support, teams: [support]}\n---\n` +
-        policy('other', '{guardrails: {add: [words]}}', 'teams: [other]'),
-      'default',
-    );
-    await app.applyDeclared({ resources: file.resources, rejected: file.rejected });
-    return app;
-  });
+  appWithShadow({ catalog: CATALOG, production: '[pii-mask]', draft: '[pii-mask, words]', rate });
 
-/** The real runners, counting the guardrails they are asked to run. */
-class CountingRunners extends GuardrailRunners {
-  readonly asked: string[] = [];
-  override of(view: NamespaceView) {
-    const run = super.of(view);
-    return ((name, ...rest) => {
-      this.asked.push(name);
-      return run(name, ...rest);
-    }) as typeof run;
-  }
-}
-
+/**
+ * The dispatcher over the runner on the event loop: a call handed over is run only when the test
+ * flushes (in `serve`, the shadow thread runs it; see shadow-thread.test.ts).
+ */
 function runnerOver(
   app: Awaited<ReturnType<typeof shadowed>>,
   o: { random?: () => number; maxConcurrent?: number; runners?: GuardrailRunners } = {},
 ) {
   const recorder = new ShadowRecorder();
-  const deferred: (() => void)[] = [];
-  const runner = new ShadowRunner({
+  const deferred: (() => Promise<void>)[] = [];
+  const shadows = new ShadowRunner({
     snapshot: () => app.snapshot(),
     defaultNamespace: 'default',
     runners: o.runners ?? new GuardrailRunners(),
     recorder,
     deadlineMs: 2000,
     baselineContext: false,
+  });
+  const runner = new ShadowDispatcher({
+    snapshot: () => app.snapshot(),
+    recorder,
+    executor: {
+      submit: (call, finished) => {
+        deferred.push(() => shadows.run(call).then(finished));
+        return true;
+      },
+    },
     maxConcurrent: o.maxConcurrent ?? 16,
     random: o.random ?? (() => 0),
-    defer: (work) => deferred.push(work),
   });
   const flush = async () => {
-    for (const work of deferred.splice(0)) work();
+    await Promise.all(deferred.splice(0).map((work) => work()));
     await runner.idle();
   };
   return { recorder, runner, deferred, flush };
@@ -196,7 +179,7 @@ const input = (team: string, content: string) => ({
 });
 const productionAllow = decision(allow);
 
-describe('ShadowRunner', () => {
+describe('ShadowDispatcher and ShadowRunner', () => {
   test('runs the version in shadow after the answer, on the same call, and counts the difference', async () => {
     const { recorder, runner, deferred, flush } = runnerOver(await shadowed(1));
     runner.after(input('support', 'falcon'), productionAllow);
