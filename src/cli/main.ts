@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { AGENTGATEWAY_HEADER_DEFAULTS } from '../enforce/index.ts';
+import { AGENTGATEWAY_HEADER_DEFAULTS, SHADOW_DISPATCH_DEFAULTS } from '../enforce/index.ts';
 import { parseDuration } from '../engine/index.ts';
 import { CHECK_POOL_DEFAULTS } from '../guardrails/index.ts';
 import type { EnforceOptions } from '../http/index.ts';
@@ -66,7 +66,7 @@ export async function main(argv: readonly string[], io: Io, signal: AbortSignal)
       '--shadow-max-concurrent <n>',
       "sampled calls in the shadow thread's hands at once; past it a call's shadow runs are skipped and counted",
       wholeNumber(1, 100_000),
-      16,
+      SHADOW_DISPATCH_DEFAULTS.maxConcurrent,
     )
     .option(
       '--litellm-team-id-fallback',

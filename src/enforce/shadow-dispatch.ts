@@ -32,7 +32,7 @@ export type ShadowDispatcherOptions = {
   readonly random?: () => number;
 };
 
-export const SHADOW_DISPATCH_DEFAULTS = { maxConcurrent: 16 } as const;
+export const SHADOW_DISPATCH_DEFAULTS = { maxConcurrent: 64 } as const;
 
 export class ShadowDispatcher {
   readonly #o: ShadowDispatcherOptions;

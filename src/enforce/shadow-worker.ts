@@ -1,7 +1,7 @@
 /**
  * The shadow thread's side of `ShadowThread`: keeps its copies of the namespaces with versions in
- * shadow, runs each call it is handed with `ShadowRunner`, and sends back what it counted, once per
- * turn of its event loop. Guardrail checks run here, large contents included: a long check delays
+ * shadow, runs each call it is handed with `ShadowRunner`, and sends back what it counted, at most
+ * once every `batchMs`. Guardrail checks run here, large contents included: a long check delays
  * other shadow runs, never an answer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -36,7 +36,7 @@ const flush = (): void => {
 const later = (): void => {
   if (flushing) return;
   flushing = true;
-  setImmediate(flush);
+  setTimeout(flush, options.batchMs);
 };
 
 const runner = new ShadowRunner({
@@ -66,7 +66,11 @@ try {
   later();
 }
 
-port.on('message', (m: ToShadowThread) => {
+port.on('message', (batch: readonly ToShadowThread[]) => {
+  for (const m of batch) take(m);
+});
+
+function take(m: ToShadowThread): void {
   if (m.kind === 'view') {
     copies.set(m.namespace, copyOf(m, copies.get(m.namespace)?.view));
     snapshot = snapshotOf(snapshot.serial + 1);
@@ -81,7 +85,7 @@ port.on('message', (m: ToShadowThread) => {
       later();
     });
   }
-});
+}
 
 /** The namespace as the main thread serves it, its index built from the previous copy's. */
 function copyOf(m: ViewMessage, previous: NamespaceView | undefined): Copy {

@@ -1,8 +1,8 @@
 /**
  * The shadow thread, a real worker thread: calls handed over are decided there, not on the event
  * loop that answered; production's verdicts cross with the call (a webhook production called is
- * not called again); the thread's copy of a namespace is sent again only when it changed; a
- * thread that dies finishes its calls uncounted and is replaced after its delay.
+ * not called again); calls go in batches; the thread's copy of a namespace is sent again only when
+ * it changed; a thread that dies finishes its calls uncounted and is replaced after its delay.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -115,6 +115,8 @@ describe('ShadowThread', () => {
     for (let i = 0; i < 16; i++) dispatcher.after(call, decision);
     await dispatcher.idle();
     expect(executor.viewsSent).toBe(1);
+    // The namespace and the 16 calls went as one message.
+    expect(executor.batchesSent).toBe(1);
     expect(recorder.stats()[0]?.results).toMatchObject({ would_block: 16 });
     // Another namespace changes: this one's copy stands.
     await declare(mine, guardrail('words', '{type: keywords, config: {words: [x]}}'));
