@@ -13,12 +13,20 @@ export const AUTH_HEADERS = { authorization: `Bearer ${READER_TOKEN}` } as const
 
 export type Running = { readonly url: string; readonly child: ChildProcess; stop(): Promise<void> };
 
-/** `railyard serve --dir <dir> [args]` at info level; resolves once it is listening (not yet synced). */
-export async function startServe(dir: string, args: readonly string[] = []): Promise<RailyardProcess> {
+/**
+ * `railyard serve --dir <dir> [args]` at info level, with `nodeFlags` on node's command line;
+ * resolves once it is listening (not yet synced).
+ */
+export async function startServe(
+  dir: string,
+  args: readonly string[] = [],
+  nodeFlags: readonly string[] = [],
+): Promise<RailyardProcess> {
   return startRailyard({
     args: ['--dir', dir, ...args],
     env: { RAILYARD_LOG_LEVEL: 'info' },
     waitForReady: false,
+    nodeFlags,
   });
 }
 

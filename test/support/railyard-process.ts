@@ -37,11 +37,24 @@ export async function startRailyard(opts: {
   env?: Record<string, string>;
   data?: string;
   waitForReady?: boolean;
+  /** Node and V8 flags before the script (those NODE_OPTIONS does not take). */
+  nodeFlags?: readonly string[];
 }): Promise<RailyardProcess> {
   const data = opts.data ?? (await mkdtemp(join(tmpdir(), 'railyard-data-')));
   const child = spawn(
     NODE,
-    [RAILYARD, 'serve', '--port', '0', '--host', '127.0.0.1', '--data', data, ...opts.args],
+    [
+      ...(opts.nodeFlags ?? []),
+      RAILYARD,
+      'serve',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      data,
+      ...opts.args,
+    ],
     {
       cwd: REPO,
       env: {
