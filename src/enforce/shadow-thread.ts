@@ -133,6 +133,8 @@ export class ShadowThread implements ShadowExecutor {
     this.#sync(call.snapshot, call.view);
     const id = this.#nextCall++;
     this.#finishing.set(id, finished);
+    // The thread keeps the process alive only while it has calls: a shutdown waits for them.
+    if (this.#finishing.size === 1) worker.ref();
     const message: CallMessage = {
       kind: 'call',
       id,
@@ -189,7 +191,6 @@ export class ShadowThread implements ShadowExecutor {
     this.#queue.push(message);
     if (this.#flushing !== undefined) return;
     this.#flushing = setTimeout(this.#flush, this.#o.batchMs);
-    this.#flushing.unref();
   }
 
   readonly #flush = (): void => {
@@ -222,6 +223,7 @@ export class ShadowThread implements ShadowExecutor {
       this.#finishing.delete(id);
       finished?.();
     }
+    if (this.#finishing.size === 0) this.#worker?.unref();
   }
 
   /**

@@ -203,6 +203,45 @@ describe('a draft in shadow through Git (directory mode)', () => {
   });
 });
 
+describe('shutting down with shadow runs in hand (directory mode)', () => {
+  test('every sampled call is counted in the usage file before the process exits', async () => {
+    const tree = await writeTree({ 'catalog.yaml': CATALOG, 'support.yaml': POLICY('v1', '') });
+    const store = await writeTree({}, 'railyard-shadow-data-');
+    const s = await startRailyard({ args: ['--dir', tree], data: store });
+    try {
+      await writeFile(join(tree, 'support.yaml'), POLICY('draft', ', shadow: {sampleRate: 1}'));
+      await eventually(async () =>
+        (await s.json<Report>('/v1/shadow')).shadows[0]?.active ? true : undefined,
+      );
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, () =>
+          s.fetch('/litellm/beta/litellm_basic_guardrail_api', {
+            method: 'POST',
+            token: null,
+            headers: { 'x-api-key': READER_TOKEN, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              input_type: 'request',
+              texts: ['falcon'],
+              request_data: { user_api_key_team_alias: 'support' },
+            }),
+          }),
+        ),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      // Straight after the answers: the runs are still with the shadow thread.
+      expect(await s.stop()).toBe(0);
+      const saved = JSON.parse(await readFile(join(store, 'usage.json'), 'utf8')) as {
+        shadows: { subjects: { runs: number; skipped: number }[] };
+      };
+      const [counts] = saved.shadows.subjects;
+      expect((counts?.runs ?? 0) + (counts?.skipped ?? 0)).toBe(40);
+      expect(s.logs.some((l) => l.msg === 'stopped')).toBe(true);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('a version in shadow through the API (directory mode)', () => {
   test('start, count, end; refused for declared and production versions', async () => {
     const created = await r.json<{ policy_id: string }>('/policies', {
