@@ -6,7 +6,7 @@
  * answering a constant body of the same size. Each run measures all three, one at a time, the
  * others paused. The target is on the p99 with the shadow over the p99 without, run by run: within
  * 10%. The p99 of one 10 s window moves by half from one window to the next on this machine, so a
- * full run takes five pairs and the row is the median of their ratios.
+ * full run takes seven pairs and the row is the median of their ratios.
  */
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,7 @@ const WARM_UP_CALLS = 2_000;
  */
 const PINNED_YOUNG_GENERATION = ['--min-semi-space-size=16'];
 /** Pairs of windows in a full run (`--quick` keeps its one). */
-const FULL_RUNS = 5;
+const FULL_RUNS = 7;
 
 /**
  * healthcare-compliance edited into a draft with one more guardrail, in shadow on every call or
