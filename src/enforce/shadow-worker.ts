@@ -57,13 +57,16 @@ const runner = new ShadowRunner({
   },
 });
 
-// The lowest scheduling priority, where the system allows one per thread (Linux): on a busy CPU
-// the event loop that answers goes first, and shadow calls wait (past the cap, they are skipped).
-try {
-  (await import('@napi-rs/nice')).nice(19);
-} catch (err) {
-  pending.errors.push(`the shadow thread runs at the process's priority: ${(err as Error).message}`);
-  later();
+// The lowest scheduling priority: on a busy CPU the event loop that answers goes first, and shadow
+// calls wait (past the cap, they are skipped). Only on Linux, where a thread has a priority of its
+// own; elsewhere nice(2) would lower the whole process.
+if (process.platform === 'linux') {
+  try {
+    (await import('@napi-rs/nice')).nice(19);
+  } catch (err) {
+    pending.errors.push(`the shadow thread runs at the process's priority: ${(err as Error).message}`);
+    later();
+  }
 }
 
 port.on('message', (batch: readonly ToShadowThread[]) => {

@@ -141,7 +141,7 @@ export function createEnforcement(deps: EnforceDeps, options: Partial<EnforceOpt
             deadlineMs: opts.decisionDeadlineMs,
             baselineContext: opts.baselineContext,
             recorder,
-            onError: (err) => deps.log.error({ err }, 'shadow run failed'),
+            onError: (err) => deps.log.error({ err }, 'shadow thread error'),
           }),
           maxConcurrent: opts.shadowMaxConcurrent,
           ...(opts.shadowRandom ? { random: opts.shadowRandom } : {}),
