@@ -6,12 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  eventually,
-  type RailyardProcess,
-  READER_TOKEN,
-  startRailyard,
-} from '../support/railyard-process.ts';
+import { eventually, postLitellm, type RailyardProcess, startRailyard } from '../support/railyard-process.ts';
 import { writeTree } from '../support/trees.ts';
 
 const doc = (kind: string, name: string, spec: string, namespace?: string) =>
@@ -51,17 +46,7 @@ type Explain = {
   }[];
 };
 
-const litellm = (ns: string, team: string, text: string) =>
-  r.fetch('/litellm/beta/litellm_basic_guardrail_api', {
-    method: 'POST',
-    token: null,
-    headers: { 'x-api-key': READER_TOKEN, 'content-type': 'application/json', 'x-railyard-namespace': ns },
-    body: JSON.stringify({
-      input_type: 'request',
-      texts: [text],
-      request_data: { user_api_key_team_alias: team },
-    }),
-  });
+const litellm = (ns: string, team: string, text: string) => postLitellm(r, text, { team, namespace: ns });
 
 describe('a floor over HTTP (directory mode)', () => {
   test('/v1/resolve: the floor is in the answer, with its name; the team removal is ignored', async () => {

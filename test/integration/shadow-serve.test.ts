@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../cli/run-cli.ts';
 import {
   eventually,
+  postLitellm,
   type RailyardProcess,
   READER_TOKEN,
   startRailyard,
@@ -41,16 +42,7 @@ let data: string;
 let r: RailyardProcess;
 
 async function call(text: string, team = 'support') {
-  const res = await r.fetch('/litellm/beta/litellm_basic_guardrail_api', {
-    method: 'POST',
-    token: null,
-    headers: { 'x-api-key': READER_TOKEN, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      input_type: 'request',
-      texts: [text],
-      request_data: { user_api_key_team_alias: team },
-    }),
-  });
+  const res = await postLitellm(r, text, { team });
   return (await res.json()) as { action: string; texts?: string[] };
 }
 
@@ -214,18 +206,7 @@ describe('shutting down with shadow runs in hand (directory mode)', () => {
         (await s.json<Report>('/v1/shadow')).shadows[0]?.active ? true : undefined,
       );
       const answers = await Promise.all(
-        Array.from({ length: 40 }, () =>
-          s.fetch('/litellm/beta/litellm_basic_guardrail_api', {
-            method: 'POST',
-            token: null,
-            headers: { 'x-api-key': READER_TOKEN, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              input_type: 'request',
-              texts: ['falcon'],
-              request_data: { user_api_key_team_alias: 'support' },
-            }),
-          }),
-        ),
+        Array.from({ length: 40 }, () => postLitellm(s, 'falcon', { team: 'support' })),
       );
       expect(answers.every((a) => a.status === 200)).toBe(true);
       // Straight after the answers: the runs are still with the shadow thread.

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { describeKube, type KubeApiServer } from '../support/kube-apiserver.ts';
-import { eventually, type RailyardProcess, READER_TOKEN } from '../support/railyard-process.ts';
+import { eventually, postLitellm, type RailyardProcess } from '../support/railyard-process.ts';
 import {
   condition,
   getObject,
@@ -68,16 +68,7 @@ describeKube('shadow runs in Kubernetes mode', () => {
   });
 
   const call = async (text: string) => {
-    const res = await operator.fetch('/litellm/beta/litellm_basic_guardrail_api', {
-      method: 'POST',
-      token: null,
-      headers: { 'x-api-key': READER_TOKEN, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        input_type: 'request',
-        texts: [text],
-        request_data: { user_api_key_team_alias: 'support' },
-      }),
-    });
+    const res = await postLitellm(operator, text, { team: 'support' });
     return ((await res.json()) as { action: string }).action;
   };
   const policy = async () => (await getObject(kube, 'policy', 'support')) as unknown as Shadowed;

@@ -139,6 +139,31 @@ export async function startRailyard(opts: {
   return proc;
 }
 
+/**
+ * LiteLLM's pre-call guardrail webhook as the proxy sends it (its key is the reader token): one
+ * text from `team`, in `namespace` when given (the static namespace header).
+ */
+export function postLitellm(
+  server: Pick<RailyardProcess, 'fetch'>,
+  text: string,
+  { team, namespace }: { team: string; namespace?: string },
+): Promise<Response> {
+  return server.fetch('/litellm/beta/litellm_basic_guardrail_api', {
+    method: 'POST',
+    token: null,
+    headers: {
+      'x-api-key': READER_TOKEN,
+      'content-type': 'application/json',
+      ...(namespace ? { 'x-railyard-namespace': namespace } : {}),
+    },
+    body: JSON.stringify({
+      input_type: 'request',
+      texts: [text],
+      request_data: { user_api_key_team_alias: team },
+    }),
+  });
+}
+
 /** Polls until the check passes (returns a value) or the timeout passes. */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,

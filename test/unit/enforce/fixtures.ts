@@ -1,4 +1,4 @@
-import { GuardrailRunners } from '../../../src/enforce/index.ts';
+import { CallVerdicts, createDecider, type Decision, GuardrailRunners } from '../../../src/enforce/index.ts';
 import { type NamespaceView, Registry } from '../../../src/registry/index.ts';
 import { resourcesFromText } from '../../../src/resources/index.ts';
 import { createMemoryStore } from '../../../src/store/index.ts';
@@ -50,7 +50,7 @@ export async function appWithShadow(o: {
 }
 
 /** The real runners, counting the guardrails they are asked to run. */
-export class CountingRunners extends GuardrailRunners {
+class CountingRunners extends GuardrailRunners {
   readonly asked: string[] = [];
   override of(view: NamespaceView) {
     const run = super.of(view);
@@ -59,4 +59,30 @@ export class CountingRunners extends GuardrailRunners {
       return run(name, ...rest);
     }) as typeof run;
   }
+}
+
+/** `pii-mask` masks e-mail addresses; `words` blocks `falcon`. */
+export const SHADOW_CATALOG =
+  guardrail('pii-mask', '{type: pii, config: {entities: [EMAIL], action: mask}}') +
+  guardrail('words', '{type: keywords, config: {words: [falcon]}}');
+
+/** A pre-call of one user message from `team`. */
+export const shadowCall = (team: string, content: string) => ({
+  context: { teamAlias: team },
+  phase: 'pre_call' as const,
+  messages: [{ role: 'user', content }],
+});
+
+/** Production's decision of `call`, recording its verdicts, through runners that count what they ran. */
+export async function decideRecording(app: Registry, call: ReturnType<typeof shadowCall>) {
+  const runners = new CountingRunners();
+  const decide = createDecider({
+    snapshot: () => app.snapshot(),
+    synced: () => true,
+    defaultNamespace: 'default',
+    runners,
+  });
+  const verdicts = new CallVerdicts();
+  const decision: Decision = await decide(call, verdicts);
+  return { decision, verdicts, runners };
 }

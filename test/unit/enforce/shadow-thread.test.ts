@@ -8,22 +8,19 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  CallVerdicts,
-  createDecider,
-  type Decision,
-  ShadowDispatcher,
-  ShadowThread,
-} from '../../../src/enforce/index.ts';
+import { ShadowDispatcher, ShadowThread } from '../../../src/enforce/index.ts';
 import type { Resource } from '../../../src/engine/index.ts';
 import type { Registry } from '../../../src/registry/index.ts';
 import { resourcesFromText } from '../../../src/resources/index.ts';
 import { ShadowRecorder } from '../../../src/usage/index.ts';
-import { appWithShadow, CountingRunners, guardrail, policy } from './fixtures.ts';
-
-const CATALOG =
-  guardrail('pii-mask', '{type: pii, config: {entities: [EMAIL], action: mask}}') +
-  guardrail('words', '{type: keywords, config: {words: [falcon]}}');
+import {
+  appWithShadow,
+  SHADOW_CATALOG as CATALOG,
+  guardrail,
+  shadowCall as input,
+  policy,
+  decideRecording as production,
+} from './fixtures.ts';
 
 /** v1 masks; the draft adds `words`, in shadow on every call. */
 const SHADOWED = { catalog: CATALOG, production: '[pii-mask]', draft: '[pii-mask, words]', rate: 1 };
@@ -34,12 +31,6 @@ const draftTree = (list: string) =>
   `apiVersion: railyard.dev/v1alpha1\nkind: Policy\nmetadata: {name: support}\nspec: {guardrails: {add: [pii-mask, words]}, versionStatus: draft, shadow: {sampleRate: 1}}\n---\n` +
   `apiVersion: railyard.dev/v1alpha1\nkind: PolicyAttachment\nmetadata: {name: support}\nspec: {policy: support, teams: [support]}\n---\n` +
   policy('other', '{guardrails: {add: [words]}}', 'teams: [other]');
-
-const input = (team: string, content: string) => ({
-  context: { teamAlias: team },
-  phase: 'pre_call' as const,
-  messages: [{ role: 'user', content }],
-});
 
 function shadowsOver(app: Registry, thread: Partial<ConstructorParameters<typeof ShadowThread>[0]> = {}) {
   const recorder = new ShadowRecorder();
@@ -59,20 +50,6 @@ function shadowsOver(app: Registry, thread: Partial<ConstructorParameters<typeof
     maxConcurrent: 16,
   });
   return { recorder, errors, executor, dispatcher };
-}
-
-/** Production's decision of `call`, recording its verdicts, through runners that count what they ran. */
-async function production(app: Registry, call: ReturnType<typeof input>) {
-  const runners = new CountingRunners();
-  const decide = createDecider({
-    snapshot: () => app.snapshot(),
-    synced: () => true,
-    defaultNamespace: 'default',
-    runners,
-  });
-  const verdicts = new CallVerdicts();
-  const decision: Decision = await decide(call, verdicts);
-  return { decision, verdicts, runners };
 }
 
 describe('ShadowThread', () => {

@@ -5,9 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import {
-  CallVerdicts,
   compareDecisions,
-  createDecider,
   type Decision,
   GuardrailRunners,
   maskDigest,
@@ -16,7 +14,14 @@ import {
   type Verdict,
 } from '../../../src/enforce/index.ts';
 import { ShadowRecorder } from '../../../src/usage/index.ts';
-import { appFrom, appWithShadow, CountingRunners, guardrail, policy } from './fixtures.ts';
+import {
+  appFrom,
+  appWithShadow,
+  SHADOW_CATALOG as CATALOG,
+  decideRecording,
+  shadowCall as input,
+  policy,
+} from './fixtures.ts';
 
 const decision = (verdict: Verdict, guardrails: Decision['guardrails'] = []): Decision => ({
   verdict,
@@ -127,10 +132,6 @@ describe('compareDecisions', () => {
 
 // ───────────── the runner ─────────────
 
-const CATALOG =
-  guardrail('pii-mask', '{type: pii, config: {entities: [EMAIL], action: mask}}') +
-  guardrail('words', '{type: keywords, config: {words: [falcon]}}');
-
 /** v1 (production) masks; the draft adds `words`, in shadow at `rate`. */
 const shadowed = (rate: number) =>
   appWithShadow({ catalog: CATALOG, production: '[pii-mask]', draft: '[pii-mask, words]', rate });
@@ -172,11 +173,6 @@ function runnerOver(
   return { recorder, runner, deferred, flush };
 }
 
-const input = (team: string, content: string) => ({
-  context: { teamAlias: team },
-  phase: 'pre_call' as const,
-  messages: [{ role: 'user', content }],
-});
 const productionAllow = decision(allow);
 
 describe('ShadowDispatcher and ShadowRunner', () => {
@@ -230,18 +226,10 @@ describe('ShadowDispatcher and ShadowRunner', () => {
 
   test('a guardrail production already ran on the same messages is not run again: only the new one is', async () => {
     const app = await shadowed(1);
-    const runners = new CountingRunners();
-    const decide = createDecider({
-      snapshot: () => app.snapshot(),
-      synced: () => true,
-      defaultNamespace: 'default',
-      runners,
-    });
+    const call = input('support', 'falcon from jane@example.com');
+    const { decision: production, verdicts, runners } = await decideRecording(app, call);
     const { recorder, runner, flush } = runnerOver(app, { runners });
     expect(runner.expects()).toBe(true);
-    const call = input('support', 'falcon from jane@example.com');
-    const verdicts = new CallVerdicts();
-    const production = await decide(call, verdicts);
     expect(production.verdict.kind).toBe('mask');
     expect(runners.asked).toEqual(['pii-mask']);
     runner.after(call, production, verdicts);

@@ -6,6 +6,7 @@ import type {
   FloorGuardrail,
   PolicyVersion,
 } from '../../../src/engine/types.ts';
+import type { Snapshot } from '../../../src/registry/index.ts';
 
 export type PolicySketch = {
   readonly inherit?: string;
@@ -78,4 +79,25 @@ export function indexOf(
     attachments: attachments.map(attachmentRecord),
     floor,
   });
+}
+
+/** A snapshot serving `index` as namespace `default`, with nothing else. */
+export function snapshotOf(index: PolicyIndex, revision = 1): Snapshot {
+  const view = {
+    namespace: 'default',
+    index,
+    histories: [],
+    attachments: [],
+    guardrails: new Map(),
+    floor: index.floor,
+    shadows: [],
+  };
+  return {
+    revision,
+    serial: revision,
+    namespaces: new Map([['default', view]]),
+    statuses: [],
+    statusByKey: new Map(),
+    unreadable: [],
+  };
 }

@@ -15,7 +15,7 @@ import type {
   Resolution,
 } from '../../../src/engine/types.ts';
 import { AnswerCache, answer, type ResolveAnswer } from '../../../src/registry/index.ts';
-import { attachmentRecord, policyVersion } from './resolve-fixtures.ts';
+import { attachmentRecord, policyVersion, snapshotOf } from './resolve-fixtures.ts';
 
 const NAMES = ['p0', 'p1', 'p2', 'p3', 'p4'];
 const GUARDRAILS = ['g0', 'g1', 'g2', 'g3'];
@@ -197,23 +197,7 @@ describe('resolve (properties)', () => {
         const want = contexts.map((ctx) => naiveResolve(versions, attachments, ctx, floor));
         expect(contexts.map((ctx) => resolve(index, ctx))).toEqual(want);
         // Through the answer cache: the second pass answers from it, asked with equal copies of the contexts.
-        const view = {
-          namespace: 'default',
-          index,
-          histories: [],
-          attachments: [],
-          guardrails: new Map(),
-          floor: index.floor,
-          shadows: [],
-        };
-        const snapshot = {
-          revision: 1,
-          serial: 1,
-          namespaces: new Map([['default', view]]),
-          statuses: [],
-          statusByKey: new Map(),
-          unreadable: [],
-        };
+        const snapshot = snapshotOf(index);
         const options = { defaultNamespace: 'default', cache: new AnswerCache<ResolveAnswer>() };
         const answered = (context: RequestContext) => {
           const a = answer('resolve', snapshot, { context }, options);

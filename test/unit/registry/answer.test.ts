@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { PolicyIndex, RequestContext } from '../../../src/engine/index.ts';
+import type { RequestContext } from '../../../src/engine/index.ts';
 import {
   AnswerCache,
   type AnswerOptions,
@@ -8,28 +8,7 @@ import {
   type ResolveAnswer,
   type Snapshot,
 } from '../../../src/registry/index.ts';
-import { indexOf } from '../engine/resolve-fixtures.ts';
-
-/** A snapshot serving `index` as namespace `default`, with nothing else. */
-function snapshotOf(index: PolicyIndex, revision = 1): Snapshot {
-  const view = {
-    namespace: 'default',
-    index,
-    histories: [],
-    attachments: [],
-    guardrails: new Map(),
-    floor: index.floor,
-    shadows: [],
-  };
-  return {
-    revision,
-    serial: revision,
-    namespaces: new Map([['default', view]]),
-    statuses: [],
-    statusByKey: new Map(),
-    unreadable: [],
-  };
-}
+import { indexOf, snapshotOf } from '../engine/resolve-fixtures.ts';
 
 const index = () =>
   indexOf({ ab: { add: ['g-ab'] }, a: { add: ['g-a'] }, tagged: { add: ['g-tags'] } }, [
